@@ -1,0 +1,308 @@
+//! Clap definitions for `hookctl` and `hookd`: the one source of `--help`, man pages and
+//! completions.
+//!
+//! Nothing here talks to the daemon. [`crate::cli::options`] turns these structs into protocol
+//! requests; the daemon never sees clap types.
+
+use crate::time::Dur;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "hookctl",
+    version,
+    about = "Manage hookd: secret URLs that run scripts, chat-style message hooks, outgoing notifications",
+    after_help = "Exit status: 0 done, 1 the operation failed, 2 usage error, 3 hookd cannot be reached."
+)]
+pub struct Cli {
+    /// Control socket of the daemon [default: /run/hookd/hookd.sock as root, else $XDG_RUNTIME_DIR/hookd/hookd.sock]
+    #[arg(long, global = true, env = "HOOKD_SOCKET", value_name = "PATH")]
+    pub socket: Option<PathBuf>,
+    /// Print exactly one JSON document (NDJSON lines for `logs -f`)
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// Never colour output (also when NO_COLOR is set)
+    #[arg(long, global = true)]
+    pub no_color: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create a hook and print its URL (the token is shown only this once)
+    Create(CreateArgs),
+    /// Change options of a hook; options not given stay as they are
+    Edit(EditArgs),
+    /// List hooks
+    List {
+        /// Only hooks of this kind
+        #[arg(long, value_enum)]
+        kind: Option<KindArg>,
+    },
+    /// Show one hook in full (never its token or secrets)
+    Show { name: String },
+    /// Enable a hook: its URL answers again
+    Enable { name: String },
+    /// Disable a hook: its URL answers 404 until enabled
+    Disable { name: String },
+    /// Delete a hook (asks first on a terminal)
+    Delete {
+        name: String,
+        /// Do not ask for confirmation
+        #[arg(long, short)]
+        yes: bool,
+    },
+    /// Give a hook a new token; the old URL stops working at once
+    Regenerate {
+        name: String,
+        /// Do not ask for confirmation
+        #[arg(long, short)]
+        yes: bool,
+    },
+    /// Call an incoming hook as an HTTP caller would and print the answer
+    Test {
+        name: String,
+        /// Request body: JSON text, or @FILE to read it from a file
+        #[arg(long, value_name = "JSON|@FILE")]
+        data: Option<String>,
+        /// HTTP method [default: POST]
+        #[arg(long, value_name = "M")]
+        method: Option<String>,
+    },
+    /// Show incoming calls, outgoing attempts and management actions
+    Logs(LogsArgs),
+    /// Show script runs, or one run with its output (`runs show ID`)
+    Runs(RunsArgs),
+    /// Show the daemon's version, uptime, addresses and load
+    Status,
+    /// Print shell completions
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum KindArg {
+    Script,
+    Message,
+    Outgoing,
+}
+
+#[derive(Debug, Args)]
+pub struct CreateArgs {
+    /// Hook name: 1-64 characters of A-Z a-z 0-9 . _ -
+    pub name: Option<String>,
+    /// Script hook: run this file's text ('-' reads it from stdin)
+    #[arg(long, value_name = "FILE|-", group = "kind")]
+    pub script: Option<String>,
+    /// Script hook: run this shell text
+    #[arg(long, value_name = "TEXT", group = "kind")]
+    pub run: Option<String>,
+    /// Message hook: accept chat-style JSON messages
+    #[arg(long, group = "kind")]
+    pub message: bool,
+    /// Outgoing hook: deliver events to this URL
+    #[arg(long, value_name = "URL", group = "kind")]
+    pub url: Option<String>,
+    /// Create the hook disabled
+    #[arg(long)]
+    pub disabled: bool,
+    #[command(flatten)]
+    pub options: OptionArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct EditArgs {
+    pub name: String,
+    /// Replace the script with this file's text ('-' reads stdin)
+    #[arg(long, value_name = "FILE|-", conflicts_with = "run")]
+    pub script: Option<String>,
+    /// Replace the script with this shell text
+    #[arg(long, value_name = "TEXT")]
+    pub run: Option<String>,
+    /// Change the outgoing hook's URL
+    #[arg(long, value_name = "URL")]
+    pub url: Option<String>,
+    #[command(flatten)]
+    pub options: OptionArgs,
+}
+
+/// Options shared by `create` and `edit`; which apply depends on the hook's kind.
+#[derive(Debug, Args, Default)]
+pub struct OptionArgs {
+    /// Free text shown in listings
+    #[arg(long, value_name = "TEXT")]
+    pub description: Option<String>,
+    /// Script: system user the script runs as (needs hookd to run as root)
+    #[arg(long, value_name = "U", help_heading = "Script hooks")]
+    pub user: Option<String>,
+    /// Script: answer with the script's stdout as text/plain instead of JSON
+    #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true", help_heading = "Script hooks")]
+    pub raw_output: Option<bool>,
+    /// Script: answer 202 with a run id at once and run in the background
+    #[arg(long = "async", conflicts_with = "sync", help_heading = "Script hooks")]
+    pub async_mode: bool,
+    /// Script: answer with the script's output when it finishes (the default)
+    #[arg(long, help_heading = "Script hooks")]
+    pub sync: bool,
+    /// Script or outgoing: time limit, e.g. 30s, 5m
+    #[arg(long, value_name = "D", value_parser = parse_dur)]
+    pub timeout: Option<Dur>,
+    /// Script: runs of this hook at the same time [default: 1]
+    #[arg(long, value_name = "N", help_heading = "Script hooks")]
+    pub concurrency: Option<u32>,
+    /// Script: calls that may wait for a free slot before 429 [default: 32]
+    #[arg(long, value_name = "N", help_heading = "Script hooks")]
+    pub queue_limit: Option<u32>,
+    /// Script: allowed HTTP method, repeatable [default: GET, POST]; outgoing: POST or PUT
+    #[arg(long = "method", value_name = "M")]
+    pub methods: Vec<String>,
+    /// Script: working directory (absolute)
+    #[arg(long, value_name = "DIR", help_heading = "Script hooks")]
+    pub cwd: Option<String>,
+    /// Script: extra environment variable, repeatable
+    #[arg(long = "env", value_name = "K=V", help_heading = "Script hooks")]
+    pub env: Vec<String>,
+    /// Script: verify callers' signatures: github, gitlab, standard, hmac-sha256, none
+    #[arg(long, value_name = "KIND", help_heading = "Script hooks")]
+    pub verify: Option<String>,
+    /// Script: verification secret; outgoing: whsec_ signing secret
+    #[arg(long, value_name = "S")]
+    pub secret: Option<String>,
+    /// Incoming: only callers from this network, repeatable (IPv4/IPv6 CIDR)
+    #[arg(long = "allow-ip", value_name = "CIDR")]
+    pub allow_ip: Vec<String>,
+    /// Script: HOOKD_PARAM_NAME from a JSON pointer into the body, repeatable
+    #[arg(long = "param", value_name = "NAME=JSON_POINTER", help_heading = "Script hooks")]
+    pub params: Vec<String>,
+    /// Message: avatar_url used when a message has none
+    #[arg(long, value_name = "URL", help_heading = "Message hooks")]
+    pub avatar_url: Option<String>,
+    /// Outgoing: event pattern to deliver, repeatable (exact name, prefix.*, *)
+    #[arg(long = "event", value_name = "PATTERN", help_heading = "Outgoing hooks")]
+    pub events: Vec<String>,
+    /// Outgoing: events (every non-alarm event) or alarms (failures) by default
+    #[arg(long = "type", value_name = "TYPE", value_parser = ["events", "alarms"], help_heading = "Outgoing hooks")]
+    pub hook_type: Option<String>,
+    /// Outgoing: language of the human message text
+    #[arg(long, value_name = "LANG", value_parser = ["en", "zh"], help_heading = "Outgoing hooks")]
+    pub language: Option<String>,
+    /// Outgoing: JSON payload template file with ${…} placeholders
+    #[arg(long, value_name = "FILE", help_heading = "Outgoing hooks")]
+    pub template: Option<PathBuf>,
+    /// Outgoing: payload format
+    #[arg(long, value_name = "FORMAT", value_parser = ["default", "slack", "discord"], help_heading = "Outgoing hooks")]
+    pub format: Option<String>,
+    /// Outgoing: extra header, repeatable
+    #[arg(long = "header", value_name = "'K: V'", help_heading = "Outgoing hooks")]
+    pub headers: Vec<String>,
+    /// Outgoing: HTTP basic auth for the receiver
+    #[arg(long, value_name = "USER:PASS", help_heading = "Outgoing hooks")]
+    pub basic_auth: Option<String>,
+    /// Outgoing: bearer token for the receiver
+    #[arg(long, value_name = "TOKEN", help_heading = "Outgoing hooks")]
+    pub bearer: Option<String>,
+    /// Outgoing: make a new whsec_ signing secret and print it once
+    #[arg(long, conflicts_with = "secret", help_heading = "Outgoing hooks")]
+    pub generate_secret: bool,
+    /// Outgoing: add "secret" to the payload, for receivers that check it there
+    #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true", help_heading = "Outgoing hooks")]
+    pub include_secret: Option<bool>,
+    /// Outgoing: only webhook.received events of this hook
+    #[arg(long, value_name = "NAME", help_heading = "Outgoing hooks")]
+    pub match_hook: Option<String>,
+    /// Outgoing: only webhook.received events with this method
+    #[arg(long, value_name = "M", help_heading = "Outgoing hooks")]
+    pub match_method: Option<String>,
+    /// Outgoing: only webhook.received events whose path matches this regex
+    #[arg(long, value_name = "REGEX", help_heading = "Outgoing hooks")]
+    pub match_path: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct LogsArgs {
+    /// Only entries of this hook
+    pub name: Option<String>,
+    /// Keep printing entries as they happen
+    #[arg(long, short)]
+    pub follow: bool,
+    /// How many recent entries
+    #[arg(short = 'n', long = "lines", value_name = "N", default_value_t = 20)]
+    pub lines: u32,
+    /// Only incoming calls, outgoing attempts, or management actions
+    #[arg(long, value_name = "DIR", value_parser = ["in", "out", "admin"])]
+    pub direction: Option<String>,
+    /// Only entries newer than this, e.g. 10m, 2h, 7d
+    #[arg(long, value_name = "DUR", value_parser = parse_dur)]
+    pub since: Option<Dur>,
+    /// Only failures (HTTP status >= 400 or an error)
+    #[arg(long)]
+    pub failed: bool,
+}
+
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct RunsArgs {
+    /// Only runs of this hook
+    pub name: Option<String>,
+    /// How many recent runs
+    #[arg(short = 'n', long = "lines", value_name = "N", default_value_t = 20)]
+    pub lines: u32,
+    #[command(subcommand)]
+    pub show: Option<RunsCommand>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RunsCommand {
+    /// One run with its captured stdout and stderr
+    Show { id: String },
+}
+
+fn parse_dur(s: &str) -> Result<Dur, String> {
+    s.parse()
+}
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "hookd",
+    version,
+    about = "Webhook server: secret URLs that run scripts, chat-style message hooks, signed retried notifications",
+    after_help = "Signals: SIGHUP reloads the config, SIGTERM/SIGINT stop gracefully. Manage hooks with hookctl."
+)]
+pub struct DaemonArgs {
+    /// Config file [default: /etc/hookd/config.toml as root, else $XDG_CONFIG_HOME/hookd/config.toml]
+    #[arg(long, global = true, env = "HOOKD_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// HTTP address [default: 0.0.0.0:7235]
+    #[arg(long, global = true, env = "HOOKD_LISTEN", value_name = "ADDR")]
+    pub listen: Option<SocketAddr>,
+    /// Control socket path
+    #[arg(long, global = true, env = "HOOKD_SOCKET", value_name = "PATH")]
+    pub socket: Option<PathBuf>,
+    /// Directory of the database
+    #[arg(long, global = true, env = "HOOKD_STATE_DIR", value_name = "DIR")]
+    pub state_dir: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Option<DaemonCommand>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DaemonCommand {
+    /// Validate the config and print the effective settings (exit 1 on errors)
+    CheckConfig,
+}
+
+impl DaemonArgs {
+    pub fn overrides(&self) -> crate::config::Overrides {
+        crate::config::Overrides {
+            config: self.config.clone(),
+            listen: self.listen,
+            socket: self.socket.clone(),
+            state_dir: self.state_dir.clone(),
+        }
+    }
+}

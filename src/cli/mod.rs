@@ -1,0 +1,333 @@
+//! `hookctl`: arguments in, one protocol request out, the answer printed.
+//!
+//! Exit codes are the contract scripts rely on: 0 done, 1 the operation failed (not found,
+//! invalid, a test call that failed), 2 usage error, 3 hookd unreachable. Nothing here waits on a
+//! terminal that is not there: questions are asked only when stdin and stderr are terminals,
+//! otherwise missing essentials are a usage error.
+
+pub mod args;
+pub mod client;
+pub mod daemon;
+pub mod options;
+pub mod output;
+
+use crate::proto::{Created, HookKind, HookOptions, LogQuery, Request, Response};
+use args::{Cli, Command, CreateArgs, EditArgs, KindArg, LogsArgs, RunsArgs, RunsCommand};
+use clap::{CommandFactory, Parser};
+use client::{Client, ClientError};
+use std::io::IsTerminal;
+
+pub const EXIT_FAILED: i32 = 1;
+pub const EXIT_USAGE: i32 = 2;
+pub const EXIT_UNREACHABLE: i32 = 3;
+
+#[derive(Debug)]
+enum Failure {
+    Usage(String),
+    Failed(String),
+    Client(ClientError),
+}
+
+impl From<ClientError> for Failure {
+    fn from(e: ClientError) -> Failure {
+        Failure::Client(e)
+    }
+}
+
+/// Parses the command line, runs the command and returns the process exit code.
+pub fn main() -> i32 {
+    let cli = Cli::parse();
+    let json = cli.json;
+    match run(cli) {
+        Ok(code) => code,
+        Err(f) => report(f, json),
+    }
+}
+
+fn report(f: Failure, json: bool) -> i32 {
+    let (code, kind, message) = match f {
+        Failure::Usage(m) => {
+            let err = Cli::command().error(clap::error::ErrorKind::MissingRequiredArgument, m);
+            let _ = err.print();
+            return EXIT_USAGE;
+        }
+        Failure::Failed(m) => (EXIT_FAILED, "failed", m),
+        Failure::Client(ClientError::Daemon(e)) => (EXIT_FAILED, e.code.as_str(), e.message),
+        Failure::Client(e @ ClientError::Unreachable { .. }) => (EXIT_UNREACHABLE, "unreachable", e.to_string()),
+        Failure::Client(e) => (EXIT_FAILED, "connection", e.to_string()),
+    };
+    if json {
+        eprintln!("{}", serde_json::json!({"error": {"code": kind, "message": message}}));
+    } else {
+        eprintln!("hookctl: {message}");
+    }
+    code
+}
+
+fn socket_path(cli: &Cli) -> std::path::PathBuf {
+    cli.socket.clone().unwrap_or_else(|| crate::config::Paths::detect().socket)
+}
+
+fn interactive() -> bool {
+    std::io::stdin().is_terminal() && std::io::stderr().is_terminal()
+}
+
+fn run(cli: Cli) -> Result<i32, Failure> {
+    let json = cli.json;
+    if let Command::Completions { shell } = cli.command {
+        clap_complete::generate(shell, &mut Cli::command(), "hookctl", &mut std::io::stdout());
+        return Ok(0);
+    }
+    // Prepare everything that can fail locally before connecting, so usage errors are usage
+    // errors even when the daemon is down.
+    let request = match &cli.command {
+        Command::Create(a) => create_request(a)?,
+        Command::Edit(a) => edit_request(a)?,
+        Command::List { kind } => Request::List { kind: kind.map(kind_of) },
+        Command::Show { name } => Request::Show { name: name.clone() },
+        Command::Enable { name } => Request::SetEnabled { name: name.clone(), enabled: true },
+        Command::Disable { name } => Request::SetEnabled { name: name.clone(), enabled: false },
+        Command::Delete { name, yes } => {
+            if !yes && !confirm(&format!("Delete hook {name}? Its URL stops working and this cannot be undone"))? {
+                return Err(Failure::Failed("not deleted".into()));
+            }
+            Request::Delete { name: name.clone() }
+        }
+        Command::Regenerate { name, yes } => {
+            if !yes && !confirm(&format!("Give {name} a new token? The current URL stops working at once"))? {
+                return Err(Failure::Failed("token not changed".into()));
+            }
+            Request::Regenerate { name: name.clone() }
+        }
+        Command::Test { name, data, method } => test_request(name, data.as_deref(), method.clone())?,
+        Command::Logs(a) => logs_request(a),
+        Command::Runs(RunsArgs { show: Some(RunsCommand::Show { id }), .. }) => Request::RunShow { id: id.clone() },
+        Command::Runs(a) => Request::Runs { hook: a.name.clone(), limit: a.lines },
+        Command::Status => Request::Status,
+        Command::Completions { .. } => unreachable!("handled above"),
+    };
+    let mut client = Client::connect(&socket_path(&cli))?;
+    if let Request::Logs(q) = &request
+        && q.follow
+    {
+        return follow(&mut client, &request, json);
+    }
+    let response = client.request(&request)?;
+    print(&cli.command, response, json)
+}
+
+fn kind_of(k: KindArg) -> HookKind {
+    match k {
+        KindArg::Script => HookKind::Script,
+        KindArg::Message => HookKind::Message,
+        KindArg::Outgoing => HookKind::Outgoing,
+    }
+}
+
+fn confirm(question: &str) -> Result<bool, Failure> {
+    if !interactive() {
+        return Ok(true);
+    }
+    dialoguer::Confirm::new()
+        .with_prompt(question)
+        .default(false)
+        .interact()
+        .map_err(|e| Failure::Failed(format!("cannot ask for confirmation: {e}")))
+}
+
+fn create_request(a: &CreateArgs) -> Result<Request, Failure> {
+    let mut options = options::to_options(&a.options).map_err(Failure::Usage)?;
+    if a.disabled {
+        options.enabled = Some(false);
+    }
+    let mut kind = if let Some(src) = &a.script {
+        options.script = Some(options::read_script(src).map_err(Failure::Failed)?);
+        Some(HookKind::Script)
+    } else if let Some(text) = &a.run {
+        options.script = Some(text.clone());
+        Some(HookKind::Script)
+    } else if a.message {
+        Some(HookKind::Message)
+    } else if let Some(url) = &a.url {
+        options.url = Some(url.clone());
+        Some(HookKind::Outgoing)
+    } else {
+        None
+    };
+    let mut name = a.name.clone();
+    if name.is_none() || kind.is_none() {
+        if !interactive() {
+            let missing = match (name.is_none(), kind.is_none()) {
+                (true, true) => "a NAME and one of --script FILE, --run TEXT, --message, --url URL",
+                (true, false) => "a NAME",
+                _ => "one of --script FILE, --run TEXT, --message, --url URL",
+            };
+            return Err(Failure::Usage(format!("create needs {missing} (there is no terminal to ask on)")));
+        }
+        ask_essentials(&mut name, &mut kind, &mut options)?;
+    }
+    let (Some(name), Some(kind)) = (name, kind) else {
+        return Err(Failure::Usage("create needs a name and a kind".into()));
+    };
+    Ok(Request::Create { name, kind, options: Box::new(options) })
+}
+
+/// Asks on the terminal for what `create` was not given.
+fn ask_essentials(name: &mut Option<String>, kind: &mut Option<HookKind>, o: &mut HookOptions) -> Result<(), Failure> {
+    let asked = |e: dialoguer::Error| Failure::Failed(format!("cannot read the answer: {e}"));
+    if name.is_none() {
+        let n: String = dialoguer::Input::new()
+            .with_prompt("Hook name")
+            .validate_with(|s: &String| crate::hook::validate_name(s))
+            .interact_text()
+            .map_err(asked)?;
+        *name = Some(n);
+    }
+    if kind.is_none() {
+        let kinds = ["script: a URL that runs a shell script", "message: a URL that accepts chat-style messages", "outgoing: deliver events to a URL"];
+        let i = dialoguer::Select::new().with_prompt("Kind").items(&kinds).default(0).interact().map_err(asked)?;
+        *kind = Some([HookKind::Script, HookKind::Message, HookKind::Outgoing][i]);
+        match kind {
+            Some(HookKind::Script) => {
+                let text = dialoguer::Editor::new()
+                    .extension(".sh")
+                    .edit("#!/bin/sh\n# The request body is on stdin; see `man hookctl` for HOOKD_* variables.\n")
+                    .map_err(asked)?
+                    .ok_or_else(|| Failure::Failed("no script written; nothing created".into()))?;
+                o.script = Some(text);
+                if o.user.is_none() {
+                    let u: String = dialoguer::Input::new()
+                        .with_prompt("Run as user (empty: the default)")
+                        .allow_empty(true)
+                        .interact_text()
+                        .map_err(asked)?;
+                    o.user = (!u.is_empty()).then_some(u);
+                }
+            }
+            Some(HookKind::Outgoing) => {
+                let u: String = dialoguer::Input::new().with_prompt("Receiver URL").interact_text().map_err(asked)?;
+                o.url = Some(u);
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+fn edit_request(a: &EditArgs) -> Result<Request, Failure> {
+    let mut options = options::to_options(&a.options).map_err(Failure::Usage)?;
+    if let Some(src) = &a.script {
+        options.script = Some(options::read_script(src).map_err(Failure::Failed)?);
+    }
+    if let Some(text) = &a.run {
+        options.script = Some(text.clone());
+    }
+    if let Some(url) = &a.url {
+        options.url = Some(url.clone());
+    }
+    if options == HookOptions::default() {
+        return Err(Failure::Usage("edit needs at least one option to change (see hookctl edit --help)".into()));
+    }
+    Ok(Request::Edit { name: a.name.clone(), options: Box::new(options) })
+}
+
+fn test_request(name: &str, data: Option<&str>, method: Option<String>) -> Result<Request, Failure> {
+    let body = match data {
+        Some(d) if d.starts_with('@') => {
+            Some(std::fs::read_to_string(&d[1..]).map_err(|e| Failure::Failed(format!("cannot read {}: {e}", &d[1..])))?)
+        }
+        Some(d) => Some(d.to_string()),
+        None => None,
+    };
+    Ok(Request::Test { name: name.to_string(), method, body, content_type: None })
+}
+
+fn logs_request(a: &LogsArgs) -> Request {
+    Request::Logs(LogQuery {
+        hook: a.name.clone(),
+        limit: a.lines,
+        direction: a.direction.clone(),
+        since_ms: a.since.map(|d| crate::time::now_ms() - d.as_millis()),
+        failed: a.failed,
+        follow: a.follow,
+    })
+}
+
+fn follow(client: &mut Client, request: &Request, json: bool) -> Result<i32, Failure> {
+    client.send(request)?;
+    while let Some(resp) = client.next()? {
+        match resp {
+            Response::Log(entry) if json => output::json_line(&entry),
+            Response::Log(entry) => println!("{}", output::log_line(&entry)),
+            Response::Error(e) => return Err(Failure::Client(ClientError::Daemon(e))),
+            other => return Err(Failure::Failed(format!("unexpected answer: {other:?}"))),
+        }
+    }
+    Ok(0)
+}
+
+fn print_created(c: &Created, json: bool) {
+    if json {
+        let mut v = serde_json::json!({"name": c.name, "kind": c.kind, "token": c.token, "url": c.url});
+        if let Some(s) = &c.secret {
+            v["secret"] = serde_json::json!(s);
+        }
+        output::json(&v);
+        return;
+    }
+    match (&c.url, &c.token) {
+        (Some(url), Some(_)) => {
+            println!("{} hook {} is ready. Its URL (shown only this once; keep it secret):", c.kind, c.name);
+            println!("  {url}");
+        }
+        _ => println!("{} hook {} is ready.", c.kind, c.name),
+    }
+    if let Some(s) = &c.secret {
+        println!("Signing secret (shown only this once): {s}");
+    }
+}
+
+fn print(command: &Command, response: Response, json: bool) -> Result<i32, Failure> {
+    match response {
+        Response::Created(c) => print_created(&c, json),
+        Response::Hook(h) if json => output::json(&h),
+        Response::Hook(h) => {
+            if matches!(command, Command::Edit(_)) {
+                println!("Hook {} updated.", h.name);
+            }
+            output::hook(&h)
+        }
+        Response::Hooks { hooks } if json => output::json(&hooks),
+        Response::Hooks { hooks } => output::hooks(&hooks),
+        Response::Done { message } if json => output::json(&serde_json::json!({"ok": true, "message": message})),
+        Response::Done { message } => println!("{message}"),
+        Response::Status(s) if json => output::json(&s),
+        Response::Status(s) => output::status(&s),
+        Response::TestResult { status, body } => {
+            if json {
+                output::json(&serde_json::json!({"status": status, "body": body}));
+            } else {
+                println!("HTTP {status}");
+                if !body.is_empty() {
+                    println!("{body}");
+                }
+            }
+            if !(200..300).contains(&status) {
+                return Ok(EXIT_FAILED);
+            }
+        }
+        Response::Runs { runs } if json => output::json(&runs),
+        Response::Runs { runs } => output::runs(&runs),
+        Response::Run(r) if json => output::json(&r),
+        Response::Run(r) => output::run(&r),
+        Response::Logs { logs } if json => output::json(&logs),
+        Response::Logs { logs } => {
+            for l in &logs {
+                println!("{}", output::log_line(l));
+            }
+        }
+        Response::Log(_) | Response::Hello { .. } => return Err(Failure::Failed("unexpected answer from hookd".into())),
+        Response::Error(e) => return Err(Failure::Client(ClientError::Daemon(e))),
+    }
+    Ok(0)
+}

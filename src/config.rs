@@ -1,0 +1,289 @@
+//! Configuration: defaults, the TOML file, environment and flags, and where things live.
+//!
+//! Precedence is defaults < file < environment < flags; the environment and flags arrive here
+//! already merged (clap reads `HOOKD_*`) as [`Overrides`]. With no file at all the defaults
+//! work: embedded SQLite, `0.0.0.0:7235`. Paths follow the mode: root gets the system paths
+//! (`/etc/hookd`, `/var/lib/hookd`, `/run/hookd`), anyone else their XDG directories. Unknown
+//! keys are errors, so a typo is reported with its line and column instead of being ignored.
+//! Loading never creates or touches files; the daemon does that when it starts.
+
+use crate::time::Dur;
+use serde::{Deserialize, Serialize};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+pub const DEFAULT_PORT: u16 = 7235;
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    pub listen: SocketAddr,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub public_url: Option<String>,
+    pub socket: PathBuf,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub socket_group: Option<String>,
+    pub state_dir: PathBuf,
+    pub max_body_bytes: u64,
+    pub log_retention: Dur,
+    pub scripts: ScriptsConfig,
+    pub deliveries: DeliveriesConfig,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct ScriptsConfig {
+    pub shell: PathBuf,
+    /// Empty: the user hookd runs as.
+    pub default_user: String,
+    pub timeout: Dur,
+    pub max_concurrent: u32,
+    pub max_output_bytes: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct DeliveriesConfig {
+    pub timeout: Dur,
+    pub retry_schedule: Vec<Dur>,
+    pub max_in_flight: u32,
+    pub disable_after: Dur,
+    pub block_private_targets: bool,
+}
+
+impl Default for ScriptsConfig {
+    fn default() -> Self {
+        ScriptsConfig {
+            shell: PathBuf::from("/bin/sh"),
+            default_user: String::new(),
+            timeout: Dur::secs(300),
+            max_concurrent: 16,
+            max_output_bytes: 1024 * 1024,
+        }
+    }
+}
+
+impl Default for DeliveriesConfig {
+    fn default() -> Self {
+        let h = 3600;
+        DeliveriesConfig {
+            timeout: Dur::secs(15),
+            retry_schedule: [5, 300, 1800, 2 * h, 5 * h, 10 * h, 10 * h].map(Dur::secs).to_vec(),
+            max_in_flight: 64,
+            disable_after: Dur::secs(5 * 24 * h),
+            block_private_targets: false,
+        }
+    }
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        let paths = Paths::detect();
+        Config {
+            listen: SocketAddr::from(([0, 0, 0, 0], DEFAULT_PORT)),
+            public_url: None,
+            socket: paths.socket,
+            socket_group: None,
+            state_dir: paths.state_dir,
+            max_body_bytes: 1024 * 1024,
+            log_retention: Dur::secs(30 * 24 * 3600),
+            scripts: ScriptsConfig::default(),
+            deliveries: DeliveriesConfig::default(),
+        }
+    }
+}
+
+/// The default locations for this process: system paths for root, XDG paths otherwise.
+#[derive(Debug, Clone)]
+pub struct Paths {
+    pub config: PathBuf,
+    pub state_dir: PathBuf,
+    pub socket: PathBuf,
+}
+
+impl Paths {
+    pub fn detect() -> Paths {
+        if nix::unistd::geteuid().is_root() {
+            return Paths {
+                config: "/etc/hookd/config.toml".into(),
+                state_dir: "/var/lib/hookd".into(),
+                socket: "/run/hookd/hookd.sock".into(),
+            };
+        }
+        match directories::ProjectDirs::from("", "", "hookd") {
+            Some(dirs) => {
+                let state = dirs.state_dir().unwrap_or_else(|| dirs.data_dir()).to_path_buf();
+                let socket = match dirs.runtime_dir() {
+                    Some(run) => run.join("hookd.sock"),
+                    None => state.join("hookd.sock"),
+                };
+                Paths { config: dirs.config_dir().join("config.toml"), state_dir: state, socket }
+            }
+            // No home directory at all (a bare service account): fall back to the working dir.
+            None => Paths {
+                config: "hookd.toml".into(),
+                state_dir: ".".into(),
+                socket: "hookd.sock".into(),
+            },
+        }
+    }
+}
+
+/// Values from flags or `HOOKD_*` variables; they win over the file.
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    pub config: Option<PathBuf>,
+    pub listen: Option<SocketAddr>,
+    pub socket: Option<PathBuf>,
+    pub state_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{path}: cannot read: {source}")]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("{path}:{line}:{column}: {message}")]
+    Parse { path: PathBuf, line: usize, column: usize, message: String },
+    #[error("{path}: {message}")]
+    Invalid { path: PathBuf, message: String },
+}
+
+/// A loaded config and the file it came from (None: no file, defaults).
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    pub config: Config,
+    pub file: Option<PathBuf>,
+}
+
+pub fn load(ov: &Overrides) -> Result<Loaded, ConfigError> {
+    let path = ov.config.clone().unwrap_or_else(|| Paths::detect().config);
+    let (mut config, file) = match std::fs::read_to_string(&path) {
+        Ok(text) => (parse(&text, &path)?, Some(path)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => (Config::default(), None),
+        Err(e) => return Err(ConfigError::Read { path, source: e }),
+    };
+    if let Some(l) = ov.listen {
+        config.listen = l;
+    }
+    if let Some(s) = &ov.socket {
+        config.socket = s.clone();
+    }
+    if let Some(d) = &ov.state_dir {
+        config.state_dir = d.clone();
+        // A socket nobody placed explicitly follows the state dir when the runtime dir is absent.
+    }
+    config.validate().map_err(|message| ConfigError::Invalid {
+        path: file.clone().unwrap_or_else(|| PathBuf::from("(defaults)")),
+        message,
+    })?;
+    Ok(Loaded { config, file })
+}
+
+/// Parses config text; errors carry the 1-based line and column of the offending spot.
+pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
+    toml::from_str::<Config>(text).map_err(|e| {
+        let offset = e.span().map(|s| s.start).unwrap_or(0);
+        let (line, column) = line_column(text, offset);
+        ConfigError::Parse { path: path.to_path_buf(), line, column, message: e.message().trim().to_string() }
+    })
+}
+
+/// 1-based line and column (in characters) of a byte offset.
+pub fn line_column(text: &str, offset: usize) -> (usize, usize) {
+    let offset = offset.min(text.len());
+    let before = text.get(..offset).unwrap_or(text);
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map(|l| l.chars().count()).unwrap_or(0) + 1;
+    (line, column)
+}
+
+impl Config {
+    pub fn validate(&self) -> Result<(), String> {
+        if let Some(url) = &self.public_url
+            && !(url.starts_with("http://") || url.starts_with("https://"))
+        {
+            return Err(format!("public_url {url:?} must start with http:// or https://"));
+        }
+        if self.max_body_bytes == 0 {
+            return Err("max_body_bytes must be at least 1".into());
+        }
+        if self.scripts.max_concurrent == 0 {
+            return Err("scripts.max_concurrent must be at least 1".into());
+        }
+        if !self.scripts.shell.is_absolute() {
+            return Err(format!("scripts.shell {:?} must be an absolute path", self.scripts.shell));
+        }
+        if self.scripts.timeout.0.is_zero() {
+            return Err("scripts.timeout must be longer than 0s".into());
+        }
+        if self.deliveries.max_in_flight == 0 {
+            return Err("deliveries.max_in_flight must be at least 1".into());
+        }
+        Ok(())
+    }
+
+    /// The base of printed webhook URLs: `public_url`, else `http://<listen>` with a wildcard
+    /// address replaced by this host's name so the URL is one a caller can use.
+    pub fn base_url(&self) -> String {
+        if let Some(u) = &self.public_url {
+            return u.trim_end_matches('/').to_string();
+        }
+        let port = self.listen.port();
+        let ip = self.listen.ip();
+        if ip.is_unspecified() {
+            let host = nix::unistd::gethostname()
+                .ok()
+                .and_then(|h| h.into_string().ok())
+                .filter(|h| !h.is_empty())
+                .unwrap_or_else(|| "localhost".into());
+            format!("http://{host}:{port}")
+        } else {
+            format!("http://{}", self.listen)
+        }
+    }
+
+    pub fn db_path(&self) -> PathBuf {
+        self.state_dir.join("hookd.db")
+    }
+
+    /// The effective config as TOML, as `check-config` prints it.
+    pub fn to_toml(&self) -> String {
+        toml::to_string_pretty(self).unwrap_or_else(|e| format!("# cannot render config: {e}\n"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_file_is_the_defaults() {
+        let c = parse("", Path::new("x.toml")).unwrap();
+        assert_eq!(c, Config::default());
+        assert_eq!(c.listen.port(), 7235);
+    }
+
+    #[test]
+    fn errors_point_at_line_and_column() {
+        let text = "listen = \"127.0.0.1:1\"\n[scripts]\ntimeout = 5\n";
+        match parse(text, Path::new("c.toml")) {
+            Err(ConfigError::Parse { line, column, .. }) => assert_eq!((line, column), (3, 11)),
+            other => panic!("{other:?}"),
+        }
+        match parse("lissten = 1\n", Path::new("c.toml")) {
+            Err(ConfigError::Parse { line, message, .. }) => {
+                assert_eq!(line, 1);
+                assert!(message.contains("lissten"), "{message}");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn printed_config_parses_back() {
+        let mut c = Config::default();
+        c.public_url = Some("https://hooks.example.com".into());
+        let back = parse(&c.to_toml(), Path::new("x")).unwrap();
+        assert_eq!(back, c);
+    }
+}

@@ -1,0 +1,162 @@
+//! The HTTP side: `/healthz` and the webhook routes, on hyper 1.
+//!
+//! Routing, method checks and body limits happen here; what a call *does* is in
+//! [`crate::daemon::incoming`]. The token never leaves this module: it is looked up by hash and
+//! the path is redacted before anything logs it. Bodies are refused early on `Content-Length`
+//! and capped while streaming, so a caller cannot make hookd buffer more than `max_body_bytes`.
+
+use crate::daemon::incoming::{self, Answer, Call};
+use crate::daemon::runner::Invocation;
+use crate::daemon::state::Shared;
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper::header::{self, HeaderValue};
+use hyper::{Request, Response, StatusCode};
+use hyper_util::rt::{TokioIo, TokioTimer};
+use serde_json::json;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+/// Routes that take a token, in the order they are tried.
+const ROUTES: [&str; 3] = ["/webhook/", "/api/webhook/", "/api/webhooks/execute/"];
+/// How long a client may take to send its request headers.
+const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Accepts connections until `shutdown` flips, then lets in-flight requests finish (bounded by
+/// `grace`).
+pub async fn serve(listener: TcpListener, shared: Arc<Shared>, mut shutdown: watch::Receiver<bool>, grace: Duration) {
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(TokioTimer::new()).header_read_timeout(HEADER_READ_TIMEOUT).max_buf_size(64 * 1024);
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                let (stream, remote) = match accepted {
+                    Ok(x) => x,
+                    Err(e) => {
+                        // Out of file descriptors and the like: back off instead of spinning.
+                        tracing::warn!("accept failed: {e}");
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        continue;
+                    }
+                };
+                let _ = stream.set_nodelay(true);
+                let shared = shared.clone();
+                let service = hyper::service::service_fn(move |req| {
+                    let shared = shared.clone();
+                    async move { Ok::<_, std::convert::Infallible>(route(req, remote, shared).await) }
+                });
+                let conn = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
+                tokio::spawn(async move {
+                    if let Err(e) = conn.await {
+                        tracing::debug!("connection from {remote}: {e}");
+                    }
+                });
+            }
+            _ = shutdown.changed() => break,
+        }
+    }
+    drop(listener);
+    if tokio::time::timeout(grace, graceful.shutdown()).await.is_err() {
+        tracing::warn!("some HTTP requests were still in flight after {grace:?}");
+    }
+}
+
+/// The token in a webhook path, if the path is one of the webhook routes.
+pub fn token_of(path: &str) -> Option<&str> {
+    ROUTES.iter().find_map(|r| path.strip_prefix(r)).filter(|t| !t.is_empty() && !t.contains('/'))
+}
+
+async fn route(req: Request<Incoming>, remote: SocketAddr, shared: Arc<Shared>) -> Response<Full<Bytes>> {
+    let received = Instant::now();
+    let path = req.uri().path();
+    if path == "/healthz" {
+        return finish(Answer::text(200, "ok\n"), None);
+    }
+    let Some(hook) = token_of(path).and_then(|t| shared.registry.lookup(t)) else {
+        return finish(Answer::not_found(), None);
+    };
+    let redacted = crate::token::redact_path(path);
+    let method = req.method().as_str().to_string();
+    if !hook.allows_method(&method) {
+        let allow = hook.methods().join(", ");
+        let answer = Answer::json(405, json!({"error": "method not allowed"}));
+        let inv = Invocation { method, remote_addr: remote.ip().to_string(), ..Invocation::default() };
+        let call = Call { hook, path: redacted, inv, received };
+        incoming::record(&shared, &call, &answer).await;
+        return finish(answer, Some(allow));
+    }
+    let max = shared.config().max_body_bytes;
+    let declared = req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
+    let query = req.uri().query().unwrap_or("").to_string();
+    let mut headers = Vec::with_capacity(req.headers().len());
+    for (name, value) in req.headers() {
+        // Header values that are not text cannot be passed to a script faithfully; pass them lossily.
+        headers.push((name.as_str().to_string(), String::from_utf8_lossy(value.as_bytes()).into_owned()));
+    }
+    let content_type = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+    let mut inv = Invocation { method, query, remote_addr: remote.ip().to_string(), content_type, headers, ..Invocation::default() };
+    if declared.is_some_and(|n| n > max) {
+        return too_large(shared, Call { hook, path: redacted, inv, received }, max).await;
+    }
+    let body = match Limited::new(req.into_body(), max as usize).collect().await {
+        Ok(b) => b.to_bytes(),
+        Err(e) if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() => {
+            return too_large(shared, Call { hook, path: redacted, inv, received }, max).await;
+        }
+        Err(e) => {
+            tracing::debug!("reading a request body from {remote}: {e}");
+            return finish(Answer::json(400, json!({"error": "could not read the request body"})), None);
+        }
+    };
+    inv.body = body;
+    let call = Call { hook, path: redacted, inv, received };
+    // The call runs in its own task so that a caller hanging up does not cut a run short.
+    match tokio::spawn(incoming::handle(shared, call)).await {
+        Ok(answer) => finish(answer, None),
+        Err(e) => {
+            tracing::error!("a call handler failed: {e}");
+            finish(Answer::json(500, json!({"error": "internal error"})), None)
+        }
+    }
+}
+
+/// 413, logged like any other answered call.
+async fn too_large(shared: Arc<Shared>, call: Call, max: u64) -> Response<Full<Bytes>> {
+    let answer = Answer::json(413, json!({"error": format!("request body is larger than {max} bytes")}));
+    incoming::record(&shared, &call, &answer).await;
+    finish(answer, None)
+}
+
+fn finish(a: Answer, allow: Option<String>) -> Response<Full<Bytes>> {
+    let mut resp = Response::new(Full::new(a.body));
+    *resp.status_mut() = StatusCode::from_u16(a.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let h = resp.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(a.content_type));
+    if let Some(secs) = a.retry_after {
+        h.insert(header::RETRY_AFTER, HeaderValue::from(secs));
+    }
+    if let Some(allow) = allow.and_then(|v| HeaderValue::from_str(&v).ok()) {
+        h.insert(header::ALLOW, allow);
+    }
+    resp
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_come_from_the_three_routes_only() {
+        assert_eq!(token_of("/webhook/hkd_x"), Some("hkd_x"));
+        assert_eq!(token_of("/api/webhook/hkd_x"), Some("hkd_x"));
+        assert_eq!(token_of("/api/webhooks/execute/hkd_x"), Some("hkd_x"));
+        assert_eq!(token_of("/webhook/"), None);
+        assert_eq!(token_of("/webhook/a/b"), None);
+        assert_eq!(token_of("/other/hkd_x"), None);
+    }
+}

@@ -1,0 +1,262 @@
+//! Answering a call of an incoming hook, whether it came over HTTP or from `hookctl test`.
+//!
+//! The HTTP layer has already found the hook, checked the method and read the body within its
+//! limit; this module decides what the call does (run a script, accept a message), records it
+//! (run row, call count, log entry) and shapes the answer of the product contract. It never
+//! sees the token: `path` is already redacted.
+
+use crate::daemon::runner::{Invocation, Outcome, Refused};
+use crate::daemon::state::Shared;
+use crate::hook::Hook;
+use crate::proto::{HookKind, Mode, RunStatus};
+use crate::store::{self, logs::NewLog};
+use bytes::Bytes;
+use serde_json::json;
+use std::sync::Arc;
+use std::time::Instant;
+
+pub struct Call {
+    pub hook: Arc<Hook>,
+    /// The called path with the token redacted.
+    pub path: String,
+    pub inv: Invocation,
+    pub received: Instant,
+}
+
+/// An HTTP answer before it is put on the wire.
+#[derive(Debug, Clone)]
+pub struct Answer {
+    pub status: u16,
+    pub content_type: &'static str,
+    pub body: Bytes,
+    pub retry_after: Option<u64>,
+    /// Why the call failed, for the log (never sent to the caller beyond `body`).
+    pub error: Option<String>,
+    pub run_id: Option<i64>,
+}
+
+impl Answer {
+    pub fn json(status: u16, value: serde_json::Value) -> Answer {
+        Answer {
+            status,
+            content_type: "application/json",
+            body: Bytes::from(value.to_string()),
+            retry_after: None,
+            error: None,
+            run_id: None,
+        }
+    }
+    pub fn text(status: u16, text: impl Into<Bytes>) -> Answer {
+        Answer { content_type: "text/plain; charset=utf-8", body: text.into(), ..Answer::json(status, json!(null)) }
+    }
+    pub fn not_found() -> Answer {
+        Answer::json(404, json!({"error": "not found"}))
+    }
+    fn with_error(mut self, e: impl Into<String>) -> Answer {
+        self.error = Some(e.into());
+        self
+    }
+}
+
+/// Handles the call to completion and records it. Runs in its own task so a caller that hangs
+/// up does not cut a script run short.
+pub async fn handle(shared: Arc<Shared>, call: Call) -> Answer {
+    let answer = match call.hook.kind {
+        HookKind::Script => script(&shared, &call).await,
+        HookKind::Message => message(&call),
+        HookKind::Outgoing => Answer::not_found(),
+    };
+    record(&shared, &call, &answer).await;
+    answer
+}
+
+/// Counts the call and writes its log entry.
+pub async fn record(shared: &Arc<Shared>, call: &Call, answer: &Answer) {
+    let entry = NewLog {
+        time: crate::time::now_ms(),
+        direction: "in",
+        hook: Some(call.hook.name.clone()),
+        method: Some(call.inv.method.clone()),
+        url: Some(call.path.clone()),
+        status: Some(answer.status),
+        error: answer.error.clone(),
+        duration_ms: Some(call.received.elapsed().as_millis() as i64),
+        remote_addr: Some(call.inv.remote_addr.clone()),
+        run_id: answer.run_id,
+        ..NewLog::default()
+    };
+    let hook_id = call.hook.id;
+    let status = answer.status.to_string();
+    let e = entry.clone();
+    let res = shared
+        .store
+        .write(move |tx| {
+            store::hooks::record_call(tx, hook_id, e.time, &status)?;
+            store::logs::insert(tx, &e)
+        })
+        .await;
+    match res {
+        Ok(id) => {
+            let _ = shared.log_feed.send(store::logs::view(id, &entry));
+        }
+        Err(e) => tracing::error!(hook = %call.hook.name, "cannot record a call: {e}"),
+    }
+}
+
+async fn script(shared: &Arc<Shared>, call: &Call) -> Answer {
+    let hook = &call.hook;
+    let place = match shared.runner.admit(hook, false) {
+        Ok(p) => p,
+        Err(Refused::QueueFull) => {
+            let mut a = Answer::json(429, json!({"error": "too many calls waiting for this hook"}))
+                .with_error("queue full");
+            a.retry_after = Some(retry_after(hook, shared));
+            return a;
+        }
+    };
+    let now = crate::time::now_ms();
+    if hook.mode() == Mode::Async {
+        let (hook_id, name, inv) = (hook.id, hook.name.clone(), call.inv.clone());
+        let id = match shared.store.write(move |tx| store::runs::insert_queued(tx, hook_id, &name, now, &inv)).await {
+            Ok(id) => id,
+            Err(e) => return store_failed(e),
+        };
+        spawn_async_run(shared.clone(), hook.clone(), id, call.inv.clone(), place);
+        let mut a = if hook.raw_output() {
+            Answer::text(202, format!("{id}\n"))
+        } else {
+            Answer::json(202, json!({"id": id.to_string(), "status": "queued"}))
+        };
+        a.run_id = Some(id);
+        return a;
+    }
+    let ticket = place.wait().await;
+    let (hook_id, name) = (hook.id, hook.name.clone());
+    let started = crate::time::now_ms();
+    let id = match shared.store.write(move |tx| store::runs::insert_running(tx, hook_id, &name, started)).await {
+        Ok(id) => id,
+        Err(e) => return store_failed(e),
+    };
+    let outcome = run_and_store(shared, hook, id, &call.inv).await;
+    drop(ticket);
+    let mut a = answer_for(hook, id, &outcome);
+    a.run_id = Some(id);
+    a
+}
+
+/// Runs a script and stores the outcome.
+async fn run_and_store(shared: &Arc<Shared>, hook: &Hook, id: i64, inv: &Invocation) -> Outcome {
+    let config = shared.config();
+    let outcome = shared.runner.execute(&config, hook, id, inv).await;
+    let o = outcome.clone();
+    if let Err(e) = shared.store.write(move |tx| store::runs::finish(tx, id, &o)).await {
+        tracing::error!(hook = %hook.name, run = id, "cannot store the run's outcome: {e}");
+    }
+    outcome
+}
+
+/// Runs a queued async run once its turn comes. Also used for queued runs found at start-up.
+pub fn spawn_async_run(shared: Arc<Shared>, hook: Arc<Hook>, id: i64, inv: Invocation, place: crate::daemon::runner::Place) {
+    tokio::spawn(async move {
+        let ticket = place.wait().await;
+        let now = crate::time::now_ms();
+        if let Err(e) = shared.store.write(move |tx| store::runs::mark_running(tx, id, now)).await {
+            tracing::error!(hook = %hook.name, run = id, "cannot mark the run as running: {e}");
+        }
+        run_and_store(&shared, &hook, id, &inv).await;
+        drop(ticket);
+    });
+}
+
+fn answer_for(hook: &Hook, id: i64, o: &Outcome) -> Answer {
+    let status = match o.status {
+        RunStatus::Success => 200,
+        RunStatus::Timeout => 504,
+        _ => 500,
+    };
+    let error = match o.status {
+        RunStatus::Success => None,
+        RunStatus::Timeout => Some("script timed out".to_string()),
+        _ => Some(match o.exit_code {
+            Some(c) => format!("script exited with {c}"),
+            None => "script failed".to_string(),
+        }),
+    };
+    let mut a = if hook.raw_output() {
+        Answer::text(status, o.stdout.clone())
+    } else {
+        Answer::json(
+            status,
+            json!({
+                "id": id.to_string(),
+                "hook": hook.name,
+                "status": o.status.as_str(),
+                "exit_code": o.exit_code,
+                "stdout": String::from_utf8_lossy(&o.stdout),
+                "stderr": String::from_utf8_lossy(&o.stderr),
+                "duration_ms": o.duration_ms,
+            }),
+        )
+    };
+    a.error = error;
+    a
+}
+
+/// Seconds a refused caller should wait: about one run's worth, bounded to something sane.
+fn retry_after(hook: &Hook, shared: &Shared) -> u64 {
+    let timeout = hook.options.timeout.unwrap_or(shared.config().scripts.timeout).0.as_secs();
+    timeout.clamp(1, 60)
+}
+
+fn store_failed(e: store::StoreError) -> Answer {
+    tracing::error!("cannot store a call: {e}");
+    Answer::json(503, json!({"error": "hookd cannot write its database"})).with_error(format!("store: {e}"))
+}
+
+/// Chat-style messages: `{content, username, avatar_url}` checked field by field.
+fn message(call: &Call) -> Answer {
+    match check_message(&call.inv.body) {
+        Ok(_) => Answer { content_type: "text/plain; charset=utf-8", ..Answer::text(200, Bytes::new()) },
+        Err((field, msg)) => {
+            let mut body = json!({"error": msg});
+            if let Some(f) = field {
+                body["field"] = json!(f);
+            }
+            Answer::json(422, body).with_error(msg)
+        }
+    }
+}
+
+/// A valid message, or the field at fault and why.
+pub fn check_message(body: &[u8]) -> Result<serde_json::Map<String, serde_json::Value>, (Option<&'static str>, String)> {
+    let text = std::str::from_utf8(body).map_err(|_| (None, "body is not valid UTF-8".to_string()))?;
+    let value: serde_json::Value = serde_json::from_str(text).map_err(|e| (None, format!("body is not valid JSON: {e}")))?;
+    let serde_json::Value::Object(obj) = value else {
+        return Err((None, "body must be a JSON object".into()));
+    };
+    match obj.get("content") {
+        Some(serde_json::Value::String(s)) => {
+            let n = s.chars().count();
+            if n == 0 || s.trim().is_empty() {
+                return Err((Some("content"), "content must not be empty".into()));
+            }
+            if n > 4000 {
+                return Err((Some("content"), format!("content is {n} characters; at most 4000 are allowed")));
+            }
+        }
+        Some(_) => return Err((Some("content"), "content must be a string".into())),
+        None => return Err((Some("content"), "content is required".into())),
+    }
+    match obj.get("username") {
+        None | Some(serde_json::Value::Null) => {}
+        Some(serde_json::Value::String(s)) if s.chars().count() <= 64 => {}
+        Some(serde_json::Value::String(_)) => return Err((Some("username"), "username is longer than 64 characters".into())),
+        Some(_) => return Err((Some("username"), "username must be a string".into())),
+    }
+    match obj.get("avatar_url") {
+        None | Some(serde_json::Value::Null) => {}
+        Some(serde_json::Value::String(s)) if crate::hook::check_http_url("avatar_url", s).is_ok() => {}
+        Some(_) => return Err((Some("avatar_url"), "avatar_url must be an http(s) URL".into())),
+    }
+    Ok(obj)
+}

@@ -1,0 +1,373 @@
+//! One handler per control request, reached from the exhaustive match in [`handle`].
+//!
+//! Every change to a hook is a read-modify-write inside one store transaction that also appends
+//! the admin log entry with the caller's uid, so the change and its record cannot part. After a
+//! change commits, the in-memory registry is updated for that one hook. Validation runs on the
+//! daemon's side: user lookups and permission checks reflect where scripts will actually run.
+
+use crate::daemon::incoming::{self, Call};
+use crate::daemon::runner::Invocation;
+use crate::daemon::state::Shared;
+use crate::hook::{self, Hook};
+use crate::proto::{
+    self, Created, ErrorBody, ErrorCode, HookKind, HookOptions, LogQuery, Request, Response, Secret, StatusView,
+};
+use crate::store::{self, logs::NewLog};
+use crate::token::Token;
+use std::sync::Arc;
+use std::time::Instant;
+use tokio::io::AsyncWriteExt;
+use tokio::sync::watch;
+
+pub async fn handle(shared: &Arc<Shared>, request: Request, uid: Option<u32>) -> Response {
+    let result = match request {
+        Request::Hello { .. } => Err(ErrorBody::new(ErrorCode::BadRequest, "hello was already exchanged")),
+        Request::Create { name, kind, options } => create(shared, name, kind, *options, uid).await,
+        Request::Edit { name, options } => edit(shared, name, *options, uid).await,
+        Request::List { kind } => list(shared, kind).await,
+        Request::Show { name } => show(shared, name).await,
+        Request::SetEnabled { name, enabled } => set_enabled(shared, name, enabled, uid).await,
+        Request::Delete { name } => delete(shared, name, uid).await,
+        Request::Regenerate { name } => regenerate(shared, name, uid).await,
+        Request::Status => status(shared).await,
+        Request::Test { name, method, body, content_type } => test(shared, name, method, body, content_type).await,
+        Request::Runs { hook, limit } => runs(shared, hook, limit).await,
+        Request::RunShow { id } => run_show(shared, id).await,
+        Request::Logs(q) => logs(shared, q).await,
+    };
+    result.unwrap_or_else(Response::Error)
+}
+
+fn internal(e: store::StoreError) -> ErrorBody {
+    tracing::error!("{e}");
+    ErrorBody::internal(e)
+}
+
+fn admin_entry(action: &str, hook: &str, uid: Option<u32>) -> NewLog {
+    NewLog {
+        time: crate::time::now_ms(),
+        direction: "admin",
+        hook: Some(hook.to_string()),
+        method: Some(action.to_string()),
+        uid,
+        ..NewLog::default()
+    }
+}
+
+/// Writes the admin log entry inside `tx` and returns it for the live feed.
+fn log_admin(tx: &rusqlite::Transaction, action: &str, hook: &str, uid: Option<u32>) -> store::Result<(i64, NewLog)> {
+    let entry = admin_entry(action, hook, uid);
+    Ok((store::logs::insert(tx, &entry)?, entry))
+}
+
+fn publish(shared: &Shared, logged: (i64, NewLog)) {
+    let _ = shared.log_feed.send(store::logs::view(logged.0, &logged.1));
+}
+
+fn webhook_url(shared: &Shared, token: &Token) -> String {
+    format!("{}/webhook/{}", shared.config().base_url(), token.as_str())
+}
+
+async fn create(shared: &Arc<Shared>, name: String, kind: HookKind, mut opts: HookOptions, uid: Option<u32>) -> Result<Response, ErrorBody> {
+    hook::validate_name(&name).map_err(ErrorBody::invalid)?;
+    hook::adapt_for_kind(kind, &mut opts).map_err(ErrorBody::invalid)?;
+    hook::check_applicable(kind, &opts).map_err(ErrorBody::invalid)?;
+    let generated = (opts.generate_secret.take() == Some(true)).then(crate::signature::generate_whsec);
+    let mut merged = HookOptions::default();
+    hook::merge(&mut merged, opts);
+    if let Some(s) = &generated {
+        merged.secret = Some(Secret(s.clone()));
+    }
+    hook::validate(kind, &merged, shared.context()).map_err(ErrorBody::invalid)?;
+    let token = kind.is_incoming().then(Token::generate);
+    let now = crate::time::now_ms();
+    let mut h = Hook {
+        id: 0,
+        name: name.clone(),
+        kind,
+        description: merged.description.clone().unwrap_or_default(),
+        enabled: merged.enabled.unwrap_or(true),
+        token_hash: token.as_ref().map(Token::hash),
+        token_prefix: token.as_ref().map(Token::shown_prefix),
+        options: hook::stored_options(merged),
+        call_count: 0,
+        last_call_at: None,
+        last_status: None,
+        created_at: now,
+        updated_at: now,
+    };
+    let row = h.clone();
+    let inserted = shared
+        .store
+        .write(move |tx| {
+            let Some(id) = store::hooks::insert(tx, &row)? else { return Ok(None) };
+            Ok(Some((id, log_admin(tx, "create", &row.name, uid)?)))
+        })
+        .await
+        .map_err(internal)?;
+    let Some((id, logged)) = inserted else {
+        return Err(ErrorBody::new(ErrorCode::AlreadyExists, format!("a hook named {name:?} already exists")));
+    };
+    h.id = id;
+    shared.registry.upsert(h);
+    publish(shared, logged);
+    tracing::info!(hook = %name, %kind, ?uid, "hook created");
+    Ok(Response::Created(Created {
+        name,
+        kind,
+        url: token.as_ref().map(|t| webhook_url(shared, t)),
+        token: token.map(|t| t.as_str().to_string()),
+        secret: generated,
+    }))
+}
+
+/// Applies `change` to the stored hook `name` in one transaction; `change` returns the admin
+/// action to log, or `None` when nothing changed (then nothing is written, not even
+/// `updated_at`).
+async fn modify<F>(shared: &Arc<Shared>, name: String, uid: Option<u32>, change: F) -> Result<Hook, ErrorBody>
+where
+    F: FnOnce(&mut Hook) -> Result<Option<&'static str>, String> + Send + 'static,
+{
+    let res = shared
+        .store
+        .write(move |tx| {
+            let Some(mut h) = store::hooks::get(tx, &name)? else { return Ok(Err(ErrorBody::not_found(&name))) };
+            match change(&mut h) {
+                Err(e) => Ok(Err(ErrorBody::invalid(e))),
+                Ok(None) => Ok(Ok((h, None))),
+                Ok(Some(action)) => {
+                    h.updated_at = crate::time::now_ms();
+                    store::hooks::update(tx, &h)?;
+                    let logged = log_admin(tx, action, &h.name, uid)?;
+                    Ok(Ok((h, Some(logged))))
+                }
+            }
+        })
+        .await
+        .map_err(internal)??;
+    let (h, logged) = res;
+    if let Some(logged) = logged {
+        tracing::info!(hook = %h.name, action = %logged.1.method.as_deref().unwrap_or(""), ?uid, "hook changed");
+        publish(shared, logged);
+        shared.registry.upsert(h.clone());
+    }
+    Ok(h)
+}
+
+async fn edit(shared: &Arc<Shared>, name: String, mut patch: HookOptions, uid: Option<u32>) -> Result<Response, ErrorBody> {
+    let ctx = shared.context();
+    let generated = (patch.generate_secret.take() == Some(true)).then(crate::signature::generate_whsec);
+    let secret = generated.clone();
+    let h = modify(shared, name, uid, move |h| {
+        hook::adapt_for_kind(h.kind, &mut patch)?;
+        hook::check_applicable(h.kind, &patch)?;
+        let before = h.clone();
+        let mut o = h.options.clone();
+        hook::merge(&mut o, patch);
+        if let Some(s) = secret {
+            o.secret = Some(Secret(s));
+        }
+        if let Some(d) = o.description.take() {
+            h.description = d;
+        }
+        if let Some(e) = o.enabled.take() {
+            h.enabled = e;
+        }
+        hook::validate(h.kind, &o, ctx)?;
+        h.options = hook::stored_options(o);
+        Ok((*h != before).then_some("edit"))
+    })
+    .await?;
+    let view = hook::view(&h, &shared.defaults());
+    if generated.is_some() {
+        // The new secret is shown once, like a token.
+        return Ok(Response::Created(Created { name: h.name, kind: h.kind, token: None, url: None, secret: generated }));
+    }
+    Ok(Response::Hook(Box::new(view)))
+}
+
+async fn set_enabled(shared: &Arc<Shared>, name: String, enabled: bool, uid: Option<u32>) -> Result<Response, ErrorBody> {
+    let h = modify(shared, name, uid, move |h| {
+        let changed = h.enabled != enabled;
+        h.enabled = enabled;
+        Ok(changed.then_some(if enabled { "enable" } else { "disable" }))
+    })
+    .await?;
+    let state = if enabled { "enabled" } else { "disabled" };
+    Ok(Response::Done { message: format!("hook {} {state}", h.name) })
+}
+
+async fn regenerate(shared: &Arc<Shared>, name: String, uid: Option<u32>) -> Result<Response, ErrorBody> {
+    let token = Token::generate();
+    let (hash, prefix) = (token.hash(), token.shown_prefix());
+    let h = modify(shared, name, uid, move |h| {
+        if !h.kind.is_incoming() {
+            return Err(format!("{} is an outgoing hook; only incoming hooks have a token", h.name));
+        }
+        h.token_hash = Some(hash);
+        h.token_prefix = Some(prefix);
+        Ok(Some("regenerate"))
+    })
+    .await?;
+    Ok(Response::Created(Created {
+        name: h.name,
+        kind: h.kind,
+        url: Some(webhook_url(shared, &token)),
+        token: Some(token.as_str().to_string()),
+        secret: None,
+    }))
+}
+
+async fn delete(shared: &Arc<Shared>, name: String, uid: Option<u32>) -> Result<Response, ErrorBody> {
+    let n = name.clone();
+    let found = shared
+        .store
+        .write(move |tx| {
+            let Some(h) = store::hooks::get(tx, &n)? else { return Ok(None) };
+            store::hooks::delete(tx, &n)?;
+            Ok(Some((h.id, log_admin(tx, "delete", &n, uid)?)))
+        })
+        .await
+        .map_err(internal)?;
+    let Some((id, logged)) = found else { return Err(ErrorBody::not_found(&name)) };
+    shared.registry.remove(id);
+    shared.runner.forget(id);
+    publish(shared, logged);
+    tracing::info!(hook = %name, ?uid, "hook deleted");
+    Ok(Response::Done { message: format!("hook {name} deleted") })
+}
+
+async fn list(shared: &Arc<Shared>, kind: Option<HookKind>) -> Result<Response, ErrorBody> {
+    let hooks = shared.store.call(move |c| store::hooks::list(c, kind)).await.map_err(internal)?;
+    let d = shared.defaults();
+    Ok(Response::Hooks { hooks: hooks.iter().map(|h| hook::view(h, &d)).collect() })
+}
+
+async fn get(shared: &Arc<Shared>, name: String) -> Result<Hook, ErrorBody> {
+    let n = name.clone();
+    shared.store.call(move |c| store::hooks::get(c, &n)).await.map_err(internal)?.ok_or_else(|| ErrorBody::not_found(&name))
+}
+
+async fn show(shared: &Arc<Shared>, name: String) -> Result<Response, ErrorBody> {
+    let h = get(shared, name).await?;
+    Ok(Response::Hook(Box::new(hook::view(&h, &shared.defaults()))))
+}
+
+async fn status(shared: &Arc<Shared>) -> Result<Response, ErrorBody> {
+    let (hooks, queued) = shared
+        .store
+        .call(|c| Ok((store::hooks::count(c)?, store::runs::count_queued(c)?)))
+        .await
+        .map_err(internal)?;
+    let config = shared.config();
+    Ok(Response::Status(StatusView {
+        version: env!("CARGO_PKG_VERSION").to_string(),
+        uptime_secs: shared.started.elapsed().as_secs(),
+        listen: config.listen.to_string(),
+        socket: config.socket.display().to_string(),
+        database: shared.store.path().display().to_string(),
+        hooks,
+        queue_depth: queued.max(shared.runner.queued()),
+        running_scripts: shared.runner.running(),
+    }))
+}
+
+/// Calls an incoming hook exactly as an HTTP caller would, minus the network.
+async fn test(shared: &Arc<Shared>, name: String, method: Option<String>, body: Option<String>, content_type: Option<String>) -> Result<Response, ErrorBody> {
+    let h = get(shared, name).await?;
+    if !h.kind.is_incoming() {
+        return Err(ErrorBody::invalid(format!("{} is an outgoing hook; hookctl test calls incoming hooks", h.name)));
+    }
+    if !h.enabled {
+        return Err(ErrorBody::invalid(format!("{} is disabled; enable it first (a caller gets 404)", h.name)));
+    }
+    let method = method.unwrap_or_else(|| "POST".into()).to_ascii_uppercase();
+    if !h.allows_method(&method) {
+        return Ok(Response::TestResult { status: 405, body: r#"{"error":"method not allowed"}"#.into() });
+    }
+    let body = body.unwrap_or_default();
+    let content_type = content_type.unwrap_or_else(|| if body.is_empty() { String::new() } else { "application/json".into() });
+    let mut headers = Vec::new();
+    if !content_type.is_empty() {
+        headers.push(("content-type".to_string(), content_type.clone()));
+    }
+    let inv = Invocation {
+        method,
+        remote_addr: "local".into(),
+        content_type,
+        headers,
+        body: body.into_bytes().into(),
+        ..Invocation::default()
+    };
+    let path = format!("/webhook/{}… (hookctl test)", h.token_prefix.clone().unwrap_or_default());
+    let call = Call { hook: Arc::new(h), path, inv, received: Instant::now() };
+    let answer = tokio::spawn(incoming::handle(shared.clone(), call)).await.map_err(ErrorBody::internal)?;
+    Ok(Response::TestResult { status: answer.status, body: String::from_utf8_lossy(&answer.body).into_owned() })
+}
+
+async fn runs(shared: &Arc<Shared>, hook: Option<String>, limit: u32) -> Result<Response, ErrorBody> {
+    if let Some(name) = &hook {
+        let n = name.clone();
+        let exists = shared.store.call(move |c| store::hooks::get(c, &n)).await.map_err(internal)?.is_some();
+        let h = name.clone();
+        let any = shared.store.call(move |c| store::runs::list(c, Some(&h), 1)).await.map_err(internal)?;
+        if !exists && any.is_empty() {
+            return Err(ErrorBody::not_found(name));
+        }
+    }
+    let runs = shared.store.call(move |c| store::runs::list(c, hook.as_deref(), limit)).await.map_err(internal)?;
+    Ok(Response::Runs { runs })
+}
+
+async fn run_show(shared: &Arc<Shared>, id: String) -> Result<Response, ErrorBody> {
+    let not_found = || ErrorBody::new(ErrorCode::NotFound, format!("no run with id {id:?}"));
+    let n: i64 = id.trim().parse().map_err(|_| not_found())?;
+    let run = shared.store.call(move |c| store::runs::get(c, n)).await.map_err(internal)?;
+    run.map(|r| Response::Run(Box::new(r))).ok_or_else(not_found)
+}
+
+async fn logs(shared: &Arc<Shared>, q: LogQuery) -> Result<Response, ErrorBody> {
+    let logs = shared.store.call(move |c| store::logs::query(c, &q)).await.map_err(internal)?;
+    Ok(Response::Logs { logs })
+}
+
+/// Streams the backlog and then every new matching entry until the client leaves or hookd stops.
+pub async fn follow_logs<W: AsyncWriteExt + Unpin>(shared: &Arc<Shared>, q: LogQuery, out: &mut W, mut shutdown: watch::Receiver<bool>) {
+    // Subscribe before reading the backlog so nothing falls between the two.
+    let mut feed = shared.log_feed.subscribe();
+    let query = q.clone();
+    let backlog = match shared.store.call(move |c| store::logs::query(c, &query)).await {
+        Ok(b) => b,
+        Err(e) => {
+            let _ = out.write_all(&proto::encode(&Response::Error(internal(e)))).await;
+            return;
+        }
+    };
+    let mut last: i64 = 0;
+    for entry in backlog {
+        last = entry.id.parse().unwrap_or(last);
+        if out.write_all(&proto::encode(&Response::Log(Box::new(entry)))).await.is_err() {
+            return;
+        }
+    }
+    loop {
+        tokio::select! {
+            got = feed.recv() => match got {
+                Ok(entry) => {
+                    let id: i64 = entry.id.parse().unwrap_or(0);
+                    if id <= last || !store::logs::matches(&q, &entry) {
+                        continue;
+                    }
+                    if out.write_all(&proto::encode(&Response::Log(Box::new(entry)))).await.is_err() {
+                        return;
+                    }
+                }
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(n)) => {
+                    tracing::warn!("a log follower fell behind and skipped {n} entries");
+                }
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+            },
+            _ = shutdown.changed() => return,
+        }
+    }
+}

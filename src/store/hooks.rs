@@ -1,0 +1,133 @@
+//! Hook rows: insert, fetch, update, delete, and call accounting.
+//!
+//! Options are stored as one JSON column so new options need no migration; everything queried
+//! by (name, token hash) or shown in listings has its own column. Functions take a connection or
+//! transaction and are called from the store's owner thread.
+
+use super::{Result, StoreError};
+use crate::hook::Hook;
+use crate::proto::{HookKind, HookOptions};
+use rusqlite::{Connection, OptionalExtension, Row, params};
+
+const COLUMNS: &str = "id, name, kind, description, enabled, token_hash, token_prefix, options, \
+                       call_count, last_call_at, last_status, created_at, updated_at";
+
+fn from_row(r: &Row) -> rusqlite::Result<std::result::Result<Hook, String>> {
+    let kind: String = r.get(2)?;
+    let options: String = r.get(7)?;
+    let token_hash: Option<Vec<u8>> = r.get(5)?;
+    let name: String = r.get(1)?;
+    let Some(kind) = HookKind::parse(&kind) else {
+        return Ok(Err(format!("hook {name:?} has unknown kind {kind:?}")));
+    };
+    let options: HookOptions = match serde_json::from_str(&options) {
+        Ok(o) => o,
+        Err(e) => return Ok(Err(format!("hook {name:?} has unreadable options: {e}"))),
+    };
+    let token_hash = match token_hash {
+        None => None,
+        Some(v) => match <[u8; 32]>::try_from(v.as_slice()) {
+            Ok(h) => Some(h),
+            Err(_) => return Ok(Err(format!("hook {name:?} has a malformed token hash"))),
+        },
+    };
+    Ok(Ok(Hook {
+        id: r.get(0)?,
+        name,
+        kind,
+        description: r.get(3)?,
+        enabled: r.get(4)?,
+        token_hash,
+        token_prefix: r.get(6)?,
+        options,
+        call_count: r.get::<_, i64>(8)? as u64,
+        last_call_at: r.get(9)?,
+        last_status: r.get(10)?,
+        created_at: r.get(11)?,
+        updated_at: r.get(12)?,
+    }))
+}
+
+fn collect(rows: impl Iterator<Item = rusqlite::Result<std::result::Result<Hook, String>>>) -> Result<Vec<Hook>> {
+    let mut out = Vec::new();
+    for row in rows {
+        out.push(row?.map_err(StoreError::Corrupt)?);
+    }
+    Ok(out)
+}
+
+pub fn get(conn: &Connection, name: &str) -> Result<Option<Hook>> {
+    let sql = format!("SELECT {COLUMNS} FROM hooks WHERE name = ?1");
+    match conn.prepare_cached(&sql)?.query_row([name], from_row).optional()? {
+        None => Ok(None),
+        Some(r) => r.map(Some).map_err(StoreError::Corrupt),
+    }
+}
+
+pub fn list(conn: &Connection, kind: Option<HookKind>) -> Result<Vec<Hook>> {
+    let sql = format!("SELECT {COLUMNS} FROM hooks WHERE ?1 IS NULL OR kind = ?1 ORDER BY name");
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt.query_map([kind.map(HookKind::as_str)], from_row)?;
+    collect(rows)
+}
+
+/// Inserts a new hook; `Ok(None)` when the name is taken.
+pub fn insert(conn: &Connection, h: &Hook) -> Result<Option<i64>> {
+    let options = serde_json::to_string(&h.options).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let res = conn.prepare_cached(
+        "INSERT INTO hooks (name, kind, description, enabled, token_hash, token_prefix, options, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    )?
+    .execute(params![
+        h.name,
+        h.kind.as_str(),
+        h.description,
+        h.enabled,
+        h.token_hash.as_ref().map(|x| x.as_slice()),
+        h.token_prefix,
+        options,
+        h.created_at,
+        h.updated_at
+    ]);
+    match res {
+        Ok(_) => Ok(Some(conn.last_insert_rowid())),
+        Err(rusqlite::Error::SqliteFailure(e, _)) if e.code == rusqlite::ErrorCode::ConstraintViolation => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Writes back everything an admin can change.
+pub fn update(conn: &Connection, h: &Hook) -> Result<()> {
+    let options = serde_json::to_string(&h.options).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    conn.prepare_cached(
+        "UPDATE hooks SET description = ?2, enabled = ?3, token_hash = ?4, token_prefix = ?5,
+                          options = ?6, updated_at = ?7 WHERE id = ?1",
+    )?
+    .execute(params![
+        h.id,
+        h.description,
+        h.enabled,
+        h.token_hash.as_ref().map(|x| x.as_slice()),
+        h.token_prefix,
+        options,
+        h.updated_at
+    ])?;
+    Ok(())
+}
+
+pub fn delete(conn: &Connection, name: &str) -> Result<bool> {
+    Ok(conn.prepare_cached("DELETE FROM hooks WHERE name = ?1")?.execute([name])? > 0)
+}
+
+/// Counts a call and remembers how it was answered.
+pub fn record_call(conn: &Connection, id: i64, at: i64, status: &str) -> Result<()> {
+    conn.prepare_cached(
+        "UPDATE hooks SET call_count = call_count + 1, last_call_at = ?2, last_status = ?3 WHERE id = ?1",
+    )?
+    .execute(params![id, at, status])?;
+    Ok(())
+}
+
+pub fn count(conn: &Connection) -> Result<u64> {
+    Ok(conn.query_row("SELECT count(*) FROM hooks", [], |r| r.get::<_, i64>(0))? as u64)
+}

@@ -1,0 +1,107 @@
+//! Script run rows: queued → running → success/failed/timeout, or interrupted by a restart.
+//!
+//! An async run is stored as `queued` together with its request before the caller gets 202, so
+//! a restart can still run it. A sync run is stored when it starts: if the daemon dies, nobody
+//! is left waiting for it, so at start-up it is marked `interrupted` rather than run again.
+
+use super::{Result, StoreError};
+use crate::daemon::runner::{Invocation, Outcome};
+use crate::proto::{RunStatus, RunView};
+use crate::time::rfc3339;
+use rusqlite::{Connection, OptionalExtension, Row, params};
+
+pub fn insert_queued(conn: &Connection, hook_id: i64, hook: &str, at: i64, inv: &Invocation) -> Result<i64> {
+    let request = serde_json::to_vec(inv).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    conn.prepare_cached("INSERT INTO runs (hook_id, hook, status, queued_at, request) VALUES (?1, ?2, 'queued', ?3, ?4)")?
+        .execute(params![hook_id, hook, at, request])?;
+    Ok(conn.last_insert_rowid())
+}
+
+pub fn insert_running(conn: &Connection, hook_id: i64, hook: &str, at: i64) -> Result<i64> {
+    conn.prepare_cached(
+        "INSERT INTO runs (hook_id, hook, status, queued_at, started_at) VALUES (?1, ?2, 'running', ?3, ?3)",
+    )?
+    .execute(params![hook_id, hook, at])?;
+    Ok(conn.last_insert_rowid())
+}
+
+pub fn mark_running(conn: &Connection, id: i64, at: i64) -> Result<()> {
+    conn.prepare_cached("UPDATE runs SET status = 'running', started_at = ?2, request = NULL WHERE id = ?1")?
+        .execute(params![id, at])?;
+    Ok(())
+}
+
+pub fn finish(conn: &Connection, id: i64, o: &Outcome) -> Result<()> {
+    conn.prepare_cached(
+        "UPDATE runs SET status = ?2, exit_code = ?3, started_at = ?4, finished_at = ?5, stdout = ?6, stderr = ?7
+         WHERE id = ?1",
+    )?
+    .execute(params![id, o.status.as_str(), o.exit_code, o.started_at, o.started_at + o.duration_ms, o.stdout, o.stderr])?;
+    Ok(())
+}
+
+/// At start-up: runs that were running when the daemon died are `interrupted`; the queued async
+/// runs are returned (oldest first) to be run now.
+pub fn recover(conn: &Connection, now: i64) -> Result<Vec<(i64, i64, Invocation)>> {
+    conn.execute(
+        "UPDATE runs SET status = 'interrupted', finished_at = ?1 WHERE status = 'running'",
+        [now],
+    )?;
+    let mut stmt = conn.prepare("SELECT id, hook_id, request FROM runs WHERE status = 'queued' ORDER BY id")?;
+    let rows = stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?, r.get::<_, Option<Vec<u8>>>(2)?)))?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (id, hook_id, request) = row?;
+        match request.as_deref().map(serde_json::from_slice::<Invocation>) {
+            Some(Ok(inv)) => out.push((id, hook_id, inv)),
+            _ => {
+                conn.execute("UPDATE runs SET status = 'interrupted', finished_at = ?2 WHERE id = ?1", params![id, now])?;
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Marks a queued run whose hook is gone or disabled as interrupted.
+pub fn abandon(conn: &Connection, id: i64, now: i64) -> Result<()> {
+    conn.execute("UPDATE runs SET status = 'interrupted', finished_at = ?2, request = NULL WHERE id = ?1", params![id, now])?;
+    Ok(())
+}
+
+fn view(r: &Row, with_output: bool) -> rusqlite::Result<RunView> {
+    let status: String = r.get(2)?;
+    let started: Option<i64> = r.get(5)?;
+    let finished: Option<i64> = r.get(6)?;
+    let text = |v: Option<Vec<u8>>| v.map(|b| String::from_utf8_lossy(&b).into_owned());
+    Ok(RunView {
+        id: r.get::<_, i64>(0)?.to_string(),
+        hook: r.get(1)?,
+        status: RunStatus::parse(&status).unwrap_or(RunStatus::Interrupted),
+        exit_code: r.get(3)?,
+        queued_at: rfc3339(r.get(4)?),
+        started_at: started.map(rfc3339),
+        finished_at: finished.map(rfc3339),
+        duration_ms: started.zip(finished).map(|(s, f)| f - s),
+        stdout: if with_output { text(r.get(7)?).or(Some(String::new())) } else { None },
+        stderr: if with_output { text(r.get(8)?).or(Some(String::new())) } else { None },
+    })
+}
+
+const COLUMNS: &str = "id, hook, status, exit_code, queued_at, started_at, finished_at";
+
+/// Newest first.
+pub fn list(conn: &Connection, hook: Option<&str>, limit: u32) -> Result<Vec<RunView>> {
+    let sql = format!("SELECT {COLUMNS} FROM runs WHERE ?1 IS NULL OR hook = ?1 ORDER BY id DESC LIMIT ?2");
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt.query_map(params![hook, limit], |r| view(r, false))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+pub fn get(conn: &Connection, id: i64) -> Result<Option<RunView>> {
+    let sql = format!("SELECT {COLUMNS}, stdout, stderr FROM runs WHERE id = ?1");
+    Ok(conn.prepare_cached(&sql)?.query_row([id], |r| view(r, true)).optional()?)
+}
+
+pub fn count_queued(conn: &Connection) -> Result<u64> {
+    Ok(conn.query_row("SELECT count(*) FROM runs WHERE status = 'queued'", [], |r| r.get::<_, i64>(0))? as u64)
+}

@@ -1,0 +1,100 @@
+//! Schema and migrations, versioned by `PRAGMA user_version`.
+//!
+//! Each entry of [`MIGRATIONS`] moves the schema one version up and runs in its own transaction
+//! together with the version bump, so a crash mid-migration leaves the previous version intact.
+//! Migrations are append-only: a released step is never edited. Tables refer to hooks by id and
+//! also copy the hook's name, so history (runs, logs, deliveries) outlives a deleted hook.
+
+use super::{Result, StoreError};
+use rusqlite::Connection;
+use std::path::Path;
+
+pub const MIGRATIONS: &[&str] = &[
+    // 1: hooks, script runs, and the log of calls, attempts and management actions.
+    r#"
+    CREATE TABLE hooks (
+        id            INTEGER PRIMARY KEY,
+        name          TEXT NOT NULL UNIQUE,
+        kind          TEXT NOT NULL CHECK (kind IN ('script', 'message', 'outgoing')),
+        description   TEXT NOT NULL DEFAULT '',
+        enabled       INTEGER NOT NULL DEFAULT 1,
+        token_hash    BLOB UNIQUE,
+        token_prefix  TEXT,
+        options       TEXT NOT NULL DEFAULT '{}',
+        call_count    INTEGER NOT NULL DEFAULT 0,
+        last_call_at  INTEGER,
+        last_status   TEXT,
+        created_at    INTEGER NOT NULL,
+        updated_at    INTEGER NOT NULL
+    );
+    CREATE TABLE runs (
+        id           INTEGER PRIMARY KEY,
+        hook_id      INTEGER NOT NULL,
+        hook         TEXT NOT NULL,
+        status       TEXT NOT NULL,
+        exit_code    INTEGER,
+        queued_at    INTEGER NOT NULL,
+        started_at   INTEGER,
+        finished_at  INTEGER,
+        request      BLOB,
+        stdout       BLOB,
+        stderr       BLOB
+    );
+    CREATE INDEX runs_hook ON runs (hook, id);
+    CREATE INDEX runs_status ON runs (status) WHERE status IN ('queued', 'running');
+    CREATE TABLE logs (
+        id           INTEGER PRIMARY KEY,
+        time         INTEGER NOT NULL,
+        direction    TEXT NOT NULL CHECK (direction IN ('in', 'out', 'admin')),
+        hook         TEXT,
+        method       TEXT,
+        url          TEXT,
+        status       INTEGER,
+        error        TEXT,
+        duration_ms  INTEGER,
+        remote_addr  TEXT,
+        run_id       INTEGER,
+        delivery_id  TEXT,
+        attempt      INTEGER,
+        uid          INTEGER
+    );
+    CREATE INDEX logs_time ON logs (time);
+    CREATE INDEX logs_hook ON logs (hook, id);
+    "#,
+];
+
+pub fn current_version(conn: &Connection) -> Result<i64> {
+    Ok(conn.pragma_query_value(None, "user_version", |r| r.get(0))?)
+}
+
+pub fn migrate(conn: &mut Connection, path: &Path) -> Result<()> {
+    let known = MIGRATIONS.len() as i64;
+    let found = current_version(conn)?;
+    if found > known {
+        return Err(StoreError::TooNew { path: path.into(), found, known });
+    }
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(found as usize) {
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", (i + 1) as i64)?;
+        tx.commit()?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn migrates_once_and_refuses_newer() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        let mut conn = Connection::open(&path).unwrap();
+        migrate(&mut conn, &path).unwrap();
+        assert_eq!(current_version(&conn).unwrap(), MIGRATIONS.len() as i64);
+        migrate(&mut conn, &path).unwrap();
+        conn.pragma_update(None, "user_version", 999).unwrap();
+        assert!(matches!(migrate(&mut conn, &path), Err(StoreError::TooNew { found: 999, .. })));
+    }
+}
