@@ -1,1 +1,8 @@
+//! The integration suite: every test drives the real `hookd` and `hookctl` binaries.
 
+mod helper;
+
+mod calls;
+mod config;
+mod manage;
+mod runner;
