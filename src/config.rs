@@ -68,7 +68,9 @@ impl Default for DeliveriesConfig {
         let h = 3600;
         DeliveriesConfig {
             timeout: Dur::secs(15),
-            retry_schedule: [5, 300, 1800, 2 * h, 5 * h, 10 * h, 10 * h].map(Dur::secs).to_vec(),
+            retry_schedule: [5, 300, 1800, 2 * h, 5 * h, 10 * h, 10 * h]
+                .map(Dur::secs)
+                .to_vec(),
             max_in_flight: 64,
             disable_after: Dur::secs(5 * 24 * h),
             block_private_targets: false,
@@ -112,12 +114,19 @@ impl Paths {
         }
         match directories::ProjectDirs::from("", "", "hookd") {
             Some(dirs) => {
-                let state = dirs.state_dir().unwrap_or_else(|| dirs.data_dir()).to_path_buf();
+                let state = dirs
+                    .state_dir()
+                    .unwrap_or_else(|| dirs.data_dir())
+                    .to_path_buf();
                 let socket = match dirs.runtime_dir() {
                     Some(run) => run.join("hookd.sock"),
                     None => state.join("hookd.sock"),
                 };
-                Paths { config: dirs.config_dir().join("config.toml"), state_dir: state, socket }
+                Paths {
+                    config: dirs.config_dir().join("config.toml"),
+                    state_dir: state,
+                    socket,
+                }
             }
             // No home directory at all (a bare service account): fall back to the working dir.
             None => Paths {
@@ -141,9 +150,17 @@ pub struct Overrides {
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("{path}: cannot read: {source}")]
-    Read { path: PathBuf, source: std::io::Error },
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("{path}:{line}:{column}: {message}")]
-    Parse { path: PathBuf, line: usize, column: usize, message: String },
+    Parse {
+        path: PathBuf,
+        line: usize,
+        column: usize,
+        message: String,
+    },
     #[error("{path}: {message}")]
     Invalid { path: PathBuf, message: String },
 }
@@ -184,7 +201,12 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
     toml::from_str::<Config>(text).map_err(|e| {
         let offset = e.span().map(|s| s.start).unwrap_or(0);
         let (line, column) = line_column(text, offset);
-        ConfigError::Parse { path: path.to_path_buf(), line, column, message: e.message().trim().to_string() }
+        ConfigError::Parse {
+            path: path.to_path_buf(),
+            line,
+            column,
+            message: e.message().trim().to_string(),
+        }
     })
 }
 
@@ -193,7 +215,12 @@ pub fn line_column(text: &str, offset: usize) -> (usize, usize) {
     let offset = offset.min(text.len());
     let before = text.get(..offset).unwrap_or(text);
     let line = before.matches('\n').count() + 1;
-    let column = before.rsplit('\n').next().map(|l| l.chars().count()).unwrap_or(0) + 1;
+    let column = before
+        .rsplit('\n')
+        .next()
+        .map(|l| l.chars().count())
+        .unwrap_or(0)
+        + 1;
     (line, column)
 }
 
@@ -202,7 +229,9 @@ impl Config {
         if let Some(url) = &self.public_url
             && !(url.starts_with("http://") || url.starts_with("https://"))
         {
-            return Err(format!("public_url {url:?} must start with http:// or https://"));
+            return Err(format!(
+                "public_url {url:?} must start with http:// or https://"
+            ));
         }
         if self.max_body_bytes == 0 {
             return Err("max_body_bytes must be at least 1".into());
@@ -211,7 +240,10 @@ impl Config {
             return Err("scripts.max_concurrent must be at least 1".into());
         }
         if !self.scripts.shell.is_absolute() {
-            return Err(format!("scripts.shell {:?} must be an absolute path", self.scripts.shell));
+            return Err(format!(
+                "scripts.shell {:?} must be an absolute path",
+                self.scripts.shell
+            ));
         }
         if self.scripts.timeout.0.is_zero() {
             return Err("scripts.timeout must be longer than 0s".into());
@@ -281,8 +313,10 @@ mod tests {
 
     #[test]
     fn printed_config_parses_back() {
-        let mut c = Config::default();
-        c.public_url = Some("https://hooks.example.com".into());
+        let c = Config {
+            public_url: Some("https://hooks.example.com".into()),
+            ..Config::default()
+        };
         let back = parse(&c.to_toml(), Path::new("x")).unwrap();
         assert_eq!(back, c);
     }

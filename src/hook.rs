@@ -97,10 +97,38 @@ pub fn merge(base: &mut HookOptions, patch: HookOptions) {
         ($($f:ident),* $(,)?) => { $( if patch.$f.is_some() { base.$f = patch.$f; } )* };
     }
     take!(
-        description, enabled, script, user, raw_output, mode, timeout, concurrency, queue_limit,
-        methods, cwd, env, verify, secret, allow_ip, params, avatar_url, url, method, events,
-        hook_type, language, template, format, headers, basic_auth, bearer, generate_secret,
-        include_secret, match_hook, match_method, match_path,
+        description,
+        enabled,
+        script,
+        user,
+        raw_output,
+        mode,
+        timeout,
+        concurrency,
+        queue_limit,
+        methods,
+        cwd,
+        env,
+        verify,
+        secret,
+        allow_ip,
+        params,
+        avatar_url,
+        url,
+        method,
+        events,
+        hook_type,
+        language,
+        template,
+        format,
+        headers,
+        basic_auth,
+        bearer,
+        generate_secret,
+        include_secret,
+        match_hook,
+        match_method,
+        match_path,
     );
     normalize(base);
 }
@@ -110,7 +138,21 @@ fn normalize(o: &mut HookOptions) {
     macro_rules! clear_empty {
         ($($f:ident),* $(,)?) => { $( if o.$f.as_deref().is_some_and(|s: &str| s.trim().is_empty()) { o.$f = None; } )* };
     }
-    clear_empty!(user, cwd, verify, avatar_url, url, method, hook_type, language, template, format, match_hook, match_method, match_path);
+    clear_empty!(
+        user,
+        cwd,
+        verify,
+        avatar_url,
+        url,
+        method,
+        hook_type,
+        language,
+        template,
+        format,
+        match_hook,
+        match_method,
+        match_path
+    );
     for s in [&mut o.secret, &mut o.basic_auth, &mut o.bearer] {
         if s.as_ref().is_some_and(|v| v.0.is_empty()) {
             *s = None;
@@ -125,17 +167,19 @@ fn normalize(o: &mut HookOptions) {
         }
         m.dedup();
     }
-    for f in [&mut o.method, &mut o.match_method] {
-        if let Some(m) = f {
-            *m = m.trim().to_ascii_uppercase();
-        }
+    for m in [&mut o.method, &mut o.match_method].into_iter().flatten() {
+        *m = m.trim().to_ascii_uppercase();
     }
 }
 
 pub fn validate_name(name: &str) -> Result<(), String> {
-    let ok_chars = name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
+    let ok_chars = name
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
     if name.is_empty() || name.len() > 64 || !ok_chars {
-        return Err(format!("invalid hook name {name:?}: use 1-64 characters of A-Z a-z 0-9 . _ -"));
+        return Err(format!(
+            "invalid hook name {name:?}: use 1-64 characters of A-Z a-z 0-9 . _ -"
+        ));
     }
     Ok(())
 }
@@ -187,7 +231,8 @@ pub fn adapt_for_kind(kind: HookKind, o: &mut HookOptions) -> Result<(), String>
     if kind == HookKind::Outgoing
         && let Some(m) = o.methods.take()
     {
-        let [one] = <[String; 1]>::try_from(m).map_err(|_| "an outgoing hook takes one --method (POST or PUT)".to_string())?;
+        let [one] = <[String; 1]>::try_from(m)
+            .map_err(|_| "an outgoing hook takes one --method (POST or PUT)".to_string())?;
         o.method = Some(one);
     }
     Ok(())
@@ -199,7 +244,10 @@ pub fn check_applicable(kind: HookKind, patch: &HookOptions) -> Result<(), Strin
     for (flag, given, kinds) in applicability(patch) {
         if given && !kinds.contains(&kind) {
             let names: Vec<&str> = kinds.iter().map(|k| k.as_str()).collect();
-            return Err(format!("{flag} does not apply to {kind} hooks (only to {} hooks)", names.join("/")));
+            return Err(format!(
+                "{flag} does not apply to {kind} hooks (only to {} hooks)",
+                names.join("/")
+            ));
         }
     }
     Ok(())
@@ -221,7 +269,9 @@ pub fn valid_event_pattern(p: &str) -> bool {
         return true;
     }
     if let Some(prefix) = p.strip_suffix(".*") {
-        return EVENTS.iter().any(|(e, _)| e.starts_with(&format!("{prefix}.")));
+        return EVENTS
+            .iter()
+            .any(|(e, _)| e.starts_with(&format!("{prefix}.")));
     }
     EVENTS.iter().any(|(e, _)| *e == p)
 }
@@ -243,7 +293,12 @@ pub fn validate(kind: HookKind, o: &HookOptions, ctx: Context) -> Result<(), Str
 
 fn validate_script(o: &HookOptions, ctx: Context) -> Result<(), String> {
     match &o.script {
-        None => return Err("a script hook needs a script: --script FILE, --script - (stdin) or --run 'TEXT'".into()),
+        None => {
+            return Err(
+                "a script hook needs a script: --script FILE, --script - (stdin) or --run 'TEXT'"
+                    .into(),
+            );
+        }
         Some(s) if s.trim().is_empty() => return Err("the script is empty".into()),
         Some(s) if s.contains('\0') => return Err("the script contains a NUL byte".into()),
         Some(_) => {}
@@ -259,7 +314,9 @@ fn validate_script(o: &HookOptions, ctx: Context) -> Result<(), String> {
     if let Some(c) = o.concurrency
         && !(1..=MAX_CONCURRENCY).contains(&c)
     {
-        return Err(format!("--concurrency must be between 1 and {MAX_CONCURRENCY}"));
+        return Err(format!(
+            "--concurrency must be between 1 and {MAX_CONCURRENCY}"
+        ));
     }
     if let Some(q) = o.queue_limit
         && q > MAX_QUEUE_LIMIT
@@ -289,7 +346,9 @@ fn validate_script(o: &HookOptions, ctx: Context) -> Result<(), String> {
                 return Err(format!("--env {k:?} is not a valid variable name"));
             }
             if k.starts_with("HOOKD_") {
-                return Err(format!("--env {k}: names starting with HOOKD_ are set by hookd itself"));
+                return Err(format!(
+                    "--env {k}: names starting with HOOKD_ are set by hookd itself"
+                ));
             }
             if v.contains('\0') {
                 return Err(format!("--env {k}: the value contains a NUL byte"));
@@ -298,12 +357,16 @@ fn validate_script(o: &HookOptions, ctx: Context) -> Result<(), String> {
     }
     if let Some(v) = &o.verify {
         if !matches!(v.as_str(), "github" | "gitlab" | "standard" | "hmac-sha256") {
-            return Err(format!("--verify {v:?}: expected github, gitlab, standard, hmac-sha256 or none"));
+            return Err(format!(
+                "--verify {v:?}: expected github, gitlab, standard, hmac-sha256 or none"
+            ));
         }
         match &o.secret {
             None => return Err(format!("--verify {v} needs --secret")),
             Some(s) if v == "standard" && !crate::signature::is_valid_whsec(&s.0) => {
-                return Err("--verify standard needs a whsec_ secret (whsec_ followed by base64)".into());
+                return Err(
+                    "--verify standard needs a whsec_ secret (whsec_ followed by base64)".into(),
+                );
             }
             Some(_) => {}
         }
@@ -314,10 +377,14 @@ fn validate_script(o: &HookOptions, ctx: Context) -> Result<(), String> {
     if let Some(params) = &o.params {
         for (name, pointer) in params {
             if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-                return Err(format!("--param {name:?}: the name may hold only A-Z a-z 0-9 _"));
+                return Err(format!(
+                    "--param {name:?}: the name may hold only A-Z a-z 0-9 _"
+                ));
             }
             if !pointer.is_empty() && !pointer.starts_with('/') {
-                return Err(format!("--param {name}={pointer}: a JSON pointer starts with '/' (e.g. /repository/name)"));
+                return Err(format!(
+                    "--param {name}={pointer}: a JSON pointer starts with '/' (e.g. /repository/name)"
+                ));
             }
         }
     }
@@ -326,14 +393,16 @@ fn validate_script(o: &HookOptions, ctx: Context) -> Result<(), String> {
 
 fn check_cidrs(list: &[String]) -> Result<(), String> {
     for c in list {
-        c.parse::<crate::netaddr::Cidr>().map_err(|e| format!("--allow-ip {c:?}: {e}"))?;
+        c.parse::<crate::netaddr::Cidr>()
+            .map_err(|e| format!("--allow-ip {c:?}: {e}"))?;
     }
     Ok(())
 }
 
 /// The run user must exist, and switching to another user needs hookd to run as root.
 pub fn check_run_user(user: &str, ctx: Context) -> Result<(), String> {
-    let found = nix::unistd::User::from_name(user).map_err(|e| format!("--user {user}: cannot look up the user: {e}"))?;
+    let found = nix::unistd::User::from_name(user)
+        .map_err(|e| format!("--user {user}: cannot look up the user: {e}"))?;
     let Some(u) = found else {
         return Err(format!("--user {user}: no such user on this system"));
     };
@@ -358,10 +427,16 @@ fn validate_message(o: &HookOptions) -> Result<(), String> {
 
 /// An absolute http(s) URL with a host.
 pub fn check_http_url(flag: &str, url: &str) -> Result<(), String> {
-    let uri: hyper::Uri = url.parse().map_err(|e| format!("{flag} {url:?} is not a valid URL: {e}"))?;
+    let uri: hyper::Uri = url
+        .parse()
+        .map_err(|e| format!("{flag} {url:?} is not a valid URL: {e}"))?;
     match uri.scheme_str() {
         Some("http") | Some("https") => {}
-        _ => return Err(format!("{flag} {url:?} must start with http:// or https://")),
+        _ => {
+            return Err(format!(
+                "{flag} {url:?} must start with http:// or https://"
+            ));
+        }
     }
     if uri.host().is_none_or(str::is_empty) {
         return Err(format!("{flag} {url:?} has no host"));
@@ -383,7 +458,10 @@ fn validate_outgoing(o: &HookOptions) -> Result<(), String> {
     if let Some(events) = &o.events {
         if let Some(bad) = events.iter().find(|e| !valid_event_pattern(e)) {
             let names: Vec<&str> = EVENTS.iter().map(|(e, _)| *e).collect();
-            return Err(format!("--event {bad:?} matches no event; use *, a prefix like script.*, or one of: {}", names.join(", ")));
+            return Err(format!(
+                "--event {bad:?} matches no event; use *, a prefix like script.*, or one of: {}",
+                names.join(", ")
+            ));
         }
     }
     if let Some(t) = &o.hook_type
@@ -401,7 +479,9 @@ fn validate_outgoing(o: &HookOptions) -> Result<(), String> {
     if let Some(f) = &o.format
         && !matches!(f.as_str(), "default" | "slack" | "discord")
     {
-        return Err(format!("--format {f:?}: expected default, slack or discord"));
+        return Err(format!(
+            "--format {f:?}: expected default, slack or discord"
+        ));
     }
     if let Some(t) = &o.template {
         crate::template::Template::check(t, &crate::events::sample_vars())
@@ -409,7 +489,11 @@ fn validate_outgoing(o: &HookOptions) -> Result<(), String> {
     }
     if let Some(headers) = &o.headers {
         for (k, v) in headers {
-            if k.is_empty() || !k.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)) {
+            if k.is_empty()
+                || !k
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+            {
                 return Err(format!("--header {k:?} is not a valid header name"));
             }
             if v.0.bytes().any(|b| b == b'\r' || b == b'\n' || b == 0) {
@@ -428,7 +512,10 @@ fn validate_outgoing(o: &HookOptions) -> Result<(), String> {
     if let Some(s) = &o.secret
         && !crate::signature::is_valid_whsec(&s.0)
     {
-        return Err("--secret for an outgoing hook must be a whsec_ secret (or use --generate-secret)".into());
+        return Err(
+            "--secret for an outgoing hook must be a whsec_ secret (or use --generate-secret)"
+                .into(),
+        );
     }
     if o.include_secret == Some(true) && o.secret.is_none() {
         return Err("--include-secret needs a secret (--secret or --generate-secret)".into());
@@ -442,7 +529,8 @@ fn validate_outgoing(o: &HookOptions) -> Result<(), String> {
         return Err(format!("--match-method {m:?} is not an HTTP method"));
     }
     if let Some(p) = &o.match_path {
-        regex::Regex::new(p).map_err(|e| format!("--match-path is not a valid regular expression: {e}"))?;
+        regex::Regex::new(p)
+            .map_err(|e| format!("--match-path is not a valid regular expression: {e}"))?;
     }
     Ok(())
 }
@@ -487,13 +575,25 @@ pub fn view(h: &Hook, d: &Defaults) -> HookView {
             v.url = o.url.clone();
             v.method = Some(o.method.clone().unwrap_or_else(|| "POST".into()));
             v.hook_type = Some(o.hook_type.clone().unwrap_or_else(|| "events".into()));
-            v.events = Some(o.events.clone().unwrap_or_else(|| default_events(v.hook_type.as_deref())));
+            v.events = Some(
+                o.events
+                    .clone()
+                    .unwrap_or_else(|| default_events(v.hook_type.as_deref())),
+            );
             v.language = Some(o.language.clone().unwrap_or_else(|| "en".into()));
-            v.format = Some(if o.template.is_some() { "template".into() } else { o.format.clone().unwrap_or_else(|| "default".into()) });
+            v.format = Some(if o.template.is_some() {
+                "template".into()
+            } else {
+                o.format.clone().unwrap_or_else(|| "default".into())
+            });
             v.template = o.template.clone();
             v.timeout = Some(o.timeout.unwrap_or(d.delivery_timeout));
             v.headers = o.headers.as_ref().map(|h| h.keys().cloned().collect());
-            v.auth = if o.basic_auth.is_some() { Some("basic".into()) } else { o.bearer.as_ref().map(|_| "bearer".into()) };
+            v.auth = if o.basic_auth.is_some() {
+                Some("basic".into())
+            } else {
+                o.bearer.as_ref().map(|_| "bearer".into())
+            };
             v.secret_set = Some(o.secret.is_some());
             v.include_secret = Some(o.include_secret.unwrap_or(false));
             v.match_hook = o.match_hook.clone();
@@ -507,7 +607,11 @@ pub fn view(h: &Hook, d: &Defaults) -> HookView {
 /// The events a hook of this `type` receives when it names none.
 pub fn default_events(hook_type: Option<&str>) -> Vec<String> {
     let alarms = hook_type == Some("alarms");
-    EVENTS.iter().filter(|(e, alarm)| *alarm == alarms && *e != "test").map(|(e, _)| e.to_string()).collect()
+    EVENTS
+        .iter()
+        .filter(|(e, alarm)| *alarm == alarms && *e != "test")
+        .map(|(e, _)| e.to_string())
+        .collect()
 }
 
 /// Options as stored: without the fields that have their own columns or are instructions.
@@ -544,8 +648,19 @@ mod tests {
 
     #[test]
     fn merge_is_patch_and_empty_clears() {
-        let mut base = HookOptions { script: Some("echo".into()), cwd: Some("/tmp".into()), ..Default::default() };
-        merge(&mut base, HookOptions { cwd: Some(String::new()), raw_output: Some(true), ..Default::default() });
+        let mut base = HookOptions {
+            script: Some("echo".into()),
+            cwd: Some("/tmp".into()),
+            ..Default::default()
+        };
+        merge(
+            &mut base,
+            HookOptions {
+                cwd: Some(String::new()),
+                raw_output: Some(true),
+                ..Default::default()
+            },
+        );
         assert_eq!(base.script.as_deref(), Some("echo"));
         assert_eq!(base.cwd, None);
         assert_eq!(base.raw_output, Some(true));
@@ -553,8 +668,15 @@ mod tests {
 
     #[test]
     fn options_must_fit_the_kind() {
-        let o = HookOptions { url: Some("http://x".into()), ..Default::default() };
-        assert!(check_applicable(HookKind::Script, &o).unwrap_err().contains("--url"));
+        let o = HookOptions {
+            url: Some("http://x".into()),
+            ..Default::default()
+        };
+        assert!(
+            check_applicable(HookKind::Script, &o)
+                .unwrap_err()
+                .contains("--url")
+        );
         assert!(check_applicable(HookKind::Outgoing, &o).is_ok());
     }
 
@@ -566,6 +688,9 @@ mod tests {
         for bad in ["scripts.*", "nope", "script.", ""] {
             assert!(!valid_event_pattern(bad), "{bad}");
         }
-        assert_eq!(default_events(Some("alarms")), ["script.failed", "delivery.failed", "endpoint.disabled"]);
+        assert_eq!(
+            default_events(Some("alarms")),
+            ["script.failed", "delivery.failed", "endpoint.disabled"]
+        );
     }
 }

@@ -152,19 +152,50 @@ pub struct HookOptions {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(tag = "request", rename_all = "snake_case")]
 pub enum Request {
-    Hello { version: u32, client: String },
-    Create { name: String, kind: HookKind, options: Box<HookOptions> },
-    Edit { name: String, options: Box<HookOptions> },
-    List { kind: Option<HookKind> },
-    Show { name: String },
-    SetEnabled { name: String, enabled: bool },
-    Delete { name: String },
-    Regenerate { name: String },
+    Hello {
+        version: u32,
+        client: String,
+    },
+    Create {
+        name: String,
+        kind: HookKind,
+        options: Box<HookOptions>,
+    },
+    Edit {
+        name: String,
+        options: Box<HookOptions>,
+    },
+    List {
+        kind: Option<HookKind>,
+    },
+    Show {
+        name: String,
+    },
+    SetEnabled {
+        name: String,
+        enabled: bool,
+    },
+    Delete {
+        name: String,
+    },
+    Regenerate {
+        name: String,
+    },
     Status,
     /// Calls an incoming hook through the same path as HTTP.
-    Test { name: String, method: Option<String>, body: Option<String>, content_type: Option<String> },
-    Runs { hook: Option<String>, limit: u32 },
-    RunShow { id: String },
+    Test {
+        name: String,
+        method: Option<String>,
+        body: Option<String>,
+        content_type: Option<String>,
+    },
+    Runs {
+        hook: Option<String>,
+        limit: u32,
+    },
+    RunShow {
+        id: String,
+    },
     Logs(LogQuery),
 }
 
@@ -186,16 +217,30 @@ pub struct LogQuery {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(tag = "response", rename_all = "snake_case")]
 pub enum Response {
-    Hello { version: u32, daemon_version: String },
+    Hello {
+        version: u32,
+        daemon_version: String,
+    },
     Created(Created),
     Hook(Box<HookView>),
-    Hooks { hooks: Vec<HookView> },
-    Done { message: String },
+    Hooks {
+        hooks: Vec<HookView>,
+    },
+    Done {
+        message: String,
+    },
     Status(StatusView),
-    TestResult { status: u16, body: String },
-    Runs { runs: Vec<RunView> },
+    TestResult {
+        status: u16,
+        body: String,
+    },
+    Runs {
+        runs: Vec<RunView>,
+    },
     Run(Box<RunView>),
-    Logs { logs: Vec<LogView> },
+    Logs {
+        logs: Vec<LogView>,
+    },
     /// One streamed entry of `Logs { follow: true }`.
     Log(Box<LogView>),
     Error(ErrorBody),
@@ -224,9 +269,16 @@ impl RunStatus {
         }
     }
     pub fn parse(s: &str) -> Option<RunStatus> {
-        [RunStatus::Queued, RunStatus::Running, RunStatus::Success, RunStatus::Failed, RunStatus::Timeout, RunStatus::Interrupted]
-            .into_iter()
-            .find(|x| x.as_str() == s)
+        [
+            RunStatus::Queued,
+            RunStatus::Running,
+            RunStatus::Success,
+            RunStatus::Failed,
+            RunStatus::Timeout,
+            RunStatus::Interrupted,
+        ]
+        .into_iter()
+        .find(|x| x.as_str() == s)
     }
 }
 
@@ -280,7 +332,10 @@ pub struct Created {
 
 impl fmt::Debug for Created {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Created").field("name", &self.name).field("kind", &self.kind).finish_non_exhaustive()
+        f.debug_struct("Created")
+            .field("name", &self.name)
+            .field("kind", &self.kind)
+            .finish_non_exhaustive()
     }
 }
 
@@ -403,7 +458,10 @@ pub struct ErrorBody {
 
 impl ErrorBody {
     pub fn new(code: ErrorCode, message: impl Into<String>) -> ErrorBody {
-        ErrorBody { code, message: message.into() }
+        ErrorBody {
+            code,
+            message: message.into(),
+        }
     }
     pub fn not_found(name: &str) -> ErrorBody {
         ErrorBody::new(ErrorCode::NotFound, format!("no hook named {name:?}"))
@@ -437,8 +495,15 @@ mod tests {
 
     #[test]
     fn requests_round_trip_and_secrets_stay_out_of_debug() {
-        let opts = HookOptions { secret: Some(Secret("whsec_abc".into())), ..Default::default() };
-        let req = Request::Create { name: "x".into(), kind: HookKind::Script, options: Box::new(opts) };
+        let opts = HookOptions {
+            secret: Some(Secret("whsec_abc".into())),
+            ..Default::default()
+        };
+        let req = Request::Create {
+            name: "x".into(),
+            kind: HookKind::Script,
+            options: Box::new(opts),
+        };
         let line = encode(&req);
         assert!(line.ends_with(b"\n"));
         let back: Request = serde_json::from_slice(&line).unwrap();

@@ -49,16 +49,21 @@ impl FromStr for Dur {
         if s.is_empty() {
             return Err("empty duration (expected e.g. \"30s\", \"5m\", \"2h\")".into());
         }
-        humantime::parse_duration(s)
-            .map(Dur)
-            .map_err(|e| format!("invalid duration {s:?}: {e} (expected e.g. \"30s\", \"5m\", \"2h\")"))
+        humantime::parse_duration(s).map(Dur).map_err(|e| {
+            format!("invalid duration {s:?}: {e} (expected e.g. \"30s\", \"5m\", \"2h\")")
+        })
     }
 }
 
 impl fmt::Display for Dur {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let ms = self.0.as_millis();
-        const UNITS: [(u128, &str); 4] = [(86_400_000, "d"), (3_600_000, "h"), (60_000, "m"), (1000, "s")];
+        const UNITS: [(u128, &str); 4] = [
+            (86_400_000, "d"),
+            (3_600_000, "h"),
+            (60_000, "m"),
+            (1000, "s"),
+        ];
         if ms == 0 {
             return f.write_str("0s");
         }
@@ -96,7 +101,15 @@ mod tests {
 
     #[test]
     fn durations_round_trip_in_their_largest_unit() {
-        for (text, shown) in [("30s", "30s"), ("5m", "5m"), ("90s", "90s"), ("2h", "2h"), ("30d", "30d"), ("120m", "2h"), ("1500ms", "1500ms")] {
+        for (text, shown) in [
+            ("30s", "30s"),
+            ("5m", "5m"),
+            ("90s", "90s"),
+            ("2h", "2h"),
+            ("30d", "30d"),
+            ("120m", "2h"),
+            ("1500ms", "1500ms"),
+        ] {
             let d: Dur = text.parse().unwrap();
             assert_eq!(d.to_string(), shown);
             assert_eq!(d.to_string().parse::<Dur>().unwrap(), d);

@@ -14,7 +14,10 @@ fn healthz_answers_ok() {
 #[test]
 fn script_hook_answers_with_its_output_raw_or_json() {
     let d = Daemon::start();
-    let raw = d.create("raw", &["--run", "echo hello from $HOOKD_HOOK", "--raw-output"]);
+    let raw = d.create(
+        "raw",
+        &["--run", "echo hello from $HOOKD_HOOK", "--raw-output"],
+    );
     let r = d.post(&d.path(&raw), "{}");
     assert_eq!(r.status, 200);
     assert_eq!(r.body, "hello from raw\n");
@@ -25,7 +28,18 @@ fn script_hook_answers_with_its_output_raw_or_json() {
     assert_eq!(r.status, 200);
     let v = r.json();
     let keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
-    assert_eq!(keys, ["id", "hook", "status", "exit_code", "stdout", "stderr", "duration_ms"]);
+    assert_eq!(
+        keys,
+        [
+            "id",
+            "hook",
+            "status",
+            "exit_code",
+            "stdout",
+            "stderr",
+            "duration_ms"
+        ]
+    );
     assert_eq!(v["hook"], "js");
     assert_eq!(v["status"], "success");
     assert_eq!(v["exit_code"], 0);
@@ -56,7 +70,10 @@ fn the_three_routes_reach_the_same_hook_and_calls_are_counted() {
     assert_eq!(logs.len(), 3);
     for l in logs {
         assert_eq!(l["status"], 200);
-        assert!(!l["url"].as_str().unwrap().contains(&t[8..]), "token must be redacted in logs");
+        assert!(
+            !l["url"].as_str().unwrap().contains(&t[8..]),
+            "token must be redacted in logs"
+        );
         assert_eq!(l["remote_addr"], "127.0.0.1");
         assert!(l["run_id"].is_string());
     }
@@ -65,7 +82,10 @@ fn the_three_routes_reach_the_same_hook_and_calls_are_counted() {
 #[test]
 fn methods_are_enforced_with_allow() {
     let d = Daemon::start();
-    let t = d.create("m", &["--run", "echo x", "--method", "post", "--method", "PUT"]);
+    let t = d.create(
+        "m",
+        &["--run", "echo x", "--method", "post", "--method", "PUT"],
+    );
     let r = d.get(&d.path(&t));
     assert_eq!(r.status, 405);
     assert_eq!(r.header("allow"), Some("POST, PUT"));
@@ -102,9 +122,18 @@ fn message_hooks_accept_valid_messages_only() {
     let cases = [
         (r#"{"username": "x"}"#, Some("content")),
         (r#"{"content": ""}"#, Some("content")),
-        (&format!(r#"{{"content": "{}"}}"#, "a".repeat(4001)), Some("content")),
-        (&format!(r#"{{"content": "x", "username": "{}"}}"#, "u".repeat(65)), Some("username")),
-        (r#"{"content": "x", "avatar_url": "not a url"}"#, Some("avatar_url")),
+        (
+            &format!(r#"{{"content": "{}"}}"#, "a".repeat(4001)),
+            Some("content"),
+        ),
+        (
+            &format!(r#"{{"content": "x", "username": "{}"}}"#, "u".repeat(65)),
+            Some("username"),
+        ),
+        (
+            r#"{"content": "x", "avatar_url": "not a url"}"#,
+            Some("avatar_url"),
+        ),
         (r#"{"content": 5}"#, Some("content")),
         ("not json", None),
     ];

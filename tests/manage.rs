@@ -8,18 +8,48 @@ use std::process::{Command, Stdio};
 fn create_all_kinds_and_list_them_as_json() {
     let d = Daemon::start();
     let script = write_file(d.dir.path(), "deploy.sh", "#!/bin/sh\necho deployed\n");
-    let created = d.json(&["create", "deploy", "--script", script.to_str().unwrap(), "--description", "ship it", "--raw-output"]);
-    let keys: Vec<&str> = created.as_object().unwrap().keys().map(String::as_str).collect();
+    let created = d.json(&[
+        "create",
+        "deploy",
+        "--script",
+        script.to_str().unwrap(),
+        "--description",
+        "ship it",
+        "--raw-output",
+    ]);
+    let keys: Vec<&str> = created
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
     assert_eq!(keys, ["name", "kind", "token", "url"]);
     assert_eq!(created["kind"], "script");
     let token = created["token"].as_str().unwrap();
     assert!(token.starts_with("hkd_") && token.len() == 47, "{token}");
-    assert!(created["url"].as_str().unwrap().ends_with(&format!("/webhook/{token}")));
+    assert!(
+        created["url"]
+            .as_str()
+            .unwrap()
+            .ends_with(&format!("/webhook/{token}"))
+    );
 
-    let out = d.ctl_stdin(&["create", "from-stdin", "--script", "-"], "echo from stdin\n");
+    let out = d.ctl_stdin(
+        &["create", "from-stdin", "--script", "-"],
+        "echo from stdin\n",
+    );
     assert!(out.status.success(), "{}", text(&out.stderr));
     d.create("chat", &["--message"]);
-    let out = d.json(&["create", "slack", "--url", "https://hooks.example.com/T0/B0", "--event", "script.*", "--format", "slack"]);
+    let out = d.json(&[
+        "create",
+        "slack",
+        "--url",
+        "https://hooks.example.com/T0/B0",
+        "--event",
+        "script.*",
+        "--format",
+        "slack",
+    ]);
     assert_eq!(out["token"], serde_json::Value::Null);
 
     let list = d.json(&["list"]);
@@ -27,8 +57,28 @@ fn create_all_kinds_and_list_them_as_json() {
     assert_eq!(list.len(), 4);
     let by = |n: &str| list.iter().find(|h| h["name"] == n).unwrap().clone();
     let deploy = by("deploy");
-    for field in ["name", "kind", "enabled", "description", "user", "raw_output", "mode", "timeout", "concurrency", "methods", "token_prefix", "call_count", "last_call_at", "last_status", "created_at", "updated_at"] {
-        assert!(deploy.get(field).is_some(), "list --json lacks {field}: {deploy}");
+    for field in [
+        "name",
+        "kind",
+        "enabled",
+        "description",
+        "user",
+        "raw_output",
+        "mode",
+        "timeout",
+        "concurrency",
+        "methods",
+        "token_prefix",
+        "call_count",
+        "last_call_at",
+        "last_status",
+        "created_at",
+        "updated_at",
+    ] {
+        assert!(
+            deploy.get(field).is_some(),
+            "list --json lacks {field}: {deploy}"
+        );
     }
     assert_eq!(deploy["description"], "ship it");
     assert_eq!(deploy["raw_output"], true);
@@ -43,7 +93,13 @@ fn create_all_kinds_and_list_them_as_json() {
     assert_eq!(slack["format"], "slack");
     assert_eq!(slack["token_prefix"], serde_json::Value::Null);
     assert_eq!(by("chat")["kind"], "message");
-    assert_eq!(d.json(&["list", "--kind", "message"]).as_array().unwrap().len(), 1);
+    assert_eq!(
+        d.json(&["list", "--kind", "message"])
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
 }
 
 #[test]
@@ -53,18 +109,38 @@ fn list_for_people_is_a_table_with_the_documented_columns() {
     let out = d.ctl(&["list"]);
     assert!(out.status.success());
     let table = text(&out.stdout);
-    for col in ["Name", "Kind", "Enabled", "Run user / URL", "Raw output", "Calls", "Last call", "Token"] {
+    for col in [
+        "Name",
+        "Kind",
+        "Enabled",
+        "Run user / URL",
+        "Raw output",
+        "Calls",
+        "Last call",
+        "Token",
+    ] {
         assert!(table.contains(col), "missing column {col}:\n{table}");
     }
-    assert!(table.contains("deploy") && table.contains(&token[..8]), "{table}");
-    assert!(!table.contains(&token[8..]), "the full token must not be listed");
+    assert!(
+        table.contains("deploy") && table.contains(&token[..8]),
+        "{table}"
+    );
+    assert!(
+        !table.contains(&token[8..]),
+        "the full token must not be listed"
+    );
 }
 
 #[test]
 fn token_is_shown_once_and_never_stored_in_plain_text() {
     let d = Daemon::start();
     let token = d.create("secret-hook", &["--run", "echo ok"]);
-    let shown = [d.ctl(&["list"]), d.ctl(&["show", "secret-hook"]), d.ctl(&["--json", "show", "secret-hook"]), d.ctl(&["logs"])];
+    let shown = [
+        d.ctl(&["list"]),
+        d.ctl(&["show", "secret-hook"]),
+        d.ctl(&["--json", "show", "secret-hook"]),
+        d.ctl(&["logs"]),
+    ];
     for out in shown {
         assert!(!text(&out.stdout).contains(&token[8..]));
     }
@@ -77,8 +153,15 @@ fn token_is_shown_once_and_never_stored_in_plain_text() {
         found |= bytes.windows(20).any(|w| w == &token.as_bytes()[10..30]);
     }
     assert!(!found, "the token appears in the state directory");
-    assert!(!d.log().contains(&token[8..]), "the token appears in the daemon log");
-    let mode = std::fs::metadata(d.state_dir().join("hookd.db")).unwrap().permissions().mode() & 0o777;
+    assert!(
+        !d.log().contains(&token[8..]),
+        "the token appears in the daemon log"
+    );
+    let mode = std::fs::metadata(d.state_dir().join("hookd.db"))
+        .unwrap()
+        .permissions()
+        .mode()
+        & 0o777;
     assert_eq!(mode, 0o600);
 }
 
@@ -93,7 +176,11 @@ fn enable_disable_regenerate_delete_change_what_the_url_answers() {
     let r = d.get(&path);
     assert_eq!(r.status, 404);
     assert_eq!(r.json(), serde_json::json!({"error": "not found"}));
-    assert_eq!(d.get("/webhook/hkd_doesnotexist").body, r.body, "disabled and unknown must look the same");
+    assert_eq!(
+        d.get("/webhook/hkd_doesnotexist").body,
+        r.body,
+        "disabled and unknown must look the same"
+    );
     assert_eq!(d.json(&["show", "h"])["enabled"], false);
 
     assert!(d.ctl(&["enable", "h"]).status.success());
@@ -115,9 +202,27 @@ fn enable_disable_regenerate_delete_change_what_the_url_answers() {
 #[test]
 fn edit_changes_only_what_is_given_and_validates() {
     let d = Daemon::start();
-    let token = d.create("e", &["--run", "echo one", "--raw-output", "--description", "first"]);
+    let token = d.create(
+        "e",
+        &[
+            "--run",
+            "echo one",
+            "--raw-output",
+            "--description",
+            "first",
+        ],
+    );
     let before = d.json(&["show", "e"]);
-    let edited = d.json(&["edit", "e", "--run", "echo two", "--timeout", "30s", "--concurrency", "3"]);
+    let edited = d.json(&[
+        "edit",
+        "e",
+        "--run",
+        "echo two",
+        "--timeout",
+        "30s",
+        "--concurrency",
+        "3",
+    ]);
     assert_eq!(edited["description"], "first");
     assert_eq!(edited["timeout"], "30s");
     assert_eq!(edited["concurrency"], 3);
@@ -130,10 +235,18 @@ fn edit_changes_only_what_is_given_and_validates() {
     assert!(text(&out.stderr).contains("--url"), "{}", text(&out.stderr));
     let out = d.ctl(&["edit", "e", "--user", "no-such-user-here"]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(text(&out.stderr).contains("no such user"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("no such user"),
+        "{}",
+        text(&out.stderr)
+    );
     let out = d.ctl(&["edit", "e", "--cwd", "relative/dir"]);
     assert_eq!(out.status.code(), Some(1));
-    assert_eq!(d.json(&["show", "e"])["concurrency"], 3, "a refused edit changes nothing");
+    assert_eq!(
+        d.json(&["show", "e"])["concurrency"],
+        3,
+        "a refused edit changes nothing"
+    );
 }
 
 #[test]
@@ -142,16 +255,35 @@ fn create_refuses_invalid_input_with_exit_1() {
     let cases: &[&[&str]] = &[
         &["create", "bad name", "--run", "true"],
         &["create", "x", "--url", "ftp://example.com"],
-        &["create", "x", "--url", "https://example.com", "--event", "nope.*"],
+        &[
+            "create",
+            "x",
+            "--url",
+            "https://example.com",
+            "--event",
+            "nope.*",
+        ],
         &["create", "x", "--run", "true", "--verify", "github"],
         &["create", "x", "--run", "true", "--allow-ip", "10.0.0.0/99"],
         &["create", "x", "--message", "--user", "root"],
         &["create", "x", "--run", "true", "--param", "ref=no-slash"],
-        &["create", "x", "--url", "https://example.com", "--match-path", "("],
+        &[
+            "create",
+            "x",
+            "--url",
+            "https://example.com",
+            "--match-path",
+            "(",
+        ],
     ];
     for args in cases {
         let out = d.ctl(args);
-        assert_eq!(out.status.code(), Some(1), "{args:?}: {}", text(&out.stderr));
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "{args:?}: {}",
+            text(&out.stderr)
+        );
         assert!(!text(&out.stderr).is_empty());
     }
     d.create("dup", &["--run", "true"]);
@@ -168,9 +300,20 @@ fn create_refuses_invalid_input_with_exit_1() {
 #[test]
 fn usage_errors_exit_2_without_waiting_for_a_terminal() {
     let d = Daemon::start();
-    for args in [&["list", "--bogus"][..], &["create", "x"], &["create", "--run", "true"], &["edit", "x"], &["frobnicate"]] {
+    for args in [
+        &["list", "--bogus"][..],
+        &["create", "x"],
+        &["create", "--run", "true"],
+        &["edit", "x"],
+        &["frobnicate"],
+    ] {
         let out = d.ctl(args);
-        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", text(&out.stderr));
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{args:?}: {}",
+            text(&out.stderr)
+        );
     }
     assert_eq!(d.json(&["list"]).as_array().unwrap().len(), 0);
 }
@@ -179,12 +322,23 @@ fn usage_errors_exit_2_without_waiting_for_a_terminal() {
 fn daemon_down_exits_3_naming_the_socket_and_how_to_start() {
     let dir = tempfile::tempdir().unwrap();
     let sock = dir.path().join("nope.sock");
-    let out = Command::new(HOOKCTL).arg("--socket").arg(&sock).arg("list").stdin(Stdio::null()).output().unwrap();
+    let out = Command::new(HOOKCTL)
+        .arg("--socket")
+        .arg(&sock)
+        .arg("list")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(3));
     let err = text(&out.stderr);
     assert!(err.contains(sock.to_str().unwrap()), "{err}");
     assert!(err.contains("hookd") && err.contains("Start"), "{err}");
-    let out = Command::new(HOOKCTL).env("HOOKD_SOCKET", &sock).arg("status").stdin(Stdio::null()).output().unwrap();
+    let out = Command::new(HOOKCTL)
+        .env("HOOKD_SOCKET", &sock)
+        .arg("status")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(3));
 }
 
@@ -193,7 +347,11 @@ fn socket_permissions_and_stale_socket_replacement() {
     let mut d = Daemon::start();
     let mode = std::fs::metadata(&d.socket).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode, 0o660);
-    let dir_mode = std::fs::metadata(d.socket.parent().unwrap()).unwrap().permissions().mode() & 0o777;
+    let dir_mode = std::fs::metadata(d.socket.parent().unwrap())
+        .unwrap()
+        .permissions()
+        .mode()
+        & 0o777;
     assert_eq!(dir_mode, 0o750);
     // kill -9 leaves the socket file behind; the next start must replace it.
     let status = d.stop_with(9);
@@ -203,7 +361,10 @@ fn socket_permissions_and_stale_socket_replacement() {
     assert!(d.ctl(&["status"]).status.success());
     // A second daemon must not steal a live socket.
     let out = Command::new(crate::helper::HOOKD)
-        .args(["--listen", &format!("127.0.0.1:{}", crate::helper::free_port())])
+        .args([
+            "--listen",
+            &format!("127.0.0.1:{}", crate::helper::free_port()),
+        ])
         .arg("--socket")
         .arg(&d.socket)
         .arg("--state-dir")
@@ -213,7 +374,11 @@ fn socket_permissions_and_stale_socket_replacement() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
-    assert!(text(&out.stderr).contains("already answering"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("already answering"),
+        "{}",
+        text(&out.stderr)
+    );
 }
 
 #[test]
@@ -223,7 +388,12 @@ fn management_actions_are_logged_with_the_callers_uid() {
     assert!(d.ctl(&["disable", "a"]).status.success());
     assert!(d.ctl(&["delete", "a", "--yes"]).status.success());
     let logs = d.json(&["logs", "--direction", "admin"]);
-    let actions: Vec<&str> = logs.as_array().unwrap().iter().map(|l| l["method"].as_str().unwrap()).collect();
+    let actions: Vec<&str> = logs
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["method"].as_str().unwrap())
+        .collect();
     assert_eq!(actions, ["create", "disable", "delete"]);
     let uid = nix_uid();
     for l in logs.as_array().unwrap() {
@@ -233,7 +403,10 @@ fn management_actions_are_logged_with_the_callers_uid() {
 }
 
 fn nix_uid() -> u32 {
-    text(&Command::new("id").arg("-u").output().unwrap().stdout).trim().parse().unwrap()
+    text(&Command::new("id").arg("-u").output().unwrap().stdout)
+        .trim()
+        .parse()
+        .unwrap()
 }
 
 #[test]
@@ -242,7 +415,19 @@ fn status_reports_the_daemon() {
     d.create("a", &["--run", "true"]);
     let s = d.json(&["status"]);
     let keys: Vec<&str> = s.as_object().unwrap().keys().map(String::as_str).collect();
-    assert_eq!(keys, ["version", "uptime_secs", "listen", "socket", "database", "hooks", "queue_depth", "running_scripts"]);
+    assert_eq!(
+        keys,
+        [
+            "version",
+            "uptime_secs",
+            "listen",
+            "socket",
+            "database",
+            "hooks",
+            "queue_depth",
+            "running_scripts"
+        ]
+    );
     assert_eq!(s["hooks"], 1);
     assert_eq!(s["listen"], format!("127.0.0.1:{}", d.port));
     assert_eq!(s["socket"], d.socket.to_str().unwrap());
@@ -253,7 +438,10 @@ fn status_reports_the_daemon() {
 #[test]
 fn completions_are_printed_for_each_shell() {
     for shell in ["bash", "zsh", "fish"] {
-        let out = Command::new(HOOKCTL).args(["completions", shell]).output().unwrap();
+        let out = Command::new(HOOKCTL)
+            .args(["completions", shell])
+            .output()
+            .unwrap();
         assert!(out.status.success());
         assert!(text(&out.stdout).contains("regenerate"), "{shell}");
     }

@@ -25,21 +25,53 @@ fn scripts_get_the_request_through_env_stdin_and_body_file_only() {
             &format!("GREETING_DIR={}", d.dir.path().display()),
         ],
     );
-    let r = d.request("POST", &format!("{}?a=1&b=2", d.path(&t)), &[("Content-Type", "text/plain"), ("X-Evil", "boo")], b"the body");
+    let r = d.request(
+        "POST",
+        &format!("{}?a=1&b=2", d.path(&t)),
+        &[("Content-Type", "text/plain"), ("X-Evil", "boo")],
+        b"the body",
+    );
     assert_eq!(r.status, 200, "{}", r.body);
     let lines: Vec<&str> = r.body.lines().collect();
-    assert!(lines[0].starts_with("method=POST query=a=1&b=2 hook=env run="), "{}", r.body);
-    assert_eq!(lines[1], "remote=127.0.0.1 ct=text/plain evil=boo static=hello");
+    assert!(
+        lines[0].starts_with("method=POST query=a=1&b=2 hook=env run="),
+        "{}",
+        r.body
+    );
+    assert_eq!(
+        lines[1],
+        "remote=127.0.0.1 ct=text/plain evil=boo static=hello"
+    );
     assert_eq!(lines[2], "stdin=the body");
     assert_eq!(lines[3], "file=the body mode=600");
     let vars: Vec<&str> = lines[4].split_whitespace().collect();
     for v in &vars {
-        let allowed = ["PATH", "HOME", "USER", "LOGNAME", "SHELL", "LANG", "PWD", "SHLVL", "OLDPWD", "_", "GREETING", "GREETING_DIR"].contains(v)
+        let allowed = [
+            "PATH",
+            "HOME",
+            "USER",
+            "LOGNAME",
+            "SHELL",
+            "LANG",
+            "PWD",
+            "SHLVL",
+            "OLDPWD",
+            "_",
+            "GREETING",
+            "GREETING_DIR",
+        ]
+        .contains(v)
             || v.starts_with("HOOKD_");
-        assert!(allowed, "unexpected variable {v} in the script's environment: {vars:?}");
+        assert!(
+            allowed,
+            "unexpected variable {v} in the script's environment: {vars:?}"
+        );
     }
     let body_file = std::fs::read_to_string(d.dir.path().join("bodyfile")).unwrap();
-    assert!(!std::path::Path::new(body_file.trim()).exists(), "the body file is removed after the run");
+    assert!(
+        !std::path::Path::new(body_file.trim()).exists(),
+        "the body file is removed after the run"
+    );
 }
 
 #[test]
@@ -47,10 +79,22 @@ fn request_data_is_never_executed() {
     let d = Daemon::start();
     let marker = d.dir.path().join("pwned");
     let m = marker.display().to_string();
-    let t = d.create("inj", &["--run", "echo \"$HOOKD_QUERY|$HOOKD_HEADER_X_A|$(cat)\"", "--raw-output"]);
+    let t = d.create(
+        "inj",
+        &[
+            "--run",
+            "echo \"$HOOKD_QUERY|$HOOKD_HEADER_X_A|$(cat)\"",
+            "--raw-output",
+        ],
+    );
     let evil = format!("$(touch {m})`touch {m}`;touch {m}");
     let query: String = evil.bytes().map(|b| format!("%{b:02X}")).collect();
-    let r = d.request("POST", &format!("{}?q={query}", d.path(&t)), &[("X-A", &evil)], evil.as_bytes());
+    let r = d.request(
+        "POST",
+        &format!("{}?q={query}", d.path(&t)),
+        &[("X-A", &evil)],
+        evil.as_bytes(),
+    );
     assert_eq!(r.status, 200, "{}", r.body);
     assert!(r.body.contains(&format!("|{evil}|{evil}")), "{}", r.body);
     assert!(!marker.exists(), "request data was executed");
@@ -67,8 +111,16 @@ fn timeout_kills_the_whole_process_group() {
     assert_eq!(r.status, 504);
     assert_eq!(r.json()["status"], "timeout");
     assert!(started.elapsed() < Duration::from_secs(30));
-    let pid: i32 = std::fs::read_to_string(&pidfile).unwrap().trim().parse().unwrap();
-    wait_until("the background child to die", Duration::from_secs(10), || process_gone(pid));
+    let pid: i32 = std::fs::read_to_string(&pidfile)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    wait_until(
+        "the background child to die",
+        Duration::from_secs(10),
+        || process_gone(pid),
+    );
     let runs = d.json(&["runs", "slow"]);
     assert_eq!(runs[0]["status"], "timeout");
 }
@@ -77,12 +129,25 @@ fn timeout_kills_the_whole_process_group() {
 fn leftover_background_processes_are_ended_when_the_script_exits() {
     let d = Daemon::start();
     let pidfile = d.dir.path().join("bg.pid");
-    let t = d.create("bg", &["--run", &format!("sleep 300 & echo $! > {}; echo done", pidfile.display()), "--raw-output"]);
+    let t = d.create(
+        "bg",
+        &[
+            "--run",
+            &format!("sleep 300 & echo $! > {}; echo done", pidfile.display()),
+            "--raw-output",
+        ],
+    );
     let r = d.get(&d.path(&t));
     assert_eq!(r.status, 200);
     assert_eq!(r.body, "done\n");
-    let pid: i32 = std::fs::read_to_string(&pidfile).unwrap().trim().parse().unwrap();
-    wait_until("the leftover child to die", Duration::from_secs(10), || process_gone(pid));
+    let pid: i32 = std::fs::read_to_string(&pidfile)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    wait_until("the leftover child to die", Duration::from_secs(10), || {
+        process_gone(pid)
+    });
 }
 
 #[test]
@@ -97,14 +162,21 @@ fn async_calls_to_a_concurrency_1_hook_run_one_after_another() {
         ids.push(r.json()["id"].as_str().unwrap().to_string());
     }
     wait_until("three finished runs", Duration::from_secs(30), || {
-        d.json(&["runs", "q"]).as_array().unwrap().iter().all(|r| r["status"] == "success")
+        d.json(&["runs", "q"])
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["status"] == "success")
             && d.json(&["runs", "q"]).as_array().unwrap().len() == 3
     });
     let mut spans = Vec::new();
     for id in &ids {
         let run = d.json(&["runs", "show", id]);
         assert_eq!(run["stdout"], "");
-        spans.push((run["started_at"].as_str().unwrap().to_string(), run["finished_at"].as_str().unwrap().to_string()));
+        spans.push((
+            run["started_at"].as_str().unwrap().to_string(),
+            run["finished_at"].as_str().unwrap().to_string(),
+        ));
     }
     for w in spans.windows(2) {
         assert!(w[0].1 <= w[1].0, "runs overlapped: {spans:?}");
@@ -119,13 +191,18 @@ fn raw_async_answers_with_the_run_id() {
     assert_eq!(r.status, 202);
     let id = r.body.trim().to_string();
     assert!(id.parse::<u64>().is_ok(), "{}", r.body);
-    wait_until("the run to finish", Duration::from_secs(10), || d.json(&["runs", "show", &id])["status"] == "success");
+    wait_until("the run to finish", Duration::from_secs(10), || {
+        d.json(&["runs", "show", &id])["status"] == "success"
+    });
 }
 
 #[test]
 fn a_full_queue_answers_429_with_retry_after() {
     let d = Daemon::start();
-    let t = d.create("busy", &["--run", "sleep 2", "--async", "--queue-limit", "1"]);
+    let t = d.create(
+        "busy",
+        &["--run", "sleep 2", "--async", "--queue-limit", "1"],
+    );
     let statuses: Vec<u16> = (0..4).map(|_| d.get(&d.path(&t)).status).collect();
     // One runs, one waits, the rest are refused.
     assert_eq!(statuses[..2], [202, 202], "{statuses:?}");
@@ -138,13 +215,23 @@ fn a_full_queue_answers_429_with_retry_after() {
 #[test]
 fn output_beyond_the_cap_is_cut_and_the_call_still_answers() {
     let d = Daemon::start_with("[scripts]\nmax_output_bytes = 1000\n");
-    let t = d.create("loud", &["--run", "head -c 200000 /dev/zero | tr '\\0' x; echo; head -c 5000 /dev/zero >&2; echo fin"]);
+    let t = d.create(
+        "loud",
+        &[
+            "--run",
+            "head -c 200000 /dev/zero | tr '\\0' x; echo; head -c 5000 /dev/zero >&2; echo fin",
+        ],
+    );
     let r = d.get(&d.path(&t));
     assert_eq!(r.status, 200);
     let v = r.json();
     let out = v["stdout"].as_str().unwrap();
     assert!(out.starts_with(&"x".repeat(1000)));
-    assert!(out.contains("output truncated"), "{}", &out[..out.len().min(1200)]);
+    assert!(
+        out.contains("output truncated"),
+        "{}",
+        &out[..out.len().min(1200)]
+    );
     assert!(out.len() < 1200);
     assert!(v["stderr"].as_str().unwrap().contains("output truncated"));
 }
@@ -156,7 +243,16 @@ fn runs_as_another_user_when_root() {
         return;
     }
     let d = Daemon::start();
-    let t = d.create("who", &["--run", "id -un; echo $HOME $USER", "--user", "nobody", "--raw-output"]);
+    let t = d.create(
+        "who",
+        &[
+            "--run",
+            "id -un; echo $HOME $USER",
+            "--user",
+            "nobody",
+            "--raw-output",
+        ],
+    );
     let r = d.get(&d.path(&t));
     assert_eq!(r.status, 200, "{}", r.body);
     let mut lines = r.body.lines();
@@ -165,7 +261,15 @@ fn runs_as_another_user_when_root() {
 }
 
 fn nix_is_root() -> bool {
-    text(&std::process::Command::new("id").arg("-u").output().unwrap().stdout).trim() == "0"
+    text(
+        &std::process::Command::new("id")
+            .arg("-u")
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .trim()
+        == "0"
 }
 
 #[test]
@@ -175,7 +279,15 @@ fn runs_and_run_show_report_history() {
     d.get(&d.path(&t));
     let runs = d.json(&["runs", "hist"]);
     let run = &runs[0];
-    for f in ["id", "hook", "status", "exit_code", "started_at", "finished_at", "duration_ms"] {
+    for f in [
+        "id",
+        "hook",
+        "status",
+        "exit_code",
+        "started_at",
+        "finished_at",
+        "duration_ms",
+    ] {
         assert!(run.get(f).is_some(), "{f} missing: {run}");
     }
     assert_eq!(run["status"], "failed");
@@ -184,7 +296,10 @@ fn runs_and_run_show_report_history() {
     assert_eq!(shown["stdout"], "out\n");
     assert_eq!(shown["stderr"], "err\n");
     let table = text(&d.ctl(&["runs"]).stdout);
-    assert!(table.contains("hist") && table.contains("failed"), "{table}");
+    assert!(
+        table.contains("hist") && table.contains("failed"),
+        "{table}"
+    );
     assert_eq!(d.ctl(&["runs", "show", "999999"]).status.code(), Some(1));
     assert_eq!(d.ctl(&["runs", "no-such-hook"]).status.code(), Some(1));
 }
@@ -207,16 +322,26 @@ fn hookctl_test_calls_through_the_same_path() {
 fn restart_marks_running_runs_interrupted_and_runs_queued_ones() {
     let mut d = Daemon::start();
     let t = d.create("long", &["--run", "sleep 3; echo finished", "--async"]);
-    let first = d.get(&d.path(&t)).json()["id"].as_str().unwrap().to_string();
-    let second = d.get(&d.path(&t)).json()["id"].as_str().unwrap().to_string();
-    wait_until("the first run to start", Duration::from_secs(10), || d.json(&["runs", "show", &first])["status"] == "running");
+    let first = d.get(&d.path(&t)).json()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let second = d.get(&d.path(&t)).json()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    wait_until("the first run to start", Duration::from_secs(10), || {
+        d.json(&["runs", "show", &first])["status"] == "running"
+    });
     assert_eq!(d.json(&["runs", "show", &second])["status"], "queued");
     d.stop_with(9);
     d.boot();
     assert_eq!(d.json(&["runs", "show", &first])["status"], "interrupted");
-    wait_until("the queued run to run after the restart", Duration::from_secs(30), || {
-        d.json(&["runs", "show", &second])["status"] == "success"
-    });
+    wait_until(
+        "the queued run to run after the restart",
+        Duration::from_secs(30),
+        || d.json(&["runs", "show", &second])["status"] == "success",
+    );
     assert_eq!(d.json(&["runs", "show", &second])["stdout"], "finished\n");
 }
 
@@ -227,7 +352,9 @@ fn sigterm_stops_gracefully_after_running_calls_finish() {
     let port = d.port;
     let path = d.path(&t);
     let call = std::thread::spawn(move || crate::helper::http(port, "GET", &path, &[], b""));
-    wait_until("the run to start", Duration::from_secs(10), || d.json(&["status"])["running_scripts"] == 1);
+    wait_until("the run to start", Duration::from_secs(10), || {
+        d.json(&["status"])["running_scripts"] == 1
+    });
     let status = d.stop_with(15);
     assert!(status.success(), "hookd exits 0 on SIGTERM: {status}");
     let r = call.join().unwrap();
@@ -240,7 +367,11 @@ fn sigterm_stops_gracefully_after_running_calls_finish() {
 fn logs_follow_shows_a_call_within_a_second() {
     let d = Daemon::start();
     let t = d.create("live", &["--run", "true"]);
-    let mut follower = d.ctl_cmd(&["--json", "logs", "-f", "-n", "0"]).stdout(Stdio::piped()).spawn().unwrap();
+    let mut follower = d
+        .ctl_cmd(&["--json", "logs", "-f", "-n", "0"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
     let mut lines = BufReader::new(follower.stdout.take().unwrap()).lines();
     // The follower is connected once it sees the entry of a management action.
     d.ctl(&["disable", "live"]);
@@ -273,9 +404,24 @@ fn logs_filter_by_failure_direction_and_count() {
     assert_eq!(failed.as_array().unwrap().len(), 1);
     assert_eq!(failed[0]["hook"], "bad");
     assert_eq!(failed[0]["status"], 500);
-    assert_eq!(d.json(&["logs", "-n", "2", "--direction", "in"]).as_array().unwrap().len(), 2);
-    assert_eq!(d.json(&["logs", "ok", "--direction", "in"]).as_array().unwrap().len(), 2);
-    assert_eq!(d.json(&["logs", "--since", "1h"]).as_array().unwrap().len(), 5);
+    assert_eq!(
+        d.json(&["logs", "-n", "2", "--direction", "in"])
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    assert_eq!(
+        d.json(&["logs", "ok", "--direction", "in"])
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    assert_eq!(
+        d.json(&["logs", "--since", "1h"]).as_array().unwrap().len(),
+        5
+    );
     let plain = text(&d.ctl(&["logs", "bad"]).stdout);
     assert!(plain.contains("500"), "{plain}");
 }

@@ -4,5 +4,6 @@ mod helper;
 
 mod calls;
 mod config;
+mod docs;
 mod manage;
 mod runner;

@@ -4,7 +4,10 @@
 fn main() {
     // SAFETY: called before any other thread exists; resets one signal to its default action.
     unsafe {
-        let _ = nix::sys::signal::signal(nix::sys::signal::Signal::SIGPIPE, nix::sys::signal::SigHandler::SigDfl);
+        let _ = nix::sys::signal::signal(
+            nix::sys::signal::Signal::SIGPIPE,
+            nix::sys::signal::SigHandler::SigDfl,
+        );
     }
     std::process::exit(hookd::cli::main());
 }

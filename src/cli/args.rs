@@ -177,13 +177,21 @@ pub struct OptionArgs {
     #[arg(long = "allow-ip", value_name = "CIDR")]
     pub allow_ip: Vec<String>,
     /// Script: HOOKD_PARAM_NAME from a JSON pointer into the body, repeatable
-    #[arg(long = "param", value_name = "NAME=JSON_POINTER", help_heading = "Script hooks")]
+    #[arg(
+        long = "param",
+        value_name = "NAME=JSON_POINTER",
+        help_heading = "Script hooks"
+    )]
     pub params: Vec<String>,
     /// Message: avatar_url used when a message has none
     #[arg(long, value_name = "URL", help_heading = "Message hooks")]
     pub avatar_url: Option<String>,
     /// Outgoing: event pattern to deliver, repeatable (exact name, prefix.*, *)
-    #[arg(long = "event", value_name = "PATTERN", help_heading = "Outgoing hooks")]
+    #[arg(
+        long = "event",
+        value_name = "PATTERN",
+        help_heading = "Outgoing hooks"
+    )]
     pub events: Vec<String>,
     /// Outgoing: events (every non-alarm event) or alarms (failures) by default
     #[arg(long = "type", value_name = "TYPE", value_parser = ["events", "alarms"], help_heading = "Outgoing hooks")]
@@ -198,7 +206,11 @@ pub struct OptionArgs {
     #[arg(long, value_name = "FORMAT", value_parser = ["default", "slack", "discord"], help_heading = "Outgoing hooks")]
     pub format: Option<String>,
     /// Outgoing: extra header, repeatable
-    #[arg(long = "header", value_name = "'K: V'", help_heading = "Outgoing hooks")]
+    #[arg(
+        long = "header",
+        value_name = "'K: V'",
+        help_heading = "Outgoing hooks"
+    )]
     pub headers: Vec<String>,
     /// Outgoing: HTTP basic auth for the receiver
     #[arg(long, value_name = "USER:PASS", help_heading = "Outgoing hooks")]

@@ -14,7 +14,10 @@ pub enum ClientError {
     #[error(
         "cannot reach hookd at {path}: {source}\nIs hookd running? Start it with `systemctl start hookd` (or run `hookd`), or point --socket / HOOKD_SOCKET at its socket"
     )]
-    Unreachable { path: PathBuf, source: std::io::Error },
+    Unreachable {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("lost the connection to hookd: {0}")]
     Io(#[from] std::io::Error),
     #[error("hookd sent something this hookctl does not understand: {0}")]
@@ -30,33 +33,48 @@ pub struct Client {
 
 impl Client {
     pub fn connect(path: &Path) -> Result<Client, ClientError> {
-        let stream = UnixStream::connect(path).map_err(|e| ClientError::Unreachable { path: path.to_path_buf(), source: e })?;
+        let stream = UnixStream::connect(path).map_err(|e| ClientError::Unreachable {
+            path: path.to_path_buf(),
+            source: e,
+        })?;
         let writer = stream.try_clone()?;
-        let mut client = Client { reader: BufReader::new(stream), writer };
-        let hello = Request::Hello { version: PROTOCOL_VERSION, client: format!("hookctl {}", env!("CARGO_PKG_VERSION")) };
+        let mut client = Client {
+            reader: BufReader::new(stream),
+            writer,
+        };
+        let hello = Request::Hello {
+            version: PROTOCOL_VERSION,
+            client: format!("hookctl {}", env!("CARGO_PKG_VERSION")),
+        };
         match client.request(&hello)? {
             Response::Hello { .. } => Ok(client),
-            other => Err(ClientError::Protocol(format!("unexpected answer to hello: {other:?}"))),
+            other => Err(ClientError::Protocol(format!(
+                "unexpected answer to hello: {other:?}"
+            ))),
         }
     }
 
     /// Sends one request and reads one response; a daemon error becomes `Err`.
     pub fn request(&mut self, req: &Request) -> Result<Response, ClientError> {
         self.writer.write_all(&proto::encode(req))?;
-        match self.next()? {
+        match self.next_response()? {
             Some(Response::Error(e)) => Err(ClientError::Daemon(e)),
             Some(r) => Ok(r),
-            None => Err(ClientError::Protocol("hookd closed the connection without answering".into())),
+            None => Err(ClientError::Protocol(
+                "hookd closed the connection without answering".into(),
+            )),
         }
     }
 
     /// The next response line of a stream; `None` when the daemon hung up.
-    pub fn next(&mut self) -> Result<Option<Response>, ClientError> {
+    pub fn next_response(&mut self) -> Result<Option<Response>, ClientError> {
         let mut line = String::new();
         if self.reader.read_line(&mut line)? == 0 {
             return Ok(None);
         }
-        serde_json::from_str(&line).map(Some).map_err(|e| ClientError::Protocol(e.to_string()))
+        serde_json::from_str(&line)
+            .map(Some)
+            .map_err(|e| ClientError::Protocol(e.to_string()))
     }
 
     /// Sends a request whose answer is a stream (`logs -f`).

@@ -8,6 +8,7 @@
 pub mod args;
 pub mod client;
 pub mod daemon;
+pub mod docs;
 pub mod options;
 pub mod output;
 
@@ -53,11 +54,16 @@ fn report(f: Failure, json: bool) -> i32 {
         }
         Failure::Failed(m) => (EXIT_FAILED, "failed", m),
         Failure::Client(ClientError::Daemon(e)) => (EXIT_FAILED, e.code.as_str(), e.message),
-        Failure::Client(e @ ClientError::Unreachable { .. }) => (EXIT_UNREACHABLE, "unreachable", e.to_string()),
+        Failure::Client(e @ ClientError::Unreachable { .. }) => {
+            (EXIT_UNREACHABLE, "unreachable", e.to_string())
+        }
         Failure::Client(e) => (EXIT_FAILED, "connection", e.to_string()),
     };
     if json {
-        eprintln!("{}", serde_json::json!({"error": {"code": kind, "message": message}}));
+        eprintln!(
+            "{}",
+            serde_json::json!({"error": {"code": kind, "message": message}})
+        );
     } else {
         eprintln!("hookctl: {message}");
     }
@@ -65,7 +71,9 @@ fn report(f: Failure, json: bool) -> i32 {
 }
 
 fn socket_path(cli: &Cli) -> std::path::PathBuf {
-    cli.socket.clone().unwrap_or_else(|| crate::config::Paths::detect().socket)
+    cli.socket
+        .clone()
+        .unwrap_or_else(|| crate::config::Paths::detect().socket)
 }
 
 fn interactive() -> bool {
@@ -75,7 +83,12 @@ fn interactive() -> bool {
 fn run(cli: Cli) -> Result<i32, Failure> {
     let json = cli.json;
     if let Command::Completions { shell } = cli.command {
-        clap_complete::generate(shell, &mut Cli::command(), "hookctl", &mut std::io::stdout());
+        clap_complete::generate(
+            shell,
+            &mut Cli::command(),
+            "hookctl",
+            &mut std::io::stdout(),
+        );
         return Ok(0);
     }
     // Prepare everything that can fail locally before connecting, so usage errors are usage
@@ -83,26 +96,50 @@ fn run(cli: Cli) -> Result<i32, Failure> {
     let request = match &cli.command {
         Command::Create(a) => create_request(a)?,
         Command::Edit(a) => edit_request(a)?,
-        Command::List { kind } => Request::List { kind: kind.map(kind_of) },
+        Command::List { kind } => Request::List {
+            kind: kind.map(kind_of),
+        },
         Command::Show { name } => Request::Show { name: name.clone() },
-        Command::Enable { name } => Request::SetEnabled { name: name.clone(), enabled: true },
-        Command::Disable { name } => Request::SetEnabled { name: name.clone(), enabled: false },
+        Command::Enable { name } => Request::SetEnabled {
+            name: name.clone(),
+            enabled: true,
+        },
+        Command::Disable { name } => Request::SetEnabled {
+            name: name.clone(),
+            enabled: false,
+        },
         Command::Delete { name, yes } => {
-            if !yes && !confirm(&format!("Delete hook {name}? Its URL stops working and this cannot be undone"))? {
+            if !yes
+                && !confirm(&format!(
+                    "Delete hook {name}? Its URL stops working and this cannot be undone"
+                ))?
+            {
                 return Err(Failure::Failed("not deleted".into()));
             }
             Request::Delete { name: name.clone() }
         }
         Command::Regenerate { name, yes } => {
-            if !yes && !confirm(&format!("Give {name} a new token? The current URL stops working at once"))? {
+            if !yes
+                && !confirm(&format!(
+                    "Give {name} a new token? The current URL stops working at once"
+                ))?
+            {
                 return Err(Failure::Failed("token not changed".into()));
             }
             Request::Regenerate { name: name.clone() }
         }
-        Command::Test { name, data, method } => test_request(name, data.as_deref(), method.clone())?,
+        Command::Test { name, data, method } => {
+            test_request(name, data.as_deref(), method.clone())?
+        }
         Command::Logs(a) => logs_request(a),
-        Command::Runs(RunsArgs { show: Some(RunsCommand::Show { id }), .. }) => Request::RunShow { id: id.clone() },
-        Command::Runs(a) => Request::Runs { hook: a.name.clone(), limit: a.lines },
+        Command::Runs(RunsArgs {
+            show: Some(RunsCommand::Show { id }),
+            ..
+        }) => Request::RunShow { id: id.clone() },
+        Command::Runs(a) => Request::Runs {
+            hook: a.name.clone(),
+            limit: a.lines,
+        },
         Command::Status => Request::Status,
         Command::Completions { .. } => unreachable!("handled above"),
     };
@@ -162,18 +199,28 @@ fn create_request(a: &CreateArgs) -> Result<Request, Failure> {
                 (true, false) => "a NAME",
                 _ => "one of --script FILE, --run TEXT, --message, --url URL",
             };
-            return Err(Failure::Usage(format!("create needs {missing} (there is no terminal to ask on)")));
+            return Err(Failure::Usage(format!(
+                "create needs {missing} (there is no terminal to ask on)"
+            )));
         }
         ask_essentials(&mut name, &mut kind, &mut options)?;
     }
     let (Some(name), Some(kind)) = (name, kind) else {
         return Err(Failure::Usage("create needs a name and a kind".into()));
     };
-    Ok(Request::Create { name, kind, options: Box::new(options) })
+    Ok(Request::Create {
+        name,
+        kind,
+        options: Box::new(options),
+    })
 }
 
 /// Asks on the terminal for what `create` was not given.
-fn ask_essentials(name: &mut Option<String>, kind: &mut Option<HookKind>, o: &mut HookOptions) -> Result<(), Failure> {
+fn ask_essentials(
+    name: &mut Option<String>,
+    kind: &mut Option<HookKind>,
+    o: &mut HookOptions,
+) -> Result<(), Failure> {
     let asked = |e: dialoguer::Error| Failure::Failed(format!("cannot read the answer: {e}"));
     if name.is_none() {
         let n: String = dialoguer::Input::new()
@@ -184,8 +231,17 @@ fn ask_essentials(name: &mut Option<String>, kind: &mut Option<HookKind>, o: &mu
         *name = Some(n);
     }
     if kind.is_none() {
-        let kinds = ["script: a URL that runs a shell script", "message: a URL that accepts chat-style messages", "outgoing: deliver events to a URL"];
-        let i = dialoguer::Select::new().with_prompt("Kind").items(&kinds).default(0).interact().map_err(asked)?;
+        let kinds = [
+            "script: a URL that runs a shell script",
+            "message: a URL that accepts chat-style messages",
+            "outgoing: deliver events to a URL",
+        ];
+        let i = dialoguer::Select::new()
+            .with_prompt("Kind")
+            .items(kinds)
+            .default(0)
+            .interact()
+            .map_err(asked)?;
         *kind = Some([HookKind::Script, HookKind::Message, HookKind::Outgoing][i]);
         match kind {
             Some(HookKind::Script) => {
@@ -205,7 +261,10 @@ fn ask_essentials(name: &mut Option<String>, kind: &mut Option<HookKind>, o: &mu
                 }
             }
             Some(HookKind::Outgoing) => {
-                let u: String = dialoguer::Input::new().with_prompt("Receiver URL").interact_text().map_err(asked)?;
+                let u: String = dialoguer::Input::new()
+                    .with_prompt("Receiver URL")
+                    .interact_text()
+                    .map_err(asked)?;
                 o.url = Some(u);
             }
             _ => {}
@@ -226,20 +285,35 @@ fn edit_request(a: &EditArgs) -> Result<Request, Failure> {
         options.url = Some(url.clone());
     }
     if options == HookOptions::default() {
-        return Err(Failure::Usage("edit needs at least one option to change (see hookctl edit --help)".into()));
+        return Err(Failure::Usage(
+            "edit needs at least one option to change (see hookctl edit --help)".into(),
+        ));
     }
-    Ok(Request::Edit { name: a.name.clone(), options: Box::new(options) })
+    Ok(Request::Edit {
+        name: a.name.clone(),
+        options: Box::new(options),
+    })
 }
 
-fn test_request(name: &str, data: Option<&str>, method: Option<String>) -> Result<Request, Failure> {
+fn test_request(
+    name: &str,
+    data: Option<&str>,
+    method: Option<String>,
+) -> Result<Request, Failure> {
     let body = match data {
-        Some(d) if d.starts_with('@') => {
-            Some(std::fs::read_to_string(&d[1..]).map_err(|e| Failure::Failed(format!("cannot read {}: {e}", &d[1..])))?)
-        }
+        Some(d) if d.starts_with('@') => Some(
+            std::fs::read_to_string(&d[1..])
+                .map_err(|e| Failure::Failed(format!("cannot read {}: {e}", &d[1..])))?,
+        ),
         Some(d) => Some(d.to_string()),
         None => None,
     };
-    Ok(Request::Test { name: name.to_string(), method, body, content_type: None })
+    Ok(Request::Test {
+        name: name.to_string(),
+        method,
+        body,
+        content_type: None,
+    })
 }
 
 fn logs_request(a: &LogsArgs) -> Request {
@@ -255,7 +329,7 @@ fn logs_request(a: &LogsArgs) -> Request {
 
 fn follow(client: &mut Client, request: &Request, json: bool) -> Result<i32, Failure> {
     client.send(request)?;
-    while let Some(resp) = client.next()? {
+    while let Some(resp) = client.next_response()? {
         match resp {
             Response::Log(entry) if json => output::json_line(&entry),
             Response::Log(entry) => println!("{}", output::log_line(&entry)),
@@ -268,7 +342,8 @@ fn follow(client: &mut Client, request: &Request, json: bool) -> Result<i32, Fai
 
 fn print_created(c: &Created, json: bool) {
     if json {
-        let mut v = serde_json::json!({"name": c.name, "kind": c.kind, "token": c.token, "url": c.url});
+        let mut v =
+            serde_json::json!({"name": c.name, "kind": c.kind, "token": c.token, "url": c.url});
         if let Some(s) = &c.secret {
             v["secret"] = serde_json::json!(s);
         }
@@ -277,7 +352,10 @@ fn print_created(c: &Created, json: bool) {
     }
     match (&c.url, &c.token) {
         (Some(url), Some(_)) => {
-            println!("{} hook {} is ready. Its URL (shown only this once; keep it secret):", c.kind, c.name);
+            println!(
+                "{} hook {} is ready. Its URL (shown only this once; keep it secret):",
+                c.kind, c.name
+            );
             println!("  {url}");
         }
         _ => println!("{} hook {} is ready.", c.kind, c.name),
@@ -299,7 +377,9 @@ fn print(command: &Command, response: Response, json: bool) -> Result<i32, Failu
         }
         Response::Hooks { hooks } if json => output::json(&hooks),
         Response::Hooks { hooks } => output::hooks(&hooks),
-        Response::Done { message } if json => output::json(&serde_json::json!({"ok": true, "message": message})),
+        Response::Done { message } if json => {
+            output::json(&serde_json::json!({"ok": true, "message": message}))
+        }
         Response::Done { message } => println!("{message}"),
         Response::Status(s) if json => output::json(&s),
         Response::Status(s) => output::status(&s),
@@ -326,7 +406,9 @@ fn print(command: &Command, response: Response, json: bool) -> Result<i32, Failu
                 println!("{}", output::log_line(l));
             }
         }
-        Response::Log(_) | Response::Hello { .. } => return Err(Failure::Failed("unexpected answer from hookd".into())),
+        Response::Log(_) | Response::Hello { .. } => {
+            return Err(Failure::Failed("unexpected answer from hookd".into()));
+        }
         Response::Error(e) => return Err(Failure::Client(ClientError::Daemon(e))),
     }
     Ok(0)

@@ -14,7 +14,9 @@ use std::io::Read;
 pub fn read_script(source: &str) -> Result<String, String> {
     if source == "-" {
         let mut s = String::new();
-        std::io::stdin().read_to_string(&mut s).map_err(|e| format!("cannot read the script from stdin: {e}"))?;
+        std::io::stdin()
+            .read_to_string(&mut s)
+            .map_err(|e| format!("cannot read the script from stdin: {e}"))?;
         return Ok(s);
     }
     std::fs::read_to_string(source).map_err(|e| format!("cannot read the script {source}: {e}"))
@@ -62,12 +64,17 @@ pub fn to_options(a: &OptionArgs) -> Result<HookOptions, String> {
         o.params = Some(parse_pairs(&a.params, "--param")?);
     }
     if let Some(path) = &a.template {
-        o.template = Some(std::fs::read_to_string(path).map_err(|e| format!("cannot read the template {}: {e}", path.display()))?);
+        o.template = Some(
+            std::fs::read_to_string(path)
+                .map_err(|e| format!("cannot read the template {}: {e}", path.display()))?,
+        );
     }
     if !a.headers.is_empty() {
         let mut headers = BTreeMap::new();
         for h in &a.headers {
-            let (k, v) = h.split_once(':').ok_or_else(|| format!("--header {h:?}: expected 'Name: value'"))?;
+            let (k, v) = h
+                .split_once(':')
+                .ok_or_else(|| format!("--header {h:?}: expected 'Name: value'"))?;
             headers.insert(k.trim().to_string(), Secret(v.trim().to_string()));
         }
         o.headers = Some(headers);

@@ -23,7 +23,9 @@ pub fn json_line<T: Serialize>(value: &T) {
 
 fn table(header: &[&str]) -> Table {
     let mut t = Table::new();
-    t.load_preset(presets::UTF8_BORDERS_ONLY).set_content_arrangement(ContentArrangement::Dynamic).set_header(header.to_vec());
+    t.load_preset(presets::UTF8_BORDERS_ONLY)
+        .set_content_arrangement(ContentArrangement::Dynamic)
+        .set_header(header.to_vec());
     t
 }
 
@@ -46,7 +48,16 @@ pub fn hooks(list: &[HookView]) {
         println!("No hooks yet. Create one with: hookctl create NAME --run 'echo hello'");
         return;
     }
-    let mut t = table(&["Name", "Kind", "Enabled", "Run user / URL", "Raw output", "Calls", "Last call", "Token"]);
+    let mut t = table(&[
+        "Name",
+        "Kind",
+        "Enabled",
+        "Run user / URL",
+        "Raw output",
+        "Calls",
+        "Last call",
+        "Token",
+    ]);
     for h in list {
         let target = match h.kind {
             Some(HookKind::Script) => opt(&h.user),
@@ -58,10 +69,18 @@ pub fn hooks(list: &[HookView]) {
             h.kind.map(|k| k.to_string()).unwrap_or_default(),
             yes_no(h.enabled).into(),
             target,
-            h.raw_output.map(|r| yes_no(r).to_string()).unwrap_or_else(|| "-".into()),
+            h.raw_output
+                .map(|r| yes_no(r).to_string())
+                .unwrap_or_else(|| "-".into()),
             h.call_count.to_string(),
-            h.last_call_at.as_deref().map(short_time).unwrap_or_else(|| "never".into()),
-            h.token_prefix.as_ref().map(|p| format!("{p}…")).unwrap_or_else(|| "-".into()),
+            h.last_call_at
+                .as_deref()
+                .map(short_time)
+                .unwrap_or_else(|| "never".into()),
+            h.token_prefix
+                .as_ref()
+                .map(|p| format!("{p}…"))
+                .unwrap_or_else(|| "-".into()),
         ]);
     }
     println!("{t}");
@@ -77,11 +96,34 @@ pub fn hook(h: &HookView) {
                 serde_json::Value::String(s) if k.ends_with("_at") => short_time(&s),
                 serde_json::Value::String(s) => s,
                 serde_json::Value::Bool(b) => yes_no(b).into(),
-                serde_json::Value::Array(items) => items.iter().map(|i| i.as_str().map(str::to_string).unwrap_or_else(|| i.to_string())).collect::<Vec<_>>().join(", "),
-                serde_json::Value::Object(o) => o.iter().map(|(k, v)| format!("{k}={}", v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string()))).collect::<Vec<_>>().join("\n"),
+                serde_json::Value::Array(items) => items
+                    .iter()
+                    .map(|i| {
+                        i.as_str()
+                            .map(str::to_string)
+                            .unwrap_or_else(|| i.to_string())
+                    })
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                serde_json::Value::Object(o) => o
+                    .iter()
+                    .map(|(k, v)| {
+                        format!(
+                            "{k}={}",
+                            v.as_str()
+                                .map(str::to_string)
+                                .unwrap_or_else(|| v.to_string())
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join("\n"),
                 other => other.to_string(),
             };
-            let shown = if k == "token_prefix" { format!("{shown}…") } else { shown };
+            let shown = if k == "token_prefix" {
+                format!("{shown}…")
+            } else {
+                shown
+            };
             t.add_row(vec![k, shown]);
         }
     }
@@ -117,9 +159,16 @@ pub fn runs(list: &[RunView]) {
             r.id.clone(),
             r.hook.clone(),
             r.status.as_str().into(),
-            r.exit_code.map(|c| c.to_string()).unwrap_or_else(|| "-".into()),
-            r.started_at.as_deref().map(short_time).unwrap_or_else(|| "-".into()),
-            r.duration_ms.map(|d| format!("{d} ms")).unwrap_or_else(|| "-".into()),
+            r.exit_code
+                .map(|c| c.to_string())
+                .unwrap_or_else(|| "-".into()),
+            r.started_at
+                .as_deref()
+                .map(short_time)
+                .unwrap_or_else(|| "-".into()),
+            r.duration_ms
+                .map(|d| format!("{d} ms"))
+                .unwrap_or_else(|| "-".into()),
         ]);
     }
     println!("{t}");
@@ -153,7 +202,11 @@ pub fn run(r: &RunView) {
 
 /// One log entry as one line, `tail`-style.
 pub fn log_line(l: &LogView) -> String {
-    let mut parts = vec![short_time(&l.time), format!("{:<5}", l.direction), l.hook.clone().unwrap_or_else(|| "-".into())];
+    let mut parts = vec![
+        short_time(&l.time),
+        format!("{:<5}", l.direction),
+        l.hook.clone().unwrap_or_else(|| "-".into()),
+    ];
     if let Some(m) = &l.method {
         parts.push(m.clone());
     }

@@ -18,18 +18,28 @@ use tokio::sync::watch;
 #[derive(Debug, thiserror::Error)]
 pub enum SocketError {
     #[error("{path}: cannot {action}: {source}")]
-    Io { path: PathBuf, action: &'static str, source: std::io::Error },
+    Io {
+        path: PathBuf,
+        action: &'static str,
+        source: std::io::Error,
+    },
     #[error("another hookd is already answering on {0}; stop it first or use --socket")]
     InUse(PathBuf),
 }
 
 /// Binds the control socket with the permissions described above.
 pub fn bind(path: &Path, group: Option<&str>) -> Result<UnixListener, SocketError> {
-    let io = |action, e| SocketError::Io { path: path.to_path_buf(), action, source: e };
+    let io = |action, e| SocketError::Io {
+        path: path.to_path_buf(),
+        action,
+        source: e,
+    };
     let gid = group.and_then(|g| match nix::unistd::Group::from_name(g) {
         Ok(Some(g)) => Some(g.gid),
         _ => {
-            tracing::warn!("socket_group {g:?} does not exist; the socket stays with hookd's own group");
+            tracing::warn!(
+                "socket_group {g:?} does not exist; the socket stays with hookd's own group"
+            );
             None
         }
     });
@@ -37,9 +47,11 @@ pub fn bind(path: &Path, group: Option<&str>) -> Result<UnixListener, SocketErro
         && !dir.exists()
     {
         std::fs::create_dir_all(dir).map_err(|e| io("create the socket directory", e))?;
-        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o750)).map_err(|e| io("set the socket directory's mode", e))?;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o750))
+            .map_err(|e| io("set the socket directory's mode", e))?;
         if let Some(gid) = gid {
-            nix::unistd::chown(dir, None, Some(gid)).map_err(|e| io("set the socket directory's group", e.into()))?;
+            nix::unistd::chown(dir, None, Some(gid))
+                .map_err(|e| io("set the socket directory's group", e.into()))?;
         }
     }
     if path.exists() {
@@ -49,14 +61,20 @@ pub fn bind(path: &Path, group: Option<&str>) -> Result<UnixListener, SocketErro
         }
     }
     let listener = UnixListener::bind(path).map_err(|e| io("bind", e))?;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o660)).map_err(|e| io("set the socket's mode", e))?;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o660))
+        .map_err(|e| io("set the socket's mode", e))?;
     if let Some(gid) = gid {
-        nix::unistd::chown(path, None, Some(gid)).map_err(|e| io("set the socket's group", e.into()))?;
+        nix::unistd::chown(path, None, Some(gid))
+            .map_err(|e| io("set the socket's group", e.into()))?;
     }
     Ok(listener)
 }
 
-pub async fn serve(listener: UnixListener, shared: Arc<Shared>, mut shutdown: watch::Receiver<bool>) {
+pub async fn serve(
+    listener: UnixListener,
+    shared: Arc<Shared>,
+    mut shutdown: watch::Receiver<bool>,
+) {
     loop {
         tokio::select! {
             accepted = listener.accept() => match accepted {
@@ -76,14 +94,22 @@ pub async fn serve(listener: UnixListener, shared: Arc<Shared>, mut shutdown: wa
 }
 
 /// Reads one line of at most [`proto::MAX_LINE_BYTES`]; `None` at end of stream.
-async fn read_line<R: AsyncRead + Unpin>(reader: &mut BufReader<R>) -> std::io::Result<Option<Vec<u8>>> {
+async fn read_line<R: AsyncRead + Unpin>(
+    reader: &mut BufReader<R>,
+) -> std::io::Result<Option<Vec<u8>>> {
     let mut line = Vec::new();
-    let n = (&mut *reader).take(proto::MAX_LINE_BYTES as u64 + 1).read_until(b'\n', &mut line).await?;
+    let n = (&mut *reader)
+        .take(proto::MAX_LINE_BYTES as u64 + 1)
+        .read_until(b'\n', &mut line)
+        .await?;
     if n == 0 {
         return Ok(None);
     }
     if line.len() > proto::MAX_LINE_BYTES {
-        return Err(std::io::Error::new(std::io::ErrorKind::InvalidData, "request line too long"));
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            "request line too long",
+        ));
     }
     Ok(Some(line))
 }
@@ -98,7 +124,12 @@ async fn connection(stream: UnixStream, shared: Arc<Shared>, shutdown: watch::Re
             Ok(Some(l)) => l,
             Ok(None) => return,
             Err(e) => {
-                let _ = write.write_all(&proto::encode(&Response::Error(ErrorBody::new(ErrorCode::BadRequest, e.to_string())))).await;
+                let _ = write
+                    .write_all(&proto::encode(&Response::Error(ErrorBody::new(
+                        ErrorCode::BadRequest,
+                        e.to_string(),
+                    ))))
+                    .await;
                 return;
             }
         };
@@ -106,22 +137,36 @@ async fn connection(stream: UnixStream, shared: Arc<Shared>, shutdown: watch::Re
             Ok(r) => r,
             Err(e) => {
                 let err = ErrorBody::new(ErrorCode::BadRequest, format!("malformed request: {e}"));
-                if write.write_all(&proto::encode(&Response::Error(err))).await.is_err() {
+                if write
+                    .write_all(&proto::encode(&Response::Error(err)))
+                    .await
+                    .is_err()
+                {
                     return;
                 }
                 continue;
             }
         };
         let response = match (request, greeted) {
-            (Request::Hello { version, .. }, _) if version != PROTOCOL_VERSION => Response::Error(ErrorBody::new(
-                ErrorCode::VersionMismatch,
-                format!("hookctl speaks protocol version {version}, this hookd speaks version {PROTOCOL_VERSION}; use matching versions"),
-            )),
+            (Request::Hello { version, .. }, _) if version != PROTOCOL_VERSION => {
+                Response::Error(ErrorBody::new(
+                    ErrorCode::VersionMismatch,
+                    format!(
+                        "hookctl speaks protocol version {version}, this hookd speaks version {PROTOCOL_VERSION}; use matching versions"
+                    ),
+                ))
+            }
             (Request::Hello { .. }, _) => {
                 greeted = true;
-                Response::Hello { version: PROTOCOL_VERSION, daemon_version: env!("CARGO_PKG_VERSION").to_string() }
+                Response::Hello {
+                    version: PROTOCOL_VERSION,
+                    daemon_version: env!("CARGO_PKG_VERSION").to_string(),
+                }
             }
-            (_, false) => Response::Error(ErrorBody::new(ErrorCode::BadRequest, "the first request must be hello")),
+            (_, false) => Response::Error(ErrorBody::new(
+                ErrorCode::BadRequest,
+                "the first request must be hello",
+            )),
             (Request::Logs(q), true) if q.follow => {
                 manage::follow_logs(&shared, q, &mut write, shutdown.clone()).await;
                 return;

@@ -28,10 +28,17 @@ const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Accepts connections until `shutdown` flips, then lets in-flight requests finish (bounded by
 /// `grace`).
-pub async fn serve(listener: TcpListener, shared: Arc<Shared>, mut shutdown: watch::Receiver<bool>, grace: Duration) {
+pub async fn serve(
+    listener: TcpListener,
+    shared: Arc<Shared>,
+    mut shutdown: watch::Receiver<bool>,
+    grace: Duration,
+) {
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     let mut http = hyper::server::conn::http1::Builder::new();
-    http.timer(TokioTimer::new()).header_read_timeout(HEADER_READ_TIMEOUT).max_buf_size(64 * 1024);
+    http.timer(TokioTimer::new())
+        .header_read_timeout(HEADER_READ_TIMEOUT)
+        .max_buf_size(64 * 1024);
     loop {
         tokio::select! {
             accepted = listener.accept() => {
@@ -61,17 +68,27 @@ pub async fn serve(listener: TcpListener, shared: Arc<Shared>, mut shutdown: wat
         }
     }
     drop(listener);
-    if tokio::time::timeout(grace, graceful.shutdown()).await.is_err() {
+    if tokio::time::timeout(grace, graceful.shutdown())
+        .await
+        .is_err()
+    {
         tracing::warn!("some HTTP requests were still in flight after {grace:?}");
     }
 }
 
 /// The token in a webhook path, if the path is one of the webhook routes.
 pub fn token_of(path: &str) -> Option<&str> {
-    ROUTES.iter().find_map(|r| path.strip_prefix(r)).filter(|t| !t.is_empty() && !t.contains('/'))
+    ROUTES
+        .iter()
+        .find_map(|r| path.strip_prefix(r))
+        .filter(|t| !t.is_empty() && !t.contains('/'))
 }
 
-async fn route(req: Request<Incoming>, remote: SocketAddr, shared: Arc<Shared>) -> Response<Full<Bytes>> {
+async fn route(
+    req: Request<Incoming>,
+    remote: SocketAddr,
+    shared: Arc<Shared>,
+) -> Response<Full<Bytes>> {
     let received = Instant::now();
     let path = req.uri().path();
     if path == "/healthz" {
@@ -85,36 +102,95 @@ async fn route(req: Request<Incoming>, remote: SocketAddr, shared: Arc<Shared>) 
     if !hook.allows_method(&method) {
         let allow = hook.methods().join(", ");
         let answer = Answer::json(405, json!({"error": "method not allowed"}));
-        let inv = Invocation { method, remote_addr: remote.ip().to_string(), ..Invocation::default() };
-        let call = Call { hook, path: redacted, inv, received };
+        let inv = Invocation {
+            method,
+            remote_addr: remote.ip().to_string(),
+            ..Invocation::default()
+        };
+        let call = Call {
+            hook,
+            path: redacted,
+            inv,
+            received,
+        };
         incoming::record(&shared, &call, &answer).await;
         return finish(answer, Some(allow));
     }
     let max = shared.config().max_body_bytes;
-    let declared = req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
     let query = req.uri().query().unwrap_or("").to_string();
     let mut headers = Vec::with_capacity(req.headers().len());
     for (name, value) in req.headers() {
         // Header values that are not text cannot be passed to a script faithfully; pass them lossily.
-        headers.push((name.as_str().to_string(), String::from_utf8_lossy(value.as_bytes()).into_owned()));
+        headers.push((
+            name.as_str().to_string(),
+            String::from_utf8_lossy(value.as_bytes()).into_owned(),
+        ));
     }
-    let content_type = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
-    let mut inv = Invocation { method, query, remote_addr: remote.ip().to_string(), content_type, headers, ..Invocation::default() };
+    let content_type = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    let mut inv = Invocation {
+        method,
+        query,
+        remote_addr: remote.ip().to_string(),
+        content_type,
+        headers,
+        ..Invocation::default()
+    };
     if declared.is_some_and(|n| n > max) {
-        return too_large(shared, Call { hook, path: redacted, inv, received }, max).await;
+        return too_large(
+            shared,
+            Call {
+                hook,
+                path: redacted,
+                inv,
+                received,
+            },
+            max,
+        )
+        .await;
     }
     let body = match Limited::new(req.into_body(), max as usize).collect().await {
         Ok(b) => b.to_bytes(),
-        Err(e) if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() => {
-            return too_large(shared, Call { hook, path: redacted, inv, received }, max).await;
+        Err(e)
+            if e.downcast_ref::<http_body_util::LengthLimitError>()
+                .is_some() =>
+        {
+            return too_large(
+                shared,
+                Call {
+                    hook,
+                    path: redacted,
+                    inv,
+                    received,
+                },
+                max,
+            )
+            .await;
         }
         Err(e) => {
             tracing::debug!("reading a request body from {remote}: {e}");
-            return finish(Answer::json(400, json!({"error": "could not read the request body"})), None);
+            return finish(
+                Answer::json(400, json!({"error": "could not read the request body"})),
+                None,
+            );
         }
     };
     inv.body = body;
-    let call = Call { hook, path: redacted, inv, received };
+    let call = Call {
+        hook,
+        path: redacted,
+        inv,
+        received,
+    };
     // The call runs in its own task so that a caller hanging up does not cut a run short.
     match tokio::spawn(incoming::handle(shared, call)).await {
         Ok(answer) => finish(answer, None),
@@ -127,16 +203,23 @@ async fn route(req: Request<Incoming>, remote: SocketAddr, shared: Arc<Shared>) 
 
 /// 413, logged like any other answered call.
 async fn too_large(shared: Arc<Shared>, call: Call, max: u64) -> Response<Full<Bytes>> {
-    let answer = Answer::json(413, json!({"error": format!("request body is larger than {max} bytes")}));
+    let answer = Answer::json(
+        413,
+        json!({"error": format!("request body is larger than {max} bytes")}),
+    );
     incoming::record(&shared, &call, &answer).await;
     finish(answer, None)
 }
 
 fn finish(a: Answer, allow: Option<String>) -> Response<Full<Bytes>> {
     let mut resp = Response::new(Full::new(a.body));
-    *resp.status_mut() = StatusCode::from_u16(a.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    *resp.status_mut() =
+        StatusCode::from_u16(a.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let h = resp.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(a.content_type));
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(a.content_type),
+    );
     if let Some(secs) = a.retry_after {
         h.insert(header::RETRY_AFTER, HeaderValue::from(secs));
     }

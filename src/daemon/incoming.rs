@@ -47,7 +47,11 @@ impl Answer {
         }
     }
     pub fn text(status: u16, text: impl Into<Bytes>) -> Answer {
-        Answer { content_type: "text/plain; charset=utf-8", body: text.into(), ..Answer::json(status, json!(null)) }
+        Answer {
+            content_type: "text/plain; charset=utf-8",
+            body: text.into(),
+            ..Answer::json(status, json!(null))
+        }
     }
     pub fn not_found() -> Answer {
         Answer::json(404, json!({"error": "not found"}))
@@ -108,8 +112,11 @@ async fn script(shared: &Arc<Shared>, call: &Call) -> Answer {
     let place = match shared.runner.admit(hook, false) {
         Ok(p) => p,
         Err(Refused::QueueFull) => {
-            let mut a = Answer::json(429, json!({"error": "too many calls waiting for this hook"}))
-                .with_error("queue full");
+            let mut a = Answer::json(
+                429,
+                json!({"error": "too many calls waiting for this hook"}),
+            )
+            .with_error("queue full");
             a.retry_after = Some(retry_after(hook, shared));
             return a;
         }
@@ -117,7 +124,11 @@ async fn script(shared: &Arc<Shared>, call: &Call) -> Answer {
     let now = crate::time::now_ms();
     if hook.mode() == Mode::Async {
         let (hook_id, name, inv) = (hook.id, hook.name.clone(), call.inv.clone());
-        let id = match shared.store.write(move |tx| store::runs::insert_queued(tx, hook_id, &name, now, &inv)).await {
+        let id = match shared
+            .store
+            .write(move |tx| store::runs::insert_queued(tx, hook_id, &name, now, &inv))
+            .await
+        {
             Ok(id) => id,
             Err(e) => return store_failed(e),
         };
@@ -133,7 +144,11 @@ async fn script(shared: &Arc<Shared>, call: &Call) -> Answer {
     let ticket = place.wait().await;
     let (hook_id, name) = (hook.id, hook.name.clone());
     let started = crate::time::now_ms();
-    let id = match shared.store.write(move |tx| store::runs::insert_running(tx, hook_id, &name, started)).await {
+    let id = match shared
+        .store
+        .write(move |tx| store::runs::insert_running(tx, hook_id, &name, started))
+        .await
+    {
         Ok(id) => id,
         Err(e) => return store_failed(e),
     };
@@ -149,18 +164,32 @@ async fn run_and_store(shared: &Arc<Shared>, hook: &Hook, id: i64, inv: &Invocat
     let config = shared.config();
     let outcome = shared.runner.execute(&config, hook, id, inv).await;
     let o = outcome.clone();
-    if let Err(e) = shared.store.write(move |tx| store::runs::finish(tx, id, &o)).await {
+    if let Err(e) = shared
+        .store
+        .write(move |tx| store::runs::finish(tx, id, &o))
+        .await
+    {
         tracing::error!(hook = %hook.name, run = id, "cannot store the run's outcome: {e}");
     }
     outcome
 }
 
 /// Runs a queued async run once its turn comes. Also used for queued runs found at start-up.
-pub fn spawn_async_run(shared: Arc<Shared>, hook: Arc<Hook>, id: i64, inv: Invocation, place: crate::daemon::runner::Place) {
+pub fn spawn_async_run(
+    shared: Arc<Shared>,
+    hook: Arc<Hook>,
+    id: i64,
+    inv: Invocation,
+    place: crate::daemon::runner::Place,
+) {
     tokio::spawn(async move {
         let ticket = place.wait().await;
         let now = crate::time::now_ms();
-        if let Err(e) = shared.store.write(move |tx| store::runs::mark_running(tx, id, now)).await {
+        if let Err(e) = shared
+            .store
+            .write(move |tx| store::runs::mark_running(tx, id, now))
+            .await
+        {
             tracing::error!(hook = %hook.name, run = id, "cannot mark the run as running: {e}");
         }
         run_and_store(&shared, &hook, id, &inv).await;
@@ -204,19 +233,28 @@ fn answer_for(hook: &Hook, id: i64, o: &Outcome) -> Answer {
 
 /// Seconds a refused caller should wait: about one run's worth, bounded to something sane.
 fn retry_after(hook: &Hook, shared: &Shared) -> u64 {
-    let timeout = hook.options.timeout.unwrap_or(shared.config().scripts.timeout).0.as_secs();
+    let timeout = hook
+        .options
+        .timeout
+        .unwrap_or(shared.config().scripts.timeout)
+        .0
+        .as_secs();
     timeout.clamp(1, 60)
 }
 
 fn store_failed(e: store::StoreError) -> Answer {
     tracing::error!("cannot store a call: {e}");
-    Answer::json(503, json!({"error": "hookd cannot write its database"})).with_error(format!("store: {e}"))
+    Answer::json(503, json!({"error": "hookd cannot write its database"}))
+        .with_error(format!("store: {e}"))
 }
 
 /// Chat-style messages: `{content, username, avatar_url}` checked field by field.
 fn message(call: &Call) -> Answer {
     match check_message(&call.inv.body) {
-        Ok(_) => Answer { content_type: "text/plain; charset=utf-8", ..Answer::text(200, Bytes::new()) },
+        Ok(_) => Answer {
+            content_type: "text/plain; charset=utf-8",
+            ..Answer::text(200, Bytes::new())
+        },
         Err((field, msg)) => {
             let mut body = json!({"error": msg});
             if let Some(f) = field {
@@ -228,9 +266,13 @@ fn message(call: &Call) -> Answer {
 }
 
 /// A valid message, or the field at fault and why.
-pub fn check_message(body: &[u8]) -> Result<serde_json::Map<String, serde_json::Value>, (Option<&'static str>, String)> {
-    let text = std::str::from_utf8(body).map_err(|_| (None, "body is not valid UTF-8".to_string()))?;
-    let value: serde_json::Value = serde_json::from_str(text).map_err(|e| (None, format!("body is not valid JSON: {e}")))?;
+pub fn check_message(
+    body: &[u8],
+) -> Result<serde_json::Map<String, serde_json::Value>, (Option<&'static str>, String)> {
+    let text =
+        std::str::from_utf8(body).map_err(|_| (None, "body is not valid UTF-8".to_string()))?;
+    let value: serde_json::Value =
+        serde_json::from_str(text).map_err(|e| (None, format!("body is not valid JSON: {e}")))?;
     let serde_json::Value::Object(obj) = value else {
         return Err((None, "body must be a JSON object".into()));
     };
@@ -241,7 +283,10 @@ pub fn check_message(body: &[u8]) -> Result<serde_json::Map<String, serde_json::
                 return Err((Some("content"), "content must not be empty".into()));
             }
             if n > 4000 {
-                return Err((Some("content"), format!("content is {n} characters; at most 4000 are allowed")));
+                return Err((
+                    Some("content"),
+                    format!("content is {n} characters; at most 4000 are allowed"),
+                ));
             }
         }
         Some(_) => return Err((Some("content"), "content must be a string".into())),
@@ -250,13 +295,24 @@ pub fn check_message(body: &[u8]) -> Result<serde_json::Map<String, serde_json::
     match obj.get("username") {
         None | Some(serde_json::Value::Null) => {}
         Some(serde_json::Value::String(s)) if s.chars().count() <= 64 => {}
-        Some(serde_json::Value::String(_)) => return Err((Some("username"), "username is longer than 64 characters".into())),
+        Some(serde_json::Value::String(_)) => {
+            return Err((
+                Some("username"),
+                "username is longer than 64 characters".into(),
+            ));
+        }
         Some(_) => return Err((Some("username"), "username must be a string".into())),
     }
     match obj.get("avatar_url") {
         None | Some(serde_json::Value::Null) => {}
-        Some(serde_json::Value::String(s)) if crate::hook::check_http_url("avatar_url", s).is_ok() => {}
-        Some(_) => return Err((Some("avatar_url"), "avatar_url must be an http(s) URL".into())),
+        Some(serde_json::Value::String(s))
+            if crate::hook::check_http_url("avatar_url", s).is_ok() => {}
+        Some(_) => {
+            return Err((
+                Some("avatar_url"),
+                "avatar_url must be an http(s) URL".into(),
+            ));
+        }
     }
     Ok(obj)
 }

@@ -10,7 +10,8 @@ use crate::daemon::runner::Invocation;
 use crate::daemon::state::Shared;
 use crate::hook::{self, Hook};
 use crate::proto::{
-    self, Created, ErrorBody, ErrorCode, HookKind, HookOptions, LogQuery, Request, Response, Secret, StatusView,
+    self, Created, ErrorBody, ErrorCode, HookKind, HookOptions, LogQuery, Request, Response,
+    Secret, StatusView,
 };
 use crate::store::{self, logs::NewLog};
 use crate::token::Token;
@@ -21,8 +22,15 @@ use tokio::sync::watch;
 
 pub async fn handle(shared: &Arc<Shared>, request: Request, uid: Option<u32>) -> Response {
     let result = match request {
-        Request::Hello { .. } => Err(ErrorBody::new(ErrorCode::BadRequest, "hello was already exchanged")),
-        Request::Create { name, kind, options } => create(shared, name, kind, *options, uid).await,
+        Request::Hello { .. } => Err(ErrorBody::new(
+            ErrorCode::BadRequest,
+            "hello was already exchanged",
+        )),
+        Request::Create {
+            name,
+            kind,
+            options,
+        } => create(shared, name, kind, *options, uid).await,
         Request::Edit { name, options } => edit(shared, name, *options, uid).await,
         Request::List { kind } => list(shared, kind).await,
         Request::Show { name } => show(shared, name).await,
@@ -30,7 +38,12 @@ pub async fn handle(shared: &Arc<Shared>, request: Request, uid: Option<u32>) ->
         Request::Delete { name } => delete(shared, name, uid).await,
         Request::Regenerate { name } => regenerate(shared, name, uid).await,
         Request::Status => status(shared).await,
-        Request::Test { name, method, body, content_type } => test(shared, name, method, body, content_type).await,
+        Request::Test {
+            name,
+            method,
+            body,
+            content_type,
+        } => test(shared, name, method, body, content_type).await,
         Request::Runs { hook, limit } => runs(shared, hook, limit).await,
         Request::RunShow { id } => run_show(shared, id).await,
         Request::Logs(q) => logs(shared, q).await,
@@ -55,7 +68,12 @@ fn admin_entry(action: &str, hook: &str, uid: Option<u32>) -> NewLog {
 }
 
 /// Writes the admin log entry inside `tx` and returns it for the live feed.
-fn log_admin(tx: &rusqlite::Transaction, action: &str, hook: &str, uid: Option<u32>) -> store::Result<(i64, NewLog)> {
+fn log_admin(
+    tx: &rusqlite::Transaction,
+    action: &str,
+    hook: &str,
+    uid: Option<u32>,
+) -> store::Result<(i64, NewLog)> {
     let entry = admin_entry(action, hook, uid);
     Ok((store::logs::insert(tx, &entry)?, entry))
 }
@@ -68,11 +86,18 @@ fn webhook_url(shared: &Shared, token: &Token) -> String {
     format!("{}/webhook/{}", shared.config().base_url(), token.as_str())
 }
 
-async fn create(shared: &Arc<Shared>, name: String, kind: HookKind, mut opts: HookOptions, uid: Option<u32>) -> Result<Response, ErrorBody> {
+async fn create(
+    shared: &Arc<Shared>,
+    name: String,
+    kind: HookKind,
+    mut opts: HookOptions,
+    uid: Option<u32>,
+) -> Result<Response, ErrorBody> {
     hook::validate_name(&name).map_err(ErrorBody::invalid)?;
     hook::adapt_for_kind(kind, &mut opts).map_err(ErrorBody::invalid)?;
     hook::check_applicable(kind, &opts).map_err(ErrorBody::invalid)?;
-    let generated = (opts.generate_secret.take() == Some(true)).then(crate::signature::generate_whsec);
+    let generated =
+        (opts.generate_secret.take() == Some(true)).then(crate::signature::generate_whsec);
     let mut merged = HookOptions::default();
     hook::merge(&mut merged, opts);
     if let Some(s) = &generated {
@@ -100,13 +125,18 @@ async fn create(shared: &Arc<Shared>, name: String, kind: HookKind, mut opts: Ho
     let inserted = shared
         .store
         .write(move |tx| {
-            let Some(id) = store::hooks::insert(tx, &row)? else { return Ok(None) };
+            let Some(id) = store::hooks::insert(tx, &row)? else {
+                return Ok(None);
+            };
             Ok(Some((id, log_admin(tx, "create", &row.name, uid)?)))
         })
         .await
         .map_err(internal)?;
     let Some((id, logged)) = inserted else {
-        return Err(ErrorBody::new(ErrorCode::AlreadyExists, format!("a hook named {name:?} already exists")));
+        return Err(ErrorBody::new(
+            ErrorCode::AlreadyExists,
+            format!("a hook named {name:?} already exists"),
+        ));
     };
     h.id = id;
     shared.registry.upsert(h);
@@ -124,14 +154,21 @@ async fn create(shared: &Arc<Shared>, name: String, kind: HookKind, mut opts: Ho
 /// Applies `change` to the stored hook `name` in one transaction; `change` returns the admin
 /// action to log, or `None` when nothing changed (then nothing is written, not even
 /// `updated_at`).
-async fn modify<F>(shared: &Arc<Shared>, name: String, uid: Option<u32>, change: F) -> Result<Hook, ErrorBody>
+async fn modify<F>(
+    shared: &Arc<Shared>,
+    name: String,
+    uid: Option<u32>,
+    change: F,
+) -> Result<Hook, ErrorBody>
 where
     F: FnOnce(&mut Hook) -> Result<Option<&'static str>, String> + Send + 'static,
 {
     let res = shared
         .store
         .write(move |tx| {
-            let Some(mut h) = store::hooks::get(tx, &name)? else { return Ok(Err(ErrorBody::not_found(&name))) };
+            let Some(mut h) = store::hooks::get(tx, &name)? else {
+                return Ok(Err(ErrorBody::not_found(&name)));
+            };
             match change(&mut h) {
                 Err(e) => Ok(Err(ErrorBody::invalid(e))),
                 Ok(None) => Ok(Ok((h, None))),
@@ -154,9 +191,15 @@ where
     Ok(h)
 }
 
-async fn edit(shared: &Arc<Shared>, name: String, mut patch: HookOptions, uid: Option<u32>) -> Result<Response, ErrorBody> {
+async fn edit(
+    shared: &Arc<Shared>,
+    name: String,
+    mut patch: HookOptions,
+    uid: Option<u32>,
+) -> Result<Response, ErrorBody> {
     let ctx = shared.context();
-    let generated = (patch.generate_secret.take() == Some(true)).then(crate::signature::generate_whsec);
+    let generated =
+        (patch.generate_secret.take() == Some(true)).then(crate::signature::generate_whsec);
     let secret = generated.clone();
     let h = modify(shared, name, uid, move |h| {
         hook::adapt_for_kind(h.kind, &mut patch)?;
@@ -181,12 +224,23 @@ async fn edit(shared: &Arc<Shared>, name: String, mut patch: HookOptions, uid: O
     let view = hook::view(&h, &shared.defaults());
     if generated.is_some() {
         // The new secret is shown once, like a token.
-        return Ok(Response::Created(Created { name: h.name, kind: h.kind, token: None, url: None, secret: generated }));
+        return Ok(Response::Created(Created {
+            name: h.name,
+            kind: h.kind,
+            token: None,
+            url: None,
+            secret: generated,
+        }));
     }
     Ok(Response::Hook(Box::new(view)))
 }
 
-async fn set_enabled(shared: &Arc<Shared>, name: String, enabled: bool, uid: Option<u32>) -> Result<Response, ErrorBody> {
+async fn set_enabled(
+    shared: &Arc<Shared>,
+    name: String,
+    enabled: bool,
+    uid: Option<u32>,
+) -> Result<Response, ErrorBody> {
     let h = modify(shared, name, uid, move |h| {
         let changed = h.enabled != enabled;
         h.enabled = enabled;
@@ -194,15 +248,24 @@ async fn set_enabled(shared: &Arc<Shared>, name: String, enabled: bool, uid: Opt
     })
     .await?;
     let state = if enabled { "enabled" } else { "disabled" };
-    Ok(Response::Done { message: format!("hook {} {state}", h.name) })
+    Ok(Response::Done {
+        message: format!("hook {} {state}", h.name),
+    })
 }
 
-async fn regenerate(shared: &Arc<Shared>, name: String, uid: Option<u32>) -> Result<Response, ErrorBody> {
+async fn regenerate(
+    shared: &Arc<Shared>,
+    name: String,
+    uid: Option<u32>,
+) -> Result<Response, ErrorBody> {
     let token = Token::generate();
     let (hash, prefix) = (token.hash(), token.shown_prefix());
     let h = modify(shared, name, uid, move |h| {
         if !h.kind.is_incoming() {
-            return Err(format!("{} is an outgoing hook; only incoming hooks have a token", h.name));
+            return Err(format!(
+                "{} is an outgoing hook; only incoming hooks have a token",
+                h.name
+            ));
         }
         h.token_hash = Some(hash);
         h.token_prefix = Some(prefix);
@@ -218,34 +281,55 @@ async fn regenerate(shared: &Arc<Shared>, name: String, uid: Option<u32>) -> Res
     }))
 }
 
-async fn delete(shared: &Arc<Shared>, name: String, uid: Option<u32>) -> Result<Response, ErrorBody> {
+async fn delete(
+    shared: &Arc<Shared>,
+    name: String,
+    uid: Option<u32>,
+) -> Result<Response, ErrorBody> {
     let n = name.clone();
     let found = shared
         .store
         .write(move |tx| {
-            let Some(h) = store::hooks::get(tx, &n)? else { return Ok(None) };
+            let Some(h) = store::hooks::get(tx, &n)? else {
+                return Ok(None);
+            };
             store::hooks::delete(tx, &n)?;
             Ok(Some((h.id, log_admin(tx, "delete", &n, uid)?)))
         })
         .await
         .map_err(internal)?;
-    let Some((id, logged)) = found else { return Err(ErrorBody::not_found(&name)) };
+    let Some((id, logged)) = found else {
+        return Err(ErrorBody::not_found(&name));
+    };
     shared.registry.remove(id);
     shared.runner.forget(id);
     publish(shared, logged);
     tracing::info!(hook = %name, ?uid, "hook deleted");
-    Ok(Response::Done { message: format!("hook {name} deleted") })
+    Ok(Response::Done {
+        message: format!("hook {name} deleted"),
+    })
 }
 
 async fn list(shared: &Arc<Shared>, kind: Option<HookKind>) -> Result<Response, ErrorBody> {
-    let hooks = shared.store.call(move |c| store::hooks::list(c, kind)).await.map_err(internal)?;
+    let hooks = shared
+        .store
+        .call(move |c| store::hooks::list(c, kind))
+        .await
+        .map_err(internal)?;
     let d = shared.defaults();
-    Ok(Response::Hooks { hooks: hooks.iter().map(|h| hook::view(h, &d)).collect() })
+    Ok(Response::Hooks {
+        hooks: hooks.iter().map(|h| hook::view(h, &d)).collect(),
+    })
 }
 
 async fn get(shared: &Arc<Shared>, name: String) -> Result<Hook, ErrorBody> {
     let n = name.clone();
-    shared.store.call(move |c| store::hooks::get(c, &n)).await.map_err(internal)?.ok_or_else(|| ErrorBody::not_found(&name))
+    shared
+        .store
+        .call(move |c| store::hooks::get(c, &n))
+        .await
+        .map_err(internal)?
+        .ok_or_else(|| ErrorBody::not_found(&name))
 }
 
 async fn show(shared: &Arc<Shared>, name: String) -> Result<Response, ErrorBody> {
@@ -273,20 +357,41 @@ async fn status(shared: &Arc<Shared>) -> Result<Response, ErrorBody> {
 }
 
 /// Calls an incoming hook exactly as an HTTP caller would, minus the network.
-async fn test(shared: &Arc<Shared>, name: String, method: Option<String>, body: Option<String>, content_type: Option<String>) -> Result<Response, ErrorBody> {
+async fn test(
+    shared: &Arc<Shared>,
+    name: String,
+    method: Option<String>,
+    body: Option<String>,
+    content_type: Option<String>,
+) -> Result<Response, ErrorBody> {
     let h = get(shared, name).await?;
     if !h.kind.is_incoming() {
-        return Err(ErrorBody::invalid(format!("{} is an outgoing hook; hookctl test calls incoming hooks", h.name)));
+        return Err(ErrorBody::invalid(format!(
+            "{} is an outgoing hook; hookctl test calls incoming hooks",
+            h.name
+        )));
     }
     if !h.enabled {
-        return Err(ErrorBody::invalid(format!("{} is disabled; enable it first (a caller gets 404)", h.name)));
+        return Err(ErrorBody::invalid(format!(
+            "{} is disabled; enable it first (a caller gets 404)",
+            h.name
+        )));
     }
     let method = method.unwrap_or_else(|| "POST".into()).to_ascii_uppercase();
     if !h.allows_method(&method) {
-        return Ok(Response::TestResult { status: 405, body: r#"{"error":"method not allowed"}"#.into() });
+        return Ok(Response::TestResult {
+            status: 405,
+            body: r#"{"error":"method not allowed"}"#.into(),
+        });
     }
     let body = body.unwrap_or_default();
-    let content_type = content_type.unwrap_or_else(|| if body.is_empty() { String::new() } else { "application/json".into() });
+    let content_type = content_type.unwrap_or_else(|| {
+        if body.is_empty() {
+            String::new()
+        } else {
+            "application/json".into()
+        }
+    });
     let mut headers = Vec::new();
     if !content_type.is_empty() {
         headers.push(("content-type".to_string(), content_type.clone()));
@@ -299,54 +404,108 @@ async fn test(shared: &Arc<Shared>, name: String, method: Option<String>, body: 
         body: body.into_bytes().into(),
         ..Invocation::default()
     };
-    let path = format!("/webhook/{}… (hookctl test)", h.token_prefix.clone().unwrap_or_default());
-    let call = Call { hook: Arc::new(h), path, inv, received: Instant::now() };
-    let answer = tokio::spawn(incoming::handle(shared.clone(), call)).await.map_err(ErrorBody::internal)?;
-    Ok(Response::TestResult { status: answer.status, body: String::from_utf8_lossy(&answer.body).into_owned() })
+    let path = format!(
+        "/webhook/{}… (hookctl test)",
+        h.token_prefix.clone().unwrap_or_default()
+    );
+    let call = Call {
+        hook: Arc::new(h),
+        path,
+        inv,
+        received: Instant::now(),
+    };
+    let answer = tokio::spawn(incoming::handle(shared.clone(), call))
+        .await
+        .map_err(ErrorBody::internal)?;
+    Ok(Response::TestResult {
+        status: answer.status,
+        body: String::from_utf8_lossy(&answer.body).into_owned(),
+    })
 }
 
-async fn runs(shared: &Arc<Shared>, hook: Option<String>, limit: u32) -> Result<Response, ErrorBody> {
+async fn runs(
+    shared: &Arc<Shared>,
+    hook: Option<String>,
+    limit: u32,
+) -> Result<Response, ErrorBody> {
     if let Some(name) = &hook {
         let n = name.clone();
-        let exists = shared.store.call(move |c| store::hooks::get(c, &n)).await.map_err(internal)?.is_some();
+        let exists = shared
+            .store
+            .call(move |c| store::hooks::get(c, &n))
+            .await
+            .map_err(internal)?
+            .is_some();
         let h = name.clone();
-        let any = shared.store.call(move |c| store::runs::list(c, Some(&h), 1)).await.map_err(internal)?;
+        let any = shared
+            .store
+            .call(move |c| store::runs::list(c, Some(&h), 1))
+            .await
+            .map_err(internal)?;
         if !exists && any.is_empty() {
             return Err(ErrorBody::not_found(name));
         }
     }
-    let runs = shared.store.call(move |c| store::runs::list(c, hook.as_deref(), limit)).await.map_err(internal)?;
+    let runs = shared
+        .store
+        .call(move |c| store::runs::list(c, hook.as_deref(), limit))
+        .await
+        .map_err(internal)?;
     Ok(Response::Runs { runs })
 }
 
 async fn run_show(shared: &Arc<Shared>, id: String) -> Result<Response, ErrorBody> {
     let not_found = || ErrorBody::new(ErrorCode::NotFound, format!("no run with id {id:?}"));
     let n: i64 = id.trim().parse().map_err(|_| not_found())?;
-    let run = shared.store.call(move |c| store::runs::get(c, n)).await.map_err(internal)?;
-    run.map(|r| Response::Run(Box::new(r))).ok_or_else(not_found)
+    let run = shared
+        .store
+        .call(move |c| store::runs::get(c, n))
+        .await
+        .map_err(internal)?;
+    run.map(|r| Response::Run(Box::new(r)))
+        .ok_or_else(not_found)
 }
 
 async fn logs(shared: &Arc<Shared>, q: LogQuery) -> Result<Response, ErrorBody> {
-    let logs = shared.store.call(move |c| store::logs::query(c, &q)).await.map_err(internal)?;
+    let logs = shared
+        .store
+        .call(move |c| store::logs::query(c, &q))
+        .await
+        .map_err(internal)?;
     Ok(Response::Logs { logs })
 }
 
 /// Streams the backlog and then every new matching entry until the client leaves or hookd stops.
-pub async fn follow_logs<W: AsyncWriteExt + Unpin>(shared: &Arc<Shared>, q: LogQuery, out: &mut W, mut shutdown: watch::Receiver<bool>) {
+pub async fn follow_logs<W: AsyncWriteExt + Unpin>(
+    shared: &Arc<Shared>,
+    q: LogQuery,
+    out: &mut W,
+    mut shutdown: watch::Receiver<bool>,
+) {
     // Subscribe before reading the backlog so nothing falls between the two.
     let mut feed = shared.log_feed.subscribe();
     let query = q.clone();
-    let backlog = match shared.store.call(move |c| store::logs::query(c, &query)).await {
+    let backlog = match shared
+        .store
+        .call(move |c| store::logs::query(c, &query))
+        .await
+    {
         Ok(b) => b,
         Err(e) => {
-            let _ = out.write_all(&proto::encode(&Response::Error(internal(e)))).await;
+            let _ = out
+                .write_all(&proto::encode(&Response::Error(internal(e))))
+                .await;
             return;
         }
     };
     let mut last: i64 = 0;
     for entry in backlog {
         last = entry.id.parse().unwrap_or(last);
-        if out.write_all(&proto::encode(&Response::Log(Box::new(entry)))).await.is_err() {
+        if out
+            .write_all(&proto::encode(&Response::Log(Box::new(entry))))
+            .await
+            .is_err()
+        {
             return;
         }
     }

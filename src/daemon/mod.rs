@@ -35,14 +35,20 @@ pub enum DaemonError {
     #[error(transparent)]
     Socket(#[from] control::SocketError),
     #[error("cannot listen on {addr}: {source}")]
-    Listen { addr: std::net::SocketAddr, source: std::io::Error },
+    Listen {
+        addr: std::net::SocketAddr,
+        source: std::io::Error,
+    },
     #[error("cannot start: {0}")]
     Runtime(std::io::Error),
 }
 
 /// Runs the daemon until it is told to stop.
 pub fn run(loaded: Loaded, overrides: Overrides) -> Result<(), DaemonError> {
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(DaemonError::Runtime)?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(DaemonError::Runtime)?;
     rt.block_on(serve(loaded, overrides))
 }
 
@@ -51,16 +57,29 @@ async fn serve(loaded: Loaded, overrides: Overrides) -> Result<(), DaemonError> 
     let mut signals = signal::listen().map_err(DaemonError::Runtime)?;
     let store = Store::open(&config.db_path())?;
     let shared = Shared::new(config.clone(), file.clone(), store);
-    shared.registry.load(shared.store.call(|c| store::hooks::list(c, None)).await?);
+    shared
+        .registry
+        .load(shared.store.call(|c| store::hooks::list(c, None)).await?);
     resume_runs(&shared).await?;
 
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
-        .map_err(|e| DaemonError::Listen { addr: config.listen, source: e })?;
-    let local = listener.local_addr().map_err(|e| DaemonError::Listen { addr: config.listen, source: e })?;
+        .map_err(|e| DaemonError::Listen {
+            addr: config.listen,
+            source: e,
+        })?;
+    let local = listener.local_addr().map_err(|e| DaemonError::Listen {
+        addr: config.listen,
+        source: e,
+    })?;
     let socket = control::bind(&config.socket, config.socket_group.as_deref())?;
     let (stop_tx, stop_rx) = watch::channel(false);
-    let http_task = tokio::spawn(http::serve(listener, shared.clone(), stop_rx.clone(), SHUTDOWN_GRACE));
+    let http_task = tokio::spawn(http::serve(
+        listener,
+        shared.clone(),
+        stop_rx.clone(),
+        SHUTDOWN_GRACE,
+    ));
     let control_task = tokio::spawn(control::serve(socket, shared.clone(), stop_rx.clone()));
     tokio::spawn(prune_loop(shared.clone(), stop_rx.clone()));
     tracing::info!(
@@ -96,7 +115,10 @@ async fn serve(loaded: Loaded, overrides: Overrides) -> Result<(), DaemonError> 
     }
     let now = crate::time::now_ms();
     // Anything still marked running did not finish under this process.
-    let _ = shared.store.call(move |c| store::runs::recover(c, now).map(|_| ())).await;
+    let _ = shared
+        .store
+        .call(move |c| store::runs::recover(c, now).map(|_| ()))
+        .await;
     tracing::info!("stopped");
     Ok(())
 }
@@ -104,7 +126,10 @@ async fn serve(loaded: Loaded, overrides: Overrides) -> Result<(), DaemonError> 
 /// Marks runs a dead process left `running` as interrupted and runs the queued async ones.
 async fn resume_runs(shared: &Arc<Shared>) -> Result<(), DaemonError> {
     let now = crate::time::now_ms();
-    let queued = shared.store.call(move |c| store::runs::recover(c, now)).await?;
+    let queued = shared
+        .store
+        .call(move |c| store::runs::recover(c, now))
+        .await?;
     for (id, hook_id, inv) in queued {
         match shared.registry.get_by_id(hook_id) {
             Some(hook) => {
@@ -115,8 +140,14 @@ async fn resume_runs(shared: &Arc<Shared>) -> Result<(), DaemonError> {
                 incoming::spawn_async_run(shared.clone(), hook, id, inv, place);
             }
             None => {
-                tracing::warn!(run = id, "queued run's hook is gone or disabled; marking it interrupted");
-                shared.store.call(move |c| store::runs::abandon(c, id, now)).await?;
+                tracing::warn!(
+                    run = id,
+                    "queued run's hook is gone or disabled; marking it interrupted"
+                );
+                shared
+                    .store
+                    .call(move |c| store::runs::abandon(c, id, now))
+                    .await?;
             }
         }
     }
@@ -131,8 +162,13 @@ fn reload(shared: &Arc<Shared>, overrides: &Overrides) {
     match config::load(&ov) {
         Ok(loaded) => {
             let old = shared.config();
-            if loaded.config.listen != old.listen || loaded.config.socket != old.socket || loaded.config.state_dir != old.state_dir {
-                tracing::warn!("listen, socket and state_dir changes take effect at the next restart");
+            if loaded.config.listen != old.listen
+                || loaded.config.socket != old.socket
+                || loaded.config.state_dir != old.state_dir
+            {
+                tracing::warn!(
+                    "listen, socket and state_dir changes take effect at the next restart"
+                );
             }
             let mut new = loaded.config;
             new.listen = old.listen;
@@ -148,7 +184,11 @@ fn reload(shared: &Arc<Shared>, overrides: &Overrides) {
 async fn prune_loop(shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
     loop {
         let cutoff = crate::time::now_ms() - shared.config().log_retention.as_millis();
-        match shared.store.write(move |tx| store::logs::prune(tx, cutoff)).await {
+        match shared
+            .store
+            .write(move |tx| store::logs::prune(tx, cutoff))
+            .await
+        {
             Ok(n) if n > 0 => tracing::info!("pruned {n} old log entries and runs"),
             Ok(_) => {}
             Err(e) => tracing::warn!("pruning old logs failed: {e}"),

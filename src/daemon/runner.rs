@@ -60,7 +60,10 @@ mod body_b64 {
     }
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Bytes, D::Error> {
         let s = String::deserialize(d)?;
-        STANDARD.decode(s).map(Bytes::from).map_err(serde::de::Error::custom)
+        STANDARD
+            .decode(s)
+            .map(Bytes::from)
+            .map_err(serde::de::Error::custom)
     }
 }
 
@@ -104,10 +107,25 @@ pub struct Place {
 impl Place {
     /// Waits (FIFO) for a hook slot, then a global slot.
     pub async fn wait(self) -> Ticket {
-        let hook = self.slots.sem.clone().acquire_owned().await.expect("hook semaphores are never closed");
-        let global = self.global.clone().acquire_owned().await.expect("the global semaphore is never closed");
+        let hook = self
+            .slots
+            .sem
+            .clone()
+            .acquire_owned()
+            .await
+            .expect("hook semaphores are never closed");
+        let global = self
+            .global
+            .clone()
+            .acquire_owned()
+            .await
+            .expect("the global semaphore is never closed");
         self.running.fetch_add(1, Ordering::Relaxed);
-        Ticket { _hook: hook, _global: global, running: self.running.clone() }
+        Ticket {
+            _hook: hook,
+            _global: global,
+            running: self.running.clone(),
+        }
     }
 }
 
@@ -171,7 +189,9 @@ impl Runner {
     pub fn admit(&self, hook: &Hook, force: bool) -> Result<Place, Refused> {
         let slots = {
             let mut map = self.slots.lock().unwrap_or_else(|e| e.into_inner());
-            let entry = map.entry(hook.id).or_insert_with(|| new_slots(hook.concurrency()));
+            let entry = map
+                .entry(hook.id)
+                .or_insert_with(|| new_slots(hook.concurrency()));
             if entry.concurrency != hook.concurrency() {
                 // The hook was edited: new calls use the new width; runs in the old one finish.
                 *entry = new_slots(hook.concurrency());
@@ -184,30 +204,55 @@ impl Runner {
             return Err(Refused::QueueFull);
         }
         self.queued.fetch_add(1, Ordering::Relaxed);
-        let global = self.global.lock().unwrap_or_else(|e| e.into_inner()).0.clone();
-        Ok(Place { slots, global, running: self.running.clone(), queued: self.queued.clone() })
+        let global = self
+            .global
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .0
+            .clone();
+        Ok(Place {
+            slots,
+            global,
+            running: self.running.clone(),
+            queued: self.queued.clone(),
+        })
     }
 
     pub fn forget(&self, hook_id: i64) {
-        self.slots.lock().unwrap_or_else(|e| e.into_inner()).remove(&hook_id);
+        self.slots
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&hook_id);
     }
 
     /// Sends `sig` to the process group of every run in progress (shutdown).
     pub fn signal_all(&self, sig: Signal) -> usize {
         let live = self.live.lock().unwrap_or_else(|e| e.into_inner());
-        live.iter().filter(|p| signal_group(Pid::from_raw(**p), sig)).count()
+        live.iter()
+            .filter(|p| signal_group(Pid::from_raw(**p), sig))
+            .count()
     }
 
     /// Runs a hook's script once, to completion, and reports what happened. Never panics on
     /// the script's behaviour; failing to even start is a `failed` outcome with the reason on
     /// stderr.
-    pub async fn execute(&self, config: &Config, hook: &Hook, run_id: i64, inv: &Invocation) -> Outcome {
+    pub async fn execute(
+        &self,
+        config: &Config,
+        hook: &Hook,
+        run_id: i64,
+        inv: &Invocation,
+    ) -> Outcome {
         execute(config, hook, run_id, inv, &self.live).await
     }
 }
 
 fn new_slots(concurrency: u32) -> Arc<Slots> {
-    Arc::new(Slots { concurrency, sem: Arc::new(Semaphore::new(concurrency as usize)), waiting: AtomicU32::new(0) })
+    Arc::new(Slots {
+        concurrency,
+        sem: Arc::new(Semaphore::new(concurrency as usize)),
+        waiting: AtomicU32::new(0),
+    })
 }
 
 /// Who a script runs as, resolved before forking (NSS lookups are not safe after fork).
@@ -233,26 +278,51 @@ fn resolve_user(wanted: Option<&str>) -> Result<RunAs, String> {
     };
     let switch = user.uid != me;
     if switch && !me.is_root() {
-        return Err(format!("running as {} needs hookd to run as root", user.name));
+        return Err(format!(
+            "running as {} needs hookd to run as root",
+            user.name
+        ));
     }
     let groups = if switch {
-        let cname = CString::new(user.name.clone()).map_err(|_| "user name contains NUL".to_string())?;
-        nix::unistd::getgrouplist(&cname, user.gid).map_err(|e| format!("cannot list groups of {}: {e}", user.name))?
+        let cname =
+            CString::new(user.name.clone()).map_err(|_| "user name contains NUL".to_string())?;
+        nix::unistd::getgrouplist(&cname, user.gid)
+            .map_err(|e| format!("cannot list groups of {}: {e}", user.name))?
     } else {
         Vec::new()
     };
-    Ok(RunAs { uid: user.uid, gid: user.gid, groups, name: user.name, home: user.dir, shell: user.shell, switch })
+    Ok(RunAs {
+        uid: user.uid,
+        gid: user.gid,
+        groups,
+        name: user.name,
+        home: user.dir,
+        shell: user.shell,
+        switch,
+    })
 }
 
 /// `X-Hub-Signature-256` → `HOOKD_HEADER_X_HUB_SIGNATURE_256`.
 pub fn header_var(name: &str) -> String {
     let mut v = String::with_capacity(13 + name.len());
     v.push_str("HOOKD_HEADER_");
-    v.extend(name.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_uppercase() } else { '_' }));
+    v.extend(name.chars().map(|c| {
+        if c.is_ascii_alphanumeric() {
+            c.to_ascii_uppercase()
+        } else {
+            '_'
+        }
+    }));
     v
 }
 
-async fn execute(config: &Config, hook: &Hook, run_id: i64, inv: &Invocation, live: &Mutex<HashSet<i32>>) -> Outcome {
+async fn execute(
+    config: &Config,
+    hook: &Hook,
+    run_id: i64,
+    inv: &Invocation,
+    live: &Mutex<HashSet<i32>>,
+) -> Outcome {
     let started_at = crate::time::now_ms();
     let clock = Instant::now();
     let failed = |msg: String| Outcome {
@@ -264,7 +334,11 @@ async fn execute(config: &Config, hook: &Hook, run_id: i64, inv: &Invocation, li
         duration_ms: clock.elapsed().as_millis() as i64,
     };
     let default_user = config.scripts.default_user.as_str();
-    let wanted = hook.options.user.as_deref().or((!default_user.is_empty()).then_some(default_user));
+    let wanted = hook
+        .options
+        .user
+        .as_deref()
+        .or((!default_user.is_empty()).then_some(default_user));
     let user = match resolve_user(wanted) {
         Ok(u) => u,
         Err(e) => return failed(e),
@@ -289,7 +363,10 @@ async fn execute(config: &Config, hook: &Hook, run_id: i64, inv: &Invocation, li
         .env("USER", &user.name)
         .env("LOGNAME", &user.name)
         .env("SHELL", &user.shell)
-        .env("LANG", std::env::var("LANG").unwrap_or_else(|_| "C.UTF-8".into()))
+        .env(
+            "LANG",
+            std::env::var("LANG").unwrap_or_else(|_| "C.UTF-8".into()),
+        )
         .env("HOOKD_HOOK", &hook.name)
         .env("HOOKD_RUN_ID", run_id.to_string())
         .env("HOOKD_METHOD", &inv.method)
@@ -306,9 +383,18 @@ async fn execute(config: &Config, hook: &Hook, run_id: i64, inv: &Invocation, li
     if let Some(env) = &hook.options.env {
         cmd.envs(env);
     }
-    let cwd = hook.options.cwd.clone().map(PathBuf::from).unwrap_or_else(|| {
-        if user.home.is_dir() { user.home.clone() } else { PathBuf::from("/") }
-    });
+    let cwd = hook
+        .options
+        .cwd
+        .clone()
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            if user.home.is_dir() {
+                user.home.clone()
+            } else {
+                PathBuf::from("/")
+            }
+        });
     cmd.current_dir(cwd)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -332,10 +418,18 @@ async fn execute(config: &Config, hook: &Hook, run_id: i64, inv: &Invocation, li
         Err(e) => return failed(format!("cannot start the script: {e}")),
     };
     let pgid = Pid::from_raw(child.id().unwrap_or(0) as i32);
-    live.lock().unwrap_or_else(|e| e.into_inner()).insert(pgid.as_raw());
+    live.lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .insert(pgid.as_raw());
     let cap = config.scripts.max_output_bytes as usize;
-    let stdout = child.stdout.take().map(|r| tokio::spawn(read_capped(r, cap)));
-    let stderr = child.stderr.take().map(|r| tokio::spawn(read_capped(r, cap)));
+    let stdout = child
+        .stdout
+        .take()
+        .map(|r| tokio::spawn(read_capped(r, cap)));
+    let stderr = child
+        .stderr
+        .take()
+        .map(|r| tokio::spawn(read_capped(r, cap)));
     if let Some(mut stdin) = child.stdin.take() {
         let body = inv.body.clone();
         // A script that never reads stdin must not block the run: write in the background and
@@ -360,7 +454,9 @@ async fn execute(config: &Config, hook: &Hook, run_id: i64, inv: &Invocation, li
         }
     };
     clear_group(pgid).await;
-    live.lock().unwrap_or_else(|e| e.into_inner()).remove(&pgid.as_raw());
+    live.lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .remove(&pgid.as_raw());
     let out = collect(stdout).await;
     let err = collect(stderr).await;
     drop(dir);
@@ -372,7 +468,14 @@ async fn execute(config: &Config, hook: &Hook, run_id: i64, inv: &Invocation, li
     } else {
         RunStatus::Failed
     };
-    Outcome { status, exit_code, stdout: out, stderr: err, started_at, duration_ms: clock.elapsed().as_millis() as i64 }
+    Outcome {
+        status,
+        exit_code,
+        stdout: out,
+        stderr: err,
+        started_at,
+        duration_ms: clock.elapsed().as_millis() as i64,
+    }
 }
 
 /// A private directory for one run holding the script and the body, owned by the run user.
@@ -380,7 +483,10 @@ fn prepare_dir(hook: &Hook, inv: &Invocation, user: &RunAs) -> std::io::Result<t
     let dir = tempfile::Builder::new().prefix("hookd-run-").tempdir()?;
     let script_path = dir.path().join("script");
     let body_path = dir.path().join("body");
-    std::fs::write(&script_path, hook.options.script.as_deref().unwrap_or_default())?;
+    std::fs::write(
+        &script_path,
+        hook.options.script.as_deref().unwrap_or_default(),
+    )?;
     std::fs::set_permissions(&script_path, std::fs::Permissions::from_mode(0o700))?;
     std::fs::write(&body_path, &inv.body)?;
     std::fs::set_permissions(&body_path, std::fs::Permissions::from_mode(0o600))?;
@@ -416,7 +522,8 @@ async fn collect(task: Option<tokio::task::JoinHandle<Vec<u8>>>) -> Vec<u8> {
     // A process that escaped the group may still hold the pipe; don't wait on it forever.
     match tokio::time::timeout(Duration::from_secs(2), task).await {
         Ok(Ok(v)) => v,
-        _ => b"\n[hookd: output not complete: a process outside the run still holds the pipe]\n".to_vec(),
+        _ => b"\n[hookd: output not complete: a process outside the run still holds the pipe]\n"
+            .to_vec(),
     }
 }
 
@@ -436,7 +543,9 @@ async fn read_capped<R: AsyncRead + Unpin>(mut r: R, cap: usize) -> Vec<u8> {
         }
     }
     if dropped > 0 {
-        buf.extend_from_slice(format!("\n[hookd: output truncated: {dropped} more bytes not kept]\n").as_bytes());
+        buf.extend_from_slice(
+            format!("\n[hookd: output truncated: {dropped} more bytes not kept]\n").as_bytes(),
+        );
     }
     buf
 }
@@ -447,7 +556,10 @@ mod tests {
 
     #[test]
     fn header_names_become_variables() {
-        assert_eq!(header_var("X-Hub-Signature-256"), "HOOKD_HEADER_X_HUB_SIGNATURE_256");
+        assert_eq!(
+            header_var("X-Hub-Signature-256"),
+            "HOOKD_HEADER_X_HUB_SIGNATURE_256"
+        );
         assert_eq!(header_var("content.type"), "HOOKD_HEADER_CONTENT_TYPE");
     }
 

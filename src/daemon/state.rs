@@ -54,7 +54,10 @@ impl Shared {
     }
 
     pub fn config(&self) -> Arc<Config> {
-        self.config.read().unwrap_or_else(|e| e.into_inner()).clone()
+        self.config
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     pub fn set_config(&self, config: Config) {
@@ -63,13 +66,19 @@ impl Shared {
     }
 
     pub fn context(&self) -> Context {
-        Context { daemon_uid: self.daemon_uid }
+        Context {
+            daemon_uid: self.daemon_uid,
+        }
     }
 
     pub fn defaults(&self) -> Defaults {
         let c = self.config();
         Defaults {
-            run_user: if c.scripts.default_user.is_empty() { self.daemon_user.clone() } else { c.scripts.default_user.clone() },
+            run_user: if c.scripts.default_user.is_empty() {
+                self.daemon_user.clone()
+            } else {
+                c.scripts.default_user.clone()
+            },
             script_timeout: c.scripts.timeout,
             delivery_timeout: c.deliveries.timeout,
         }
@@ -104,7 +113,10 @@ impl Registry {
     }
 
     pub fn remove(&self, id: i64) {
-        self.inner.write().unwrap_or_else(|e| e.into_inner()).remove(id);
+        self.inner
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(id);
     }
 
     /// The enabled incoming hook this token opens. Unknown and disabled look the same. The map
@@ -124,7 +136,11 @@ impl Registry {
     /// The live hook with this id, if it is enabled and reachable.
     pub fn get_by_id(&self, id: i64) -> Option<Arc<Hook>> {
         let inner = self.inner.read().unwrap_or_else(|e| e.into_inner());
-        inner.token_of.get(&id).and_then(|t| inner.by_token.get(t)).cloned()
+        inner
+            .token_of
+            .get(&id)
+            .and_then(|t| inner.by_token.get(t))
+            .cloned()
     }
 }
 

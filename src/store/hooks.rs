@@ -48,7 +48,9 @@ fn from_row(r: &Row) -> rusqlite::Result<std::result::Result<Hook, String>> {
     }))
 }
 
-fn collect(rows: impl Iterator<Item = rusqlite::Result<std::result::Result<Hook, String>>>) -> Result<Vec<Hook>> {
+fn collect(
+    rows: impl Iterator<Item = rusqlite::Result<std::result::Result<Hook, String>>>,
+) -> Result<Vec<Hook>> {
     let mut out = Vec::new();
     for row in rows {
         out.push(row?.map_err(StoreError::Corrupt)?);
@@ -58,7 +60,11 @@ fn collect(rows: impl Iterator<Item = rusqlite::Result<std::result::Result<Hook,
 
 pub fn get(conn: &Connection, name: &str) -> Result<Option<Hook>> {
     let sql = format!("SELECT {COLUMNS} FROM hooks WHERE name = ?1");
-    match conn.prepare_cached(&sql)?.query_row([name], from_row).optional()? {
+    match conn
+        .prepare_cached(&sql)?
+        .query_row([name], from_row)
+        .optional()?
+    {
         None => Ok(None),
         Some(r) => r.map(Some).map_err(StoreError::Corrupt),
     }
@@ -73,7 +79,8 @@ pub fn list(conn: &Connection, kind: Option<HookKind>) -> Result<Vec<Hook>> {
 
 /// Inserts a new hook; `Ok(None)` when the name is taken.
 pub fn insert(conn: &Connection, h: &Hook) -> Result<Option<i64>> {
-    let options = serde_json::to_string(&h.options).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let options =
+        serde_json::to_string(&h.options).map_err(|e| StoreError::Corrupt(e.to_string()))?;
     let res = conn.prepare_cached(
         "INSERT INTO hooks (name, kind, description, enabled, token_hash, token_prefix, options, created_at, updated_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
@@ -91,14 +98,19 @@ pub fn insert(conn: &Connection, h: &Hook) -> Result<Option<i64>> {
     ]);
     match res {
         Ok(_) => Ok(Some(conn.last_insert_rowid())),
-        Err(rusqlite::Error::SqliteFailure(e, _)) if e.code == rusqlite::ErrorCode::ConstraintViolation => Ok(None),
+        Err(rusqlite::Error::SqliteFailure(e, _))
+            if e.code == rusqlite::ErrorCode::ConstraintViolation =>
+        {
+            Ok(None)
+        }
         Err(e) => Err(e.into()),
     }
 }
 
 /// Writes back everything an admin can change.
 pub fn update(conn: &Connection, h: &Hook) -> Result<()> {
-    let options = serde_json::to_string(&h.options).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let options =
+        serde_json::to_string(&h.options).map_err(|e| StoreError::Corrupt(e.to_string()))?;
     conn.prepare_cached(
         "UPDATE hooks SET description = ?2, enabled = ?3, token_hash = ?4, token_prefix = ?5,
                           options = ?6, updated_at = ?7 WHERE id = ?1",
@@ -116,7 +128,10 @@ pub fn update(conn: &Connection, h: &Hook) -> Result<()> {
 }
 
 pub fn delete(conn: &Connection, name: &str) -> Result<bool> {
-    Ok(conn.prepare_cached("DELETE FROM hooks WHERE name = ?1")?.execute([name])? > 0)
+    Ok(conn
+        .prepare_cached("DELETE FROM hooks WHERE name = ?1")?
+        .execute([name])?
+        > 0)
 }
 
 /// Counts a call and remembers how it was answered.

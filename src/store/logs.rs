@@ -81,29 +81,32 @@ pub fn query(conn: &Connection, q: &crate::proto::LogQuery) -> Result<Vec<crate:
            AND (?4 = 0 OR status >= 400 OR error IS NOT NULL)
          ORDER BY id DESC LIMIT ?5",
     )?;
-    let rows = stmt.query_map(params![q.hook, q.direction, q.since_ms, q.failed, q.limit], |r| {
-        let direction: String = r.get(2)?;
-        let entry = NewLog {
-            time: r.get(1)?,
-            direction: match direction.as_str() {
-                "in" => "in",
-                "out" => "out",
-                _ => "admin",
-            },
-            hook: r.get(3)?,
-            method: r.get(4)?,
-            url: r.get(5)?,
-            status: r.get(6)?,
-            error: r.get(7)?,
-            duration_ms: r.get(8)?,
-            remote_addr: r.get(9)?,
-            run_id: r.get(10)?,
-            delivery_id: r.get(11)?,
-            attempt: r.get(12)?,
-            uid: r.get(13)?,
-        };
-        Ok(view(r.get(0)?, &entry))
-    })?;
+    let rows = stmt.query_map(
+        params![q.hook, q.direction, q.since_ms, q.failed, q.limit],
+        |r| {
+            let direction: String = r.get(2)?;
+            let entry = NewLog {
+                time: r.get(1)?,
+                direction: match direction.as_str() {
+                    "in" => "in",
+                    "out" => "out",
+                    _ => "admin",
+                },
+                hook: r.get(3)?,
+                method: r.get(4)?,
+                url: r.get(5)?,
+                status: r.get(6)?,
+                error: r.get(7)?,
+                duration_ms: r.get(8)?,
+                remote_addr: r.get(9)?,
+                run_id: r.get(10)?,
+                delivery_id: r.get(11)?,
+                attempt: r.get(12)?,
+                uid: r.get(13)?,
+            };
+            Ok(view(r.get(0)?, &entry))
+        },
+    )?;
     let mut out: Vec<_> = rows.collect::<rusqlite::Result<_>>()?;
     out.reverse();
     Ok(out)
@@ -119,6 +122,9 @@ pub fn matches(q: &crate::proto::LogQuery, l: &crate::proto::LogView) -> bool {
 /// Deletes log entries and finished runs older than `cutoff`; returns how many rows went.
 pub fn prune(conn: &Connection, cutoff: i64) -> Result<usize> {
     let logs = conn.execute("DELETE FROM logs WHERE time < ?1", [cutoff])?;
-    let runs = conn.execute("DELETE FROM runs WHERE finished_at IS NOT NULL AND finished_at < ?1", [cutoff])?;
+    let runs = conn.execute(
+        "DELETE FROM runs WHERE finished_at IS NOT NULL AND finished_at < ?1",
+        [cutoff],
+    )?;
     Ok(logs + runs)
 }

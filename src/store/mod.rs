@@ -22,9 +22,19 @@ pub enum StoreError {
     #[error("database error: {0}")]
     Sqlite(#[from] rusqlite::Error),
     #[error("{path}: cannot {action}: {source}")]
-    Io { path: PathBuf, action: &'static str, source: std::io::Error },
-    #[error("the database at {path} has schema version {found}, newer than this hookd knows ({known}); upgrade hookd")]
-    TooNew { path: PathBuf, found: i64, known: i64 },
+    Io {
+        path: PathBuf,
+        action: &'static str,
+        source: std::io::Error,
+    },
+    #[error(
+        "the database at {path} has schema version {found}, newer than this hookd knows ({known}); upgrade hookd"
+    )]
+    TooNew {
+        path: PathBuf,
+        found: i64,
+        known: i64,
+    },
     #[error("the database thread has stopped")]
     Closed,
     #[error("stored data is corrupt: {0}")]
@@ -55,8 +65,15 @@ impl Store {
                     job(&mut conn);
                 }
             })
-            .map_err(|e| StoreError::Io { path: path.into(), action: "start the database thread", source: e })?;
-        Ok(Store { tx, path: path.to_path_buf() })
+            .map_err(|e| StoreError::Io {
+                path: path.into(),
+                action: "start the database thread",
+                source: e,
+            })?;
+        Ok(Store {
+            tx,
+            path: path.to_path_buf(),
+        })
     }
 
     pub fn path(&self) -> &Path {
@@ -98,13 +115,22 @@ fn open_connection(path: &Path) -> Result<Connection> {
         && !dir.as_os_str().is_empty()
         && !dir.exists()
     {
-        std::fs::create_dir_all(dir).map_err(|e| StoreError::Io { path: dir.into(), action: "create the state directory", source: e })?;
+        std::fs::create_dir_all(dir).map_err(|e| StoreError::Io {
+            path: dir.into(),
+            action: "create the state directory",
+            source: e,
+        })?;
         let _ = std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o750));
     }
     let conn = Connection::open(path)?;
     // Secrets live in here: nobody but hookd's user reads it.
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
-        .map_err(|e| StoreError::Io { path: path.into(), action: "set permissions on", source: e })?;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).map_err(|e| {
+        StoreError::Io {
+            path: path.into(),
+            action: "set permissions on",
+            source: e,
+        }
+    })?;
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(None, "synchronous", "FULL")?;
     conn.pragma_update(None, "foreign_keys", "ON")?;

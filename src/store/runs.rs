@@ -10,7 +10,13 @@ use crate::proto::{RunStatus, RunView};
 use crate::time::rfc3339;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
-pub fn insert_queued(conn: &Connection, hook_id: i64, hook: &str, at: i64, inv: &Invocation) -> Result<i64> {
+pub fn insert_queued(
+    conn: &Connection,
+    hook_id: i64,
+    hook: &str,
+    at: i64,
+    inv: &Invocation,
+) -> Result<i64> {
     let request = serde_json::to_vec(inv).map_err(|e| StoreError::Corrupt(e.to_string()))?;
     conn.prepare_cached("INSERT INTO runs (hook_id, hook, status, queued_at, request) VALUES (?1, ?2, 'queued', ?3, ?4)")?
         .execute(params![hook_id, hook, at, request])?;
@@ -26,8 +32,10 @@ pub fn insert_running(conn: &Connection, hook_id: i64, hook: &str, at: i64) -> R
 }
 
 pub fn mark_running(conn: &Connection, id: i64, at: i64) -> Result<()> {
-    conn.prepare_cached("UPDATE runs SET status = 'running', started_at = ?2, request = NULL WHERE id = ?1")?
-        .execute(params![id, at])?;
+    conn.prepare_cached(
+        "UPDATE runs SET status = 'running', started_at = ?2, request = NULL WHERE id = ?1",
+    )?
+    .execute(params![id, at])?;
     Ok(())
 }
 
@@ -47,15 +55,25 @@ pub fn recover(conn: &Connection, now: i64) -> Result<Vec<(i64, i64, Invocation)
         "UPDATE runs SET status = 'interrupted', finished_at = ?1 WHERE status = 'running'",
         [now],
     )?;
-    let mut stmt = conn.prepare("SELECT id, hook_id, request FROM runs WHERE status = 'queued' ORDER BY id")?;
-    let rows = stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?, r.get::<_, Option<Vec<u8>>>(2)?)))?;
+    let mut stmt =
+        conn.prepare("SELECT id, hook_id, request FROM runs WHERE status = 'queued' ORDER BY id")?;
+    let rows = stmt.query_map([], |r| {
+        Ok((
+            r.get::<_, i64>(0)?,
+            r.get::<_, i64>(1)?,
+            r.get::<_, Option<Vec<u8>>>(2)?,
+        ))
+    })?;
     let mut out = Vec::new();
     for row in rows {
         let (id, hook_id, request) = row?;
         match request.as_deref().map(serde_json::from_slice::<Invocation>) {
             Some(Ok(inv)) => out.push((id, hook_id, inv)),
             _ => {
-                conn.execute("UPDATE runs SET status = 'interrupted', finished_at = ?2 WHERE id = ?1", params![id, now])?;
+                conn.execute(
+                    "UPDATE runs SET status = 'interrupted', finished_at = ?2 WHERE id = ?1",
+                    params![id, now],
+                )?;
             }
         }
     }
@@ -64,7 +82,10 @@ pub fn recover(conn: &Connection, now: i64) -> Result<Vec<(i64, i64, Invocation)
 
 /// Marks a queued run whose hook is gone or disabled as interrupted.
 pub fn abandon(conn: &Connection, id: i64, now: i64) -> Result<()> {
-    conn.execute("UPDATE runs SET status = 'interrupted', finished_at = ?2, request = NULL WHERE id = ?1", params![id, now])?;
+    conn.execute(
+        "UPDATE runs SET status = 'interrupted', finished_at = ?2, request = NULL WHERE id = ?1",
+        params![id, now],
+    )?;
     Ok(())
 }
 
@@ -82,8 +103,16 @@ fn view(r: &Row, with_output: bool) -> rusqlite::Result<RunView> {
         started_at: started.map(rfc3339),
         finished_at: finished.map(rfc3339),
         duration_ms: started.zip(finished).map(|(s, f)| f - s),
-        stdout: if with_output { text(r.get(7)?).or(Some(String::new())) } else { None },
-        stderr: if with_output { text(r.get(8)?).or(Some(String::new())) } else { None },
+        stdout: if with_output {
+            text(r.get(7)?).or(Some(String::new()))
+        } else {
+            None
+        },
+        stderr: if with_output {
+            text(r.get(8)?).or(Some(String::new()))
+        } else {
+            None
+        },
     })
 }
 
@@ -91,7 +120,9 @@ const COLUMNS: &str = "id, hook, status, exit_code, queued_at, started_at, finis
 
 /// Newest first.
 pub fn list(conn: &Connection, hook: Option<&str>, limit: u32) -> Result<Vec<RunView>> {
-    let sql = format!("SELECT {COLUMNS} FROM runs WHERE ?1 IS NULL OR hook = ?1 ORDER BY id DESC LIMIT ?2");
+    let sql = format!(
+        "SELECT {COLUMNS} FROM runs WHERE ?1 IS NULL OR hook = ?1 ORDER BY id DESC LIMIT ?2"
+    );
     let mut stmt = conn.prepare_cached(&sql)?;
     let rows = stmt.query_map(params![hook, limit], |r| view(r, false))?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
@@ -99,9 +130,16 @@ pub fn list(conn: &Connection, hook: Option<&str>, limit: u32) -> Result<Vec<Run
 
 pub fn get(conn: &Connection, id: i64) -> Result<Option<RunView>> {
     let sql = format!("SELECT {COLUMNS}, stdout, stderr FROM runs WHERE id = ?1");
-    Ok(conn.prepare_cached(&sql)?.query_row([id], |r| view(r, true)).optional()?)
+    Ok(conn
+        .prepare_cached(&sql)?
+        .query_row([id], |r| view(r, true))
+        .optional()?)
 }
 
 pub fn count_queued(conn: &Connection) -> Result<u64> {
-    Ok(conn.query_row("SELECT count(*) FROM runs WHERE status = 'queued'", [], |r| r.get::<_, i64>(0))? as u64)
+    Ok(conn.query_row(
+        "SELECT count(*) FROM runs WHERE status = 'queued'",
+        [],
+        |r| r.get::<_, i64>(0),
+    )? as u64)
 }

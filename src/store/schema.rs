@@ -71,7 +71,11 @@ pub fn migrate(conn: &mut Connection, path: &Path) -> Result<()> {
     let known = MIGRATIONS.len() as i64;
     let found = current_version(conn)?;
     if found > known {
-        return Err(StoreError::TooNew { path: path.into(), found, known });
+        return Err(StoreError::TooNew {
+            path: path.into(),
+            found,
+            known,
+        });
     }
     for (i, sql) in MIGRATIONS.iter().enumerate().skip(found as usize) {
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
@@ -95,6 +99,9 @@ mod tests {
         assert_eq!(current_version(&conn).unwrap(), MIGRATIONS.len() as i64);
         migrate(&mut conn, &path).unwrap();
         conn.pragma_update(None, "user_version", 999).unwrap();
-        assert!(matches!(migrate(&mut conn, &path), Err(StoreError::TooNew { found: 999, .. })));
+        assert!(matches!(
+            migrate(&mut conn, &path),
+            Err(StoreError::TooNew { found: 999, .. })
+        ));
     }
 }

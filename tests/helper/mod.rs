@@ -14,7 +14,11 @@ pub const HOOKD: &str = env!("CARGO_BIN_EXE_hookd");
 pub const HOOKCTL: &str = env!("CARGO_BIN_EXE_hookctl");
 
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 pub struct Daemon {
@@ -60,7 +64,11 @@ impl Daemon {
 
     /// Starts the daemon process (again) and waits until both its sides answer.
     pub fn boot(&mut self) {
-        let log = std::fs::OpenOptions::new().create(true).append(true).open(self.log_path()).unwrap();
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.log_path())
+            .unwrap();
         let child = Command::new(HOOKD)
             .arg("--config")
             .arg(&self.config)
@@ -81,13 +89,20 @@ impl Daemon {
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
             if let Some(status) = self.child.as_mut().unwrap().try_wait().unwrap() {
-                panic!("hookd exited during start-up with {status}:\n{}", self.log());
+                panic!(
+                    "hookd exited during start-up with {status}:\n{}",
+                    self.log()
+                );
             }
             let http_up = TcpStream::connect(("127.0.0.1", self.port)).is_ok();
             if http_up && self.ctl(&["status"]).status.success() {
                 return;
             }
-            assert!(Instant::now() < deadline, "hookd did not come up:\n{}", self.log());
+            assert!(
+                Instant::now() < deadline,
+                "hookd did not come up:\n{}",
+                self.log()
+            );
             std::thread::sleep(Duration::from_millis(25));
         }
     }
@@ -105,14 +120,22 @@ impl Daemon {
             if let Some(s) = child.try_wait().unwrap() {
                 return s;
             }
-            assert!(Instant::now() < deadline, "hookd did not stop:\n{}", self.log());
+            assert!(
+                Instant::now() < deadline,
+                "hookd did not stop:\n{}",
+                self.log()
+            );
             std::thread::sleep(Duration::from_millis(20));
         }
     }
 
     pub fn ctl_cmd(&self, args: &[&str]) -> Command {
         let mut c = Command::new(HOOKCTL);
-        c.arg("--socket").arg(&self.socket).args(args).env_remove("HOOKD_SOCKET").stdin(Stdio::null());
+        c.arg("--socket")
+            .arg(&self.socket)
+            .args(args)
+            .env_remove("HOOKD_SOCKET")
+            .stdin(Stdio::null());
         c
     }
 
@@ -121,8 +144,19 @@ impl Daemon {
     }
 
     pub fn ctl_stdin(&self, args: &[&str], input: &str) -> Output {
-        let mut child = self.ctl_cmd(args).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
-        child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+        let mut child = self
+            .ctl_cmd(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
         child.wait_with_output().unwrap()
     }
 
@@ -131,8 +165,14 @@ impl Daemon {
         let mut all = vec!["--json"];
         all.extend_from_slice(args);
         let out = self.ctl(&all);
-        assert!(out.status.success(), "hookctl {args:?} failed: {}\n{}", text(&out.stderr), self.log());
-        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {}", text(&out.stdout)))
+        assert!(
+            out.status.success(),
+            "hookctl {args:?} failed: {}\n{}",
+            text(&out.stderr),
+            self.log()
+        );
+        serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", text(&out.stdout)))
     }
 
     /// Creates a hook and returns its token.
@@ -152,10 +192,21 @@ impl Daemon {
     }
 
     pub fn post(&self, path: &str, body: &str) -> Reply {
-        self.request("POST", path, &[("Content-Type", "application/json")], body.as_bytes())
+        self.request(
+            "POST",
+            path,
+            &[("Content-Type", "application/json")],
+            body.as_bytes(),
+        )
     }
 
-    pub fn request(&self, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Reply {
+    pub fn request(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> Reply {
         http(self.port, method, path, headers, body)
     }
 }
@@ -178,7 +229,10 @@ impl Drop for Daemon {
 }
 
 fn unsafe_kill(pid: u32, sig: i32) {
-    let _ = Command::new("kill").arg(format!("-{sig}")).arg(pid.to_string()).status();
+    let _ = Command::new("kill")
+        .arg(format!("-{sig}"))
+        .arg(pid.to_string())
+        .status();
 }
 
 pub fn text(b: &[u8]) -> String {
@@ -194,7 +248,10 @@ pub struct Reply {
 
 impl Reply {
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
     }
     pub fn json(&self) -> serde_json::Value {
         serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
@@ -205,7 +262,10 @@ impl Reply {
 pub fn http(port: u16, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Reply {
     let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
-    let mut req = format!("{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Length: {}\r\n", body.len());
+    let mut req = format!(
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Length: {}\r\n",
+        body.len()
+    );
     for (k, v) in headers {
         req.push_str(&format!("{k}: {v}\r\n"));
     }
@@ -219,7 +279,12 @@ pub fn read_reply(s: &mut TcpStream) -> Reply {
     let mut r = BufReader::new(s);
     let mut line = String::new();
     r.read_line(&mut line).unwrap();
-    let status: u16 = line.split_whitespace().nth(1).unwrap_or_else(|| panic!("bad status line {line:?}")).parse().unwrap();
+    let status: u16 = line
+        .split_whitespace()
+        .nth(1)
+        .unwrap_or_else(|| panic!("bad status line {line:?}"))
+        .parse()
+        .unwrap();
     let mut headers = Vec::new();
     loop {
         let mut h = String::new();
@@ -233,14 +298,22 @@ pub fn read_reply(s: &mut TcpStream) -> Reply {
     }
     let mut body = Vec::new();
     r.read_to_end(&mut body).unwrap();
-    Reply { status, headers, body: text(&body) }
+    Reply {
+        status,
+        headers,
+        body: text(&body),
+    }
 }
 
 /// Whether a process is gone (or only a zombie waiting for its parent).
 pub fn process_gone(pid: i32) -> bool {
     match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
         Err(_) => true,
-        Ok(stat) => stat.rsplit(')').next().map(|r| r.trim_start().starts_with('Z')).unwrap_or(false),
+        Ok(stat) => stat
+            .rsplit(')')
+            .next()
+            .map(|r| r.trim_start().starts_with('Z'))
+            .unwrap_or(false),
     }
 }
 

@@ -1,0 +1,213 @@
+# Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
+function __fish_hookctl_global_optspecs
+    string join \n socket= json no-color h/help V/version
+end
+
+function __fish_hookctl_needs_command
+    # Figure out if the current invocation already has a command.
+    set -l cmd (commandline -opc)
+    set -e cmd[1]
+    argparse -s (__fish_hookctl_global_optspecs) -- $cmd 2>/dev/null
+    or return
+    if set -q argv[1]
+        # Also print the command, so this can be used to figure out what it is.
+        echo $argv[1]
+        return 1
+    end
+    return 0
+end
+
+function __fish_hookctl_using_subcommand
+    set -l cmd (__fish_hookctl_needs_command)
+    test -z "$cmd"
+    and return 1
+    contains -- $cmd[1] $argv
+end
+
+complete -c hookctl -n "__fish_hookctl_needs_command" -l socket -d 'Control socket of the daemon [default: /run/hookd/hookd.sock as root, else $XDG_RUNTIME_DIR/hookd/hookd.sock]' -r -F
+complete -c hookctl -n "__fish_hookctl_needs_command" -l json -d 'Print exactly one JSON document (NDJSON lines for `logs -f`)'
+complete -c hookctl -n "__fish_hookctl_needs_command" -l no-color -d 'Never colour output (also when NO_COLOR is set)'
+complete -c hookctl -n "__fish_hookctl_needs_command" -s h -l help -d 'Print help'
+complete -c hookctl -n "__fish_hookctl_needs_command" -s V -l version -d 'Print version'
+complete -c hookctl -n "__fish_hookctl_needs_command" -f -a "create" -d 'Create a hook and print its URL (the token is shown only this once)'
+complete -c hookctl -n "__fish_hookctl_needs_command" -f -a "edit" -d 'Change options of a hook; options not given stay as they are'
+complete -c hookctl -n "__fish_hookctl_needs_command" -f -a "list" -d 'List hooks'
+complete -c hookctl -n "__fish_hookctl_needs_command" -f -a "show" -d 'Show one hook in full (never its token or secrets)'
+complete -c hookctl -n "__fish_hookctl_needs_command" -f -a "enable" -d 'Enable a hook: its URL answers again'
+complete -c hookctl -n "__fish_hookctl_needs_command" -f -a "disable" -d 'Disable a hook: its URL answers 404 until enabled'
+complete -c hookctl -n "__fish_hookctl_needs_command" -f -a "delete" -d 'Delete a hook (asks first on a terminal)'
+complete -c hookctl -n "__fish_hookctl_needs_command" -f -a "regenerate" -d 'Give a hook a new token; the old URL stops working at once'
+complete -c hookctl -n "__fish_hookctl_needs_command" -f -a "test" -d 'Call an incoming hook as an HTTP caller would and print the answer'
+complete -c hookctl -n "__fish_hookctl_needs_command" -f -a "logs" -d 'Show incoming calls, outgoing attempts and management actions'
+complete -c hookctl -n "__fish_hookctl_needs_command" -f -a "runs" -d 'Show script runs, or one run with its output (`runs show ID`)'
+complete -c hookctl -n "__fish_hookctl_needs_command" -f -a "status" -d 'Show the daemon\'s version, uptime, addresses and load'
+complete -c hookctl -n "__fish_hookctl_needs_command" -f -a "completions" -d 'Print shell completions'
+complete -c hookctl -n "__fish_hookctl_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c hookctl -n "__fish_hookctl_using_subcommand create" -l script -d 'Script hook: run this file\'s text (\'-\' reads it from stdin)' -r
+complete -c hookctl -n "__fish_hookctl_using_subcommand create" -l run -d 'Script hook: run this shell text' -r
+complete -c hookctl -n "__fish_hookctl_using_subcommand create" -l url -d 'Outgoing hook: deliver events to this URL' -r
+complete -c hookctl -n "__fish_hookctl_using_subcommand create" -l description -d 'Free text shown in listings' -r
+complete -c hookctl -n "__fish_hookctl_using_subcommand create" -l user -d 'Script: system user the script runs as (needs hookd to run as root)' -r
+complete -c hookctl -n "__fish_hookctl_using_subcommand create" -l raw-output -d 'Script: answer with the script\'s stdout as text/plain instead of JSON' -r -f -a "true\t''
+false\t''"
+complete -c hookctl -n "__fish_hookctl_using_subcommand create" -l timeout -d 'Script or outgoing: time limit, e.g. 30s, 5m' -r
+complete -c hookctl -n "__fish_hookctl_using_subcommand create" -l concurrency -d 'Script: runs of this hook at the same time [default: 1]' -r
+complete -c hookctl -n "__fish_hookctl_using_subcommand create" -l queue-limit -d 'Script: calls that may wait for a free slot before 429 [default: 32]' -r
+complete -c hookctl -n "__fish_hookctl_using_subcommand create" -l method -d 'Script: allowed HTTP method, repeatable [default: GET, POST]; outgoing: POST or PUT' -r
+complete -c hookctl -n "__fish_hookctl_using_subcommand create" -l cwd -d 'Script: working directory (absolute)' -r
+complete -c hookctl -n "__fish_hookctl_using_subcommand create" -l env -d 'Script: extra environment variable, repeatable' -r
+complete -c hookctl -n "__fish_hookctl_using_subcommand create" -l verify -d 'Script: verify callers\' signatures: github, gitlab, standard, hmac-sha256, none' -r
+complete -c hookctl -n "__fish_hookctl_using_subcommand create" -l secret -d 'Script: verification secret; outgoing: whsec_ signing secret' -r
+complete -c hookctl -n "__fish_hookctl_using_subcommand create" -l allow-ip -d 'Incoming: only callers from this network, repeatable (IPv4/IPv6 CIDR)' -r
+complete -c hookctl -n "__fish_hookctl_using_subcommand create" -l param -d 'Script: HOOKD_PARAM_NAME from a JSON pointer into the body, repeatable' -r
+complete -c hookctl -n "__fish_hookctl_using_subcommand create" -l avatar-url -d 'Message: avatar_url used when a message has none' -r
+complete -c hookctl -n "__fish_hookctl_using_subcommand create" -l event -d 'Outgoing: event pattern to deliver, repeatable (exact name, prefix.*, *)' -r
+complete -c hookctl -n "__fish_hookctl_using_subcommand create" -l type -d 'Outgoing: events (every non-alarm event) or alarms (failures) by default' -r -f -a "events\t''
+alarms\t''"
+complete -c hookctl -n "__fish_hookctl_using_subcommand create" -l language -d 'Outgoing: language of the human message text' -r -f -a "en\t''
+zh\t''"
+complete -c hookctl -n "__fish_hookctl_using_subcommand create" -l template -d 'Outgoing: JSON payload template file with ${…} placeholders' -r -F
+complete -c hookctl -n "__fish_hookctl_using_subcommand create" -l format -d 'Outgoing: payload format' -r -f -a "default\t''
+slack\t''
+discord\t''"
+complete -c hookctl -n "__fish_hookctl_using_subcommand create" -l header -d 'Outgoing: extra header, repeatable' -r
+complete -c hookctl -n "__fish_hookctl_using_subcommand create" -l basic-auth -d 'Outgoing: HTTP basic auth for the receiver' -r
+complete -c hookctl -n "__fish_hookctl_using_subcommand create" -l bearer -d 'Outgoing: bearer token for the receiver' -r
+complete -c hookctl -n "__fish_hookctl_using_subcommand create" -l include-secret -d 'Outgoing: add "secret" to the payload, for receivers that check it there' -r -f -a "true\t''
+false\t''"
+complete -c hookctl -n "__fish_hookctl_using_subcommand create" -l match-hook -d 'Outgoing: only webhook.received events of this hook' -r
+complete -c hookctl -n "__fish_hookctl_using_subcommand create" -l match-method -d 'Outgoing: only webhook.received events with this method' -r
+complete -c hookctl -n "__fish_hookctl_using_subcommand create" -l match-path -d 'Outgoing: only webhook.received events whose path matches this regex' -r
+complete -c hookctl -n "__fish_hookctl_using_subcommand create" -l socket -d 'Control socket of the daemon [default: /run/hookd/hookd.sock as root, else $XDG_RUNTIME_DIR/hookd/hookd.sock]' -r -F
+complete -c hookctl -n "__fish_hookctl_using_subcommand create" -l message -d 'Message hook: accept chat-style JSON messages'
+complete -c hookctl -n "__fish_hookctl_using_subcommand create" -l disabled -d 'Create the hook disabled'
+complete -c hookctl -n "__fish_hookctl_using_subcommand create" -l async -d 'Script: answer 202 with a run id at once and run in the background'
+complete -c hookctl -n "__fish_hookctl_using_subcommand create" -l sync -d 'Script: answer with the script\'s output when it finishes (the default)'
+complete -c hookctl -n "__fish_hookctl_using_subcommand create" -l generate-secret -d 'Outgoing: make a new whsec_ signing secret and print it once'
+complete -c hookctl -n "__fish_hookctl_using_subcommand create" -l json -d 'Print exactly one JSON document (NDJSON lines for `logs -f`)'
+complete -c hookctl -n "__fish_hookctl_using_subcommand create" -l no-color -d 'Never colour output (also when NO_COLOR is set)'
+complete -c hookctl -n "__fish_hookctl_using_subcommand create" -s h -l help -d 'Print help'
+complete -c hookctl -n "__fish_hookctl_using_subcommand edit" -l script -d 'Replace the script with this file\'s text (\'-\' reads stdin)' -r
+complete -c hookctl -n "__fish_hookctl_using_subcommand edit" -l run -d 'Replace the script with this shell text' -r
+complete -c hookctl -n "__fish_hookctl_using_subcommand edit" -l url -d 'Change the outgoing hook\'s URL' -r
+complete -c hookctl -n "__fish_hookctl_using_subcommand edit" -l description -d 'Free text shown in listings' -r
+complete -c hookctl -n "__fish_hookctl_using_subcommand edit" -l user -d 'Script: system user the script runs as (needs hookd to run as root)' -r
+complete -c hookctl -n "__fish_hookctl_using_subcommand edit" -l raw-output -d 'Script: answer with the script\'s stdout as text/plain instead of JSON' -r -f -a "true\t''
+false\t''"
+complete -c hookctl -n "__fish_hookctl_using_subcommand edit" -l timeout -d 'Script or outgoing: time limit, e.g. 30s, 5m' -r
+complete -c hookctl -n "__fish_hookctl_using_subcommand edit" -l concurrency -d 'Script: runs of this hook at the same time [default: 1]' -r
+complete -c hookctl -n "__fish_hookctl_using_subcommand edit" -l queue-limit -d 'Script: calls that may wait for a free slot before 429 [default: 32]' -r
+complete -c hookctl -n "__fish_hookctl_using_subcommand edit" -l method -d 'Script: allowed HTTP method, repeatable [default: GET, POST]; outgoing: POST or PUT' -r
+complete -c hookctl -n "__fish_hookctl_using_subcommand edit" -l cwd -d 'Script: working directory (absolute)' -r
+complete -c hookctl -n "__fish_hookctl_using_subcommand edit" -l env -d 'Script: extra environment variable, repeatable' -r
+complete -c hookctl -n "__fish_hookctl_using_subcommand edit" -l verify -d 'Script: verify callers\' signatures: github, gitlab, standard, hmac-sha256, none' -r
+complete -c hookctl -n "__fish_hookctl_using_subcommand edit" -l secret -d 'Script: verification secret; outgoing: whsec_ signing secret' -r
+complete -c hookctl -n "__fish_hookctl_using_subcommand edit" -l allow-ip -d 'Incoming: only callers from this network, repeatable (IPv4/IPv6 CIDR)' -r
+complete -c hookctl -n "__fish_hookctl_using_subcommand edit" -l param -d 'Script: HOOKD_PARAM_NAME from a JSON pointer into the body, repeatable' -r
+complete -c hookctl -n "__fish_hookctl_using_subcommand edit" -l avatar-url -d 'Message: avatar_url used when a message has none' -r
+complete -c hookctl -n "__fish_hookctl_using_subcommand edit" -l event -d 'Outgoing: event pattern to deliver, repeatable (exact name, prefix.*, *)' -r
+complete -c hookctl -n "__fish_hookctl_using_subcommand edit" -l type -d 'Outgoing: events (every non-alarm event) or alarms (failures) by default' -r -f -a "events\t''
+alarms\t''"
+complete -c hookctl -n "__fish_hookctl_using_subcommand edit" -l language -d 'Outgoing: language of the human message text' -r -f -a "en\t''
+zh\t''"
+complete -c hookctl -n "__fish_hookctl_using_subcommand edit" -l template -d 'Outgoing: JSON payload template file with ${…} placeholders' -r -F
+complete -c hookctl -n "__fish_hookctl_using_subcommand edit" -l format -d 'Outgoing: payload format' -r -f -a "default\t''
+slack\t''
+discord\t''"
+complete -c hookctl -n "__fish_hookctl_using_subcommand edit" -l header -d 'Outgoing: extra header, repeatable' -r
+complete -c hookctl -n "__fish_hookctl_using_subcommand edit" -l basic-auth -d 'Outgoing: HTTP basic auth for the receiver' -r
+complete -c hookctl -n "__fish_hookctl_using_subcommand edit" -l bearer -d 'Outgoing: bearer token for the receiver' -r
+complete -c hookctl -n "__fish_hookctl_using_subcommand edit" -l include-secret -d 'Outgoing: add "secret" to the payload, for receivers that check it there' -r -f -a "true\t''
+false\t''"
+complete -c hookctl -n "__fish_hookctl_using_subcommand edit" -l match-hook -d 'Outgoing: only webhook.received events of this hook' -r
+complete -c hookctl -n "__fish_hookctl_using_subcommand edit" -l match-method -d 'Outgoing: only webhook.received events with this method' -r
+complete -c hookctl -n "__fish_hookctl_using_subcommand edit" -l match-path -d 'Outgoing: only webhook.received events whose path matches this regex' -r
+complete -c hookctl -n "__fish_hookctl_using_subcommand edit" -l socket -d 'Control socket of the daemon [default: /run/hookd/hookd.sock as root, else $XDG_RUNTIME_DIR/hookd/hookd.sock]' -r -F
+complete -c hookctl -n "__fish_hookctl_using_subcommand edit" -l async -d 'Script: answer 202 with a run id at once and run in the background'
+complete -c hookctl -n "__fish_hookctl_using_subcommand edit" -l sync -d 'Script: answer with the script\'s output when it finishes (the default)'
+complete -c hookctl -n "__fish_hookctl_using_subcommand edit" -l generate-secret -d 'Outgoing: make a new whsec_ signing secret and print it once'
+complete -c hookctl -n "__fish_hookctl_using_subcommand edit" -l json -d 'Print exactly one JSON document (NDJSON lines for `logs -f`)'
+complete -c hookctl -n "__fish_hookctl_using_subcommand edit" -l no-color -d 'Never colour output (also when NO_COLOR is set)'
+complete -c hookctl -n "__fish_hookctl_using_subcommand edit" -s h -l help -d 'Print help'
+complete -c hookctl -n "__fish_hookctl_using_subcommand list" -l kind -d 'Only hooks of this kind' -r -f -a "script\t''
+message\t''
+outgoing\t''"
+complete -c hookctl -n "__fish_hookctl_using_subcommand list" -l socket -d 'Control socket of the daemon [default: /run/hookd/hookd.sock as root, else $XDG_RUNTIME_DIR/hookd/hookd.sock]' -r -F
+complete -c hookctl -n "__fish_hookctl_using_subcommand list" -l json -d 'Print exactly one JSON document (NDJSON lines for `logs -f`)'
+complete -c hookctl -n "__fish_hookctl_using_subcommand list" -l no-color -d 'Never colour output (also when NO_COLOR is set)'
+complete -c hookctl -n "__fish_hookctl_using_subcommand list" -s h -l help -d 'Print help'
+complete -c hookctl -n "__fish_hookctl_using_subcommand show" -l socket -d 'Control socket of the daemon [default: /run/hookd/hookd.sock as root, else $XDG_RUNTIME_DIR/hookd/hookd.sock]' -r -F
+complete -c hookctl -n "__fish_hookctl_using_subcommand show" -l json -d 'Print exactly one JSON document (NDJSON lines for `logs -f`)'
+complete -c hookctl -n "__fish_hookctl_using_subcommand show" -l no-color -d 'Never colour output (also when NO_COLOR is set)'
+complete -c hookctl -n "__fish_hookctl_using_subcommand show" -s h -l help -d 'Print help'
+complete -c hookctl -n "__fish_hookctl_using_subcommand enable" -l socket -d 'Control socket of the daemon [default: /run/hookd/hookd.sock as root, else $XDG_RUNTIME_DIR/hookd/hookd.sock]' -r -F
+complete -c hookctl -n "__fish_hookctl_using_subcommand enable" -l json -d 'Print exactly one JSON document (NDJSON lines for `logs -f`)'
+complete -c hookctl -n "__fish_hookctl_using_subcommand enable" -l no-color -d 'Never colour output (also when NO_COLOR is set)'
+complete -c hookctl -n "__fish_hookctl_using_subcommand enable" -s h -l help -d 'Print help'
+complete -c hookctl -n "__fish_hookctl_using_subcommand disable" -l socket -d 'Control socket of the daemon [default: /run/hookd/hookd.sock as root, else $XDG_RUNTIME_DIR/hookd/hookd.sock]' -r -F
+complete -c hookctl -n "__fish_hookctl_using_subcommand disable" -l json -d 'Print exactly one JSON document (NDJSON lines for `logs -f`)'
+complete -c hookctl -n "__fish_hookctl_using_subcommand disable" -l no-color -d 'Never colour output (also when NO_COLOR is set)'
+complete -c hookctl -n "__fish_hookctl_using_subcommand disable" -s h -l help -d 'Print help'
+complete -c hookctl -n "__fish_hookctl_using_subcommand delete" -l socket -d 'Control socket of the daemon [default: /run/hookd/hookd.sock as root, else $XDG_RUNTIME_DIR/hookd/hookd.sock]' -r -F
+complete -c hookctl -n "__fish_hookctl_using_subcommand delete" -s y -l yes -d 'Do not ask for confirmation'
+complete -c hookctl -n "__fish_hookctl_using_subcommand delete" -l json -d 'Print exactly one JSON document (NDJSON lines for `logs -f`)'
+complete -c hookctl -n "__fish_hookctl_using_subcommand delete" -l no-color -d 'Never colour output (also when NO_COLOR is set)'
+complete -c hookctl -n "__fish_hookctl_using_subcommand delete" -s h -l help -d 'Print help'
+complete -c hookctl -n "__fish_hookctl_using_subcommand regenerate" -l socket -d 'Control socket of the daemon [default: /run/hookd/hookd.sock as root, else $XDG_RUNTIME_DIR/hookd/hookd.sock]' -r -F
+complete -c hookctl -n "__fish_hookctl_using_subcommand regenerate" -s y -l yes -d 'Do not ask for confirmation'
+complete -c hookctl -n "__fish_hookctl_using_subcommand regenerate" -l json -d 'Print exactly one JSON document (NDJSON lines for `logs -f`)'
+complete -c hookctl -n "__fish_hookctl_using_subcommand regenerate" -l no-color -d 'Never colour output (also when NO_COLOR is set)'
+complete -c hookctl -n "__fish_hookctl_using_subcommand regenerate" -s h -l help -d 'Print help'
+complete -c hookctl -n "__fish_hookctl_using_subcommand test" -l data -d 'Request body: JSON text, or @FILE to read it from a file' -r
+complete -c hookctl -n "__fish_hookctl_using_subcommand test" -l method -d 'HTTP method [default: POST]' -r
+complete -c hookctl -n "__fish_hookctl_using_subcommand test" -l socket -d 'Control socket of the daemon [default: /run/hookd/hookd.sock as root, else $XDG_RUNTIME_DIR/hookd/hookd.sock]' -r -F
+complete -c hookctl -n "__fish_hookctl_using_subcommand test" -l json -d 'Print exactly one JSON document (NDJSON lines for `logs -f`)'
+complete -c hookctl -n "__fish_hookctl_using_subcommand test" -l no-color -d 'Never colour output (also when NO_COLOR is set)'
+complete -c hookctl -n "__fish_hookctl_using_subcommand test" -s h -l help -d 'Print help'
+complete -c hookctl -n "__fish_hookctl_using_subcommand logs" -s n -l lines -d 'How many recent entries' -r
+complete -c hookctl -n "__fish_hookctl_using_subcommand logs" -l direction -d 'Only incoming calls, outgoing attempts, or management actions' -r -f -a "in\t''
+out\t''
+admin\t''"
+complete -c hookctl -n "__fish_hookctl_using_subcommand logs" -l since -d 'Only entries newer than this, e.g. 10m, 2h, 7d' -r
+complete -c hookctl -n "__fish_hookctl_using_subcommand logs" -l socket -d 'Control socket of the daemon [default: /run/hookd/hookd.sock as root, else $XDG_RUNTIME_DIR/hookd/hookd.sock]' -r -F
+complete -c hookctl -n "__fish_hookctl_using_subcommand logs" -s f -l follow -d 'Keep printing entries as they happen'
+complete -c hookctl -n "__fish_hookctl_using_subcommand logs" -l failed -d 'Only failures (HTTP status >= 400 or an error)'
+complete -c hookctl -n "__fish_hookctl_using_subcommand logs" -l json -d 'Print exactly one JSON document (NDJSON lines for `logs -f`)'
+complete -c hookctl -n "__fish_hookctl_using_subcommand logs" -l no-color -d 'Never colour output (also when NO_COLOR is set)'
+complete -c hookctl -n "__fish_hookctl_using_subcommand logs" -s h -l help -d 'Print help'
+complete -c hookctl -n "__fish_hookctl_using_subcommand runs; and not __fish_seen_subcommand_from show help" -s n -l lines -d 'How many recent runs' -r
+complete -c hookctl -n "__fish_hookctl_using_subcommand runs; and not __fish_seen_subcommand_from show help" -l socket -d 'Control socket of the daemon [default: /run/hookd/hookd.sock as root, else $XDG_RUNTIME_DIR/hookd/hookd.sock]' -r -F
+complete -c hookctl -n "__fish_hookctl_using_subcommand runs; and not __fish_seen_subcommand_from show help" -l json -d 'Print exactly one JSON document (NDJSON lines for `logs -f`)'
+complete -c hookctl -n "__fish_hookctl_using_subcommand runs; and not __fish_seen_subcommand_from show help" -l no-color -d 'Never colour output (also when NO_COLOR is set)'
+complete -c hookctl -n "__fish_hookctl_using_subcommand runs; and not __fish_seen_subcommand_from show help" -s h -l help -d 'Print help'
+complete -c hookctl -n "__fish_hookctl_using_subcommand runs; and not __fish_seen_subcommand_from show help" -a "show" -d 'One run with its captured stdout and stderr'
+complete -c hookctl -n "__fish_hookctl_using_subcommand runs; and not __fish_seen_subcommand_from show help" -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c hookctl -n "__fish_hookctl_using_subcommand runs; and __fish_seen_subcommand_from show" -l socket -d 'Control socket of the daemon [default: /run/hookd/hookd.sock as root, else $XDG_RUNTIME_DIR/hookd/hookd.sock]' -r -F
+complete -c hookctl -n "__fish_hookctl_using_subcommand runs; and __fish_seen_subcommand_from show" -l json -d 'Print exactly one JSON document (NDJSON lines for `logs -f`)'
+complete -c hookctl -n "__fish_hookctl_using_subcommand runs; and __fish_seen_subcommand_from show" -l no-color -d 'Never colour output (also when NO_COLOR is set)'
+complete -c hookctl -n "__fish_hookctl_using_subcommand runs; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help'
+complete -c hookctl -n "__fish_hookctl_using_subcommand runs; and __fish_seen_subcommand_from help" -f -a "show" -d 'One run with its captured stdout and stderr'
+complete -c hookctl -n "__fish_hookctl_using_subcommand runs; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c hookctl -n "__fish_hookctl_using_subcommand status" -l socket -d 'Control socket of the daemon [default: /run/hookd/hookd.sock as root, else $XDG_RUNTIME_DIR/hookd/hookd.sock]' -r -F
+complete -c hookctl -n "__fish_hookctl_using_subcommand status" -l json -d 'Print exactly one JSON document (NDJSON lines for `logs -f`)'
+complete -c hookctl -n "__fish_hookctl_using_subcommand status" -l no-color -d 'Never colour output (also when NO_COLOR is set)'
+complete -c hookctl -n "__fish_hookctl_using_subcommand status" -s h -l help -d 'Print help'
+complete -c hookctl -n "__fish_hookctl_using_subcommand completions" -l socket -d 'Control socket of the daemon [default: /run/hookd/hookd.sock as root, else $XDG_RUNTIME_DIR/hookd/hookd.sock]' -r -F
+complete -c hookctl -n "__fish_hookctl_using_subcommand completions" -l json -d 'Print exactly one JSON document (NDJSON lines for `logs -f`)'
+complete -c hookctl -n "__fish_hookctl_using_subcommand completions" -l no-color -d 'Never colour output (also when NO_COLOR is set)'
+complete -c hookctl -n "__fish_hookctl_using_subcommand completions" -s h -l help -d 'Print help'
+complete -c hookctl -n "__fish_hookctl_using_subcommand help; and not __fish_seen_subcommand_from create edit list show enable disable delete regenerate test logs runs status completions help" -f -a "create" -d 'Create a hook and print its URL (the token is shown only this once)'
+complete -c hookctl -n "__fish_hookctl_using_subcommand help; and not __fish_seen_subcommand_from create edit list show enable disable delete regenerate test logs runs status completions help" -f -a "edit" -d 'Change options of a hook; options not given stay as they are'
+complete -c hookctl -n "__fish_hookctl_using_subcommand help; and not __fish_seen_subcommand_from create edit list show enable disable delete regenerate test logs runs status completions help" -f -a "list" -d 'List hooks'
+complete -c hookctl -n "__fish_hookctl_using_subcommand help; and not __fish_seen_subcommand_from create edit list show enable disable delete regenerate test logs runs status completions help" -f -a "show" -d 'Show one hook in full (never its token or secrets)'
+complete -c hookctl -n "__fish_hookctl_using_subcommand help; and not __fish_seen_subcommand_from create edit list show enable disable delete regenerate test logs runs status completions help" -f -a "enable" -d 'Enable a hook: its URL answers again'
+complete -c hookctl -n "__fish_hookctl_using_subcommand help; and not __fish_seen_subcommand_from create edit list show enable disable delete regenerate test logs runs status completions help" -f -a "disable" -d 'Disable a hook: its URL answers 404 until enabled'
+complete -c hookctl -n "__fish_hookctl_using_subcommand help; and not __fish_seen_subcommand_from create edit list show enable disable delete regenerate test logs runs status completions help" -f -a "delete" -d 'Delete a hook (asks first on a terminal)'
+complete -c hookctl -n "__fish_hookctl_using_subcommand help; and not __fish_seen_subcommand_from create edit list show enable disable delete regenerate test logs runs status completions help" -f -a "regenerate" -d 'Give a hook a new token; the old URL stops working at once'
+complete -c hookctl -n "__fish_hookctl_using_subcommand help; and not __fish_seen_subcommand_from create edit list show enable disable delete regenerate test logs runs status completions help" -f -a "test" -d 'Call an incoming hook as an HTTP caller would and print the answer'
+complete -c hookctl -n "__fish_hookctl_using_subcommand help; and not __fish_seen_subcommand_from create edit list show enable disable delete regenerate test logs runs status completions help" -f -a "logs" -d 'Show incoming calls, outgoing attempts and management actions'
+complete -c hookctl -n "__fish_hookctl_using_subcommand help; and not __fish_seen_subcommand_from create edit list show enable disable delete regenerate test logs runs status completions help" -f -a "runs" -d 'Show script runs, or one run with its output (`runs show ID`)'
+complete -c hookctl -n "__fish_hookctl_using_subcommand help; and not __fish_seen_subcommand_from create edit list show enable disable delete regenerate test logs runs status completions help" -f -a "status" -d 'Show the daemon\'s version, uptime, addresses and load'
+complete -c hookctl -n "__fish_hookctl_using_subcommand help; and not __fish_seen_subcommand_from create edit list show enable disable delete regenerate test logs runs status completions help" -f -a "completions" -d 'Print shell completions'
+complete -c hookctl -n "__fish_hookctl_using_subcommand help; and not __fish_seen_subcommand_from create edit list show enable disable delete regenerate test logs runs status completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c hookctl -n "__fish_hookctl_using_subcommand help; and __fish_seen_subcommand_from runs" -f -a "show" -d 'One run with its captured stdout and stderr'
