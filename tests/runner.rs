@@ -425,3 +425,67 @@ fn logs_filter_by_failure_direction_and_count() {
     let plain = text(&d.ctl(&["logs", "bad"]).stdout);
     assert!(plain.contains("500"), "{plain}");
 }
+
+#[test]
+fn params_come_from_json_pointers_and_form_fields() {
+    let d = Daemon::start();
+    let t = d.create(
+        "p",
+        &["--run", "echo \"[$HOOKD_PARAM_REF] [$HOOKD_PARAM_NAME] [$HOOKD_PARAM_MISSING] [$HOOKD_PARAM_COMMITS]\"", "--raw-output",
+          "--param", "ref=/ref", "--param", "name=/repository/full_name", "--param", "missing=/nope/x", "--param", "commits=/commits"],
+    );
+    let body =
+        r#"{"ref": "refs/heads/main", "repository": {"full_name": "acme/app"}, "commits": [1, 2]}"#;
+    assert_eq!(
+        d.post(&d.path(&t), body).body,
+        "[refs/heads/main] [acme/app] [] [[1,2]]\n"
+    );
+    let form = d.request(
+        "POST",
+        &d.path(&t),
+        &[("Content-Type", "application/x-www-form-urlencoded")],
+        b"ref=v1.2%20final&name=ignored",
+    );
+    assert_eq!(form.body, "[v1.2 final] [] [] []\n");
+    let github_form = format!("payload={}", form_encode(body));
+    let r = d.request(
+        "POST",
+        &d.path(&t),
+        &[("Content-Type", "application/x-www-form-urlencoded")],
+        github_form.as_bytes(),
+    );
+    assert_eq!(r.body, "[refs/heads/main] [acme/app] [] [[1,2]]\n");
+    assert_eq!(d.post(&d.path(&t), "not json").body, "[] [] [] []\n");
+}
+
+fn form_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+#[test]
+fn old_logs_and_runs_are_pruned_by_retention() {
+    let mut d = Daemon::start_with("log_retention = \"1s\"\n");
+    let t = d.create("old", &["--run", "true"]);
+    d.get(&d.path(&t));
+    assert_eq!(d.json(&["runs"]).as_array().unwrap().len(), 1);
+    std::thread::sleep(Duration::from_millis(1500));
+    // Pruning runs at start-up (and hourly).
+    d.stop_with(15);
+    d.boot();
+    assert_eq!(d.json(&["runs"]).as_array().unwrap().len(), 0);
+    assert_eq!(
+        d.json(&["logs", "--direction", "in"])
+            .as_array()
+            .unwrap()
+            .len(),
+        0
+    );
+}
