@@ -1,12 +1,305 @@
-//! Events: what happened, in the shape payload templates and receivers see.
+//! Events: what happened, who subscribes to it, and the payload each subscriber receives.
 //!
-//! [`sample_vars`] is the event a template is checked against when a hook is created or edited:
-//! it carries every template variable with a value that stresses escaping (quotes, a newline,
-//! a backslash), so a template that survives it yields valid JSON for real events too.
+//! An event is an id, a type, a time and a JSON `data` object; it is stored once and delivered
+//! to every outgoing hook whose patterns match. The payload is built at send time from the
+//! event and the receiving hook (format, template, language), so editing a hook's format also
+//! changes what its pending deliveries will carry. Human `message` texts exist in English and
+//! Chinese. Data never carries a caller's credentials: signature and auth headers are redacted.
 
-use serde_json::{Value, json};
+use crate::hook::{EVENTS, Hook, default_events};
+use crate::template::Template;
+use serde_json::{Map, Value, json};
 
-/// Template variables for a representative `script.completed` event.
+/// Script output kept in event data; receivers get an excerpt, `hookctl runs show` has it all.
+pub const OUTPUT_EXCERPT: usize = 64 * 1024;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Event {
+    pub id: String,
+    pub event_type: String,
+    pub time: i64,
+    pub data: Value,
+}
+
+impl Event {
+    pub fn new(event_type: &str, data: Value) -> Event {
+        Event {
+            id: new_id(),
+            event_type: event_type.to_string(),
+            time: crate::time::now_ms(),
+            data,
+        }
+    }
+
+    /// The hook the event is about (the called hook, the script's hook, the failing endpoint).
+    pub fn about(&self) -> Option<&str> {
+        self.data.get("hook").and_then(Value::as_str)
+    }
+}
+
+/// `evt_` + 96 random bits, hex: unique across restarts and machines, stable across attempts.
+pub fn new_id() -> String {
+    let mut b = [0u8; 12];
+    getrandom::fill(&mut b).expect("the operating system's random source failed");
+    let mut s = String::with_capacity(28);
+    s.push_str("evt_");
+    for x in b {
+        s.push_str(&format!("{x:02x}"));
+    }
+    s
+}
+
+pub fn is_alarm(event_type: &str) -> bool {
+    EVENTS.iter().any(|(e, alarm)| *alarm && *e == event_type)
+}
+
+/// `*`, `prefix.*` or an exact name.
+pub fn pattern_matches(pattern: &str, event_type: &str) -> bool {
+    match pattern.strip_suffix('*') {
+        Some("") => true,
+        Some(prefix) => event_type.starts_with(prefix),
+        None => pattern == event_type,
+    }
+}
+
+/// Whether `hook` (an enabled outgoing hook) receives `event`. `path_re` is its compiled
+/// `match_path`. `test` events are never broadcast; an endpoint never receives alarms about
+/// itself.
+pub fn subscribed(hook: &Hook, event: &Event, path_re: Option<&regex::Regex>) -> bool {
+    let t = event.event_type.as_str();
+    if t == "test" {
+        return false;
+    }
+    let o = &hook.options;
+    let matches = match &o.events {
+        Some(patterns) => patterns.iter().any(|p| pattern_matches(p, t)),
+        None => default_events(o.hook_type.as_deref())
+            .iter()
+            .any(|e| e == t),
+    };
+    if !matches || (is_alarm(t) && event.about() == Some(hook.name.as_str())) {
+        return false;
+    }
+    if t == "webhook.received" {
+        let req = &event.data["request"];
+        if o.match_hook
+            .as_deref()
+            .is_some_and(|h| event.about() != Some(h))
+        {
+            return false;
+        }
+        if o.match_method
+            .as_deref()
+            .is_some_and(|m| req["method"].as_str() != Some(m))
+        {
+            return false;
+        }
+        if let Some(re) = path_re
+            && !re.is_match(req["path"].as_str().unwrap_or(""))
+        {
+            return false;
+        }
+    }
+    true
+}
+
+/// Request headers whose values are credentials; they are replaced before an event stores them.
+const SECRET_HEADERS: &[&str] = &[
+    "authorization",
+    "proxy-authorization",
+    "cookie",
+    "x-gitlab-token",
+    "x-hub-signature",
+    "x-hub-signature-256",
+    "webhook-signature",
+    "x-signature",
+];
+
+/// The request part of `webhook.received` data: JSON bodies as JSON, others as text.
+pub fn request_data(
+    method: &str,
+    path: &str,
+    query: &str,
+    headers: &[(String, String)],
+    body: &[u8],
+) -> Value {
+    let mut h = Map::new();
+    for (k, v) in headers {
+        let v = if SECRET_HEADERS.contains(&k.as_str()) {
+            "[redacted]".to_string()
+        } else {
+            v.clone()
+        };
+        h.insert(k.clone(), Value::String(v));
+    }
+    json!({"method": method, "path": path, "query": query, "headers": h, "body": body_value(body)})
+}
+
+pub fn body_value(body: &[u8]) -> Value {
+    if body.is_empty() {
+        return Value::String(String::new());
+    }
+    serde_json::from_slice(body).unwrap_or_else(|_| Value::String(excerpt(body)))
+}
+
+pub fn excerpt(bytes: &[u8]) -> String {
+    let cut = &bytes[..bytes.len().min(OUTPUT_EXCERPT)];
+    String::from_utf8_lossy(cut).into_owned()
+}
+
+fn s<'a>(v: &'a Value, k: &str) -> &'a str {
+    v.get(k).and_then(Value::as_str).unwrap_or("")
+}
+
+fn secs(ms: &Value) -> String {
+    format!("{:.1}", ms.as_f64().unwrap_or(0.0) / 1000.0)
+}
+
+/// The human sentence for an event, in `lang` (`en` or `zh`).
+pub fn message(e: &Event, lang: &str) -> String {
+    let d = &e.data;
+    let hook = s(d, "hook");
+    let zh = lang == "zh";
+    match e.event_type.as_str() {
+        "webhook.received" => {
+            let (m, st) = (s(&d["request"], "method"), &d["response"]["status"]);
+            if zh {
+                format!("Webhook {hook} 被调用（{m}，响应 {st}）")
+            } else {
+                format!("Webhook {hook} was called ({m}, answered {st})")
+            }
+        }
+        "script.started" => {
+            if zh {
+                format!("脚本 {hook} 开始运行")
+            } else {
+                format!("Script {hook} started")
+            }
+        }
+        "script.completed" => {
+            let t = secs(&d["duration_ms"]);
+            if zh {
+                format!("脚本 {hook} 运行成功，耗时 {t} 秒")
+            } else {
+                format!("Script {hook} completed in {t} s")
+            }
+        }
+        "script.failed" if s(d, "status") == "timeout" => {
+            let t = secs(&d["duration_ms"]);
+            if zh {
+                format!("脚本 {hook} 超时，已运行 {t} 秒")
+            } else {
+                format!("Script {hook} timed out after {t} s")
+            }
+        }
+        "script.failed" => {
+            let code = d["exit_code"]
+                .as_i64()
+                .map(|c| c.to_string())
+                .unwrap_or_else(|| "none".into());
+            if zh {
+                format!("脚本 {hook} 运行失败（退出码 {code}）")
+            } else {
+                format!("Script {hook} failed (exit code {code})")
+            }
+        }
+        "message.received" => {
+            let who = match s(d, "username") {
+                "" => hook,
+                u => u,
+            };
+            format!("{who}: {}", s(d, "content"))
+        }
+        "delivery.failed" => {
+            let (t, n, err) = (s(d, "event_type"), &d["attempts"], s(d, "last_error"));
+            if zh {
+                format!("发往 {hook} 的 {t} 投递在 {n} 次尝试后失败：{err}")
+            } else {
+                format!("Delivery of {t} to {hook} failed after {n} attempts: {err}")
+            }
+        }
+        "endpoint.disabled" => {
+            let r = s(d, "reason");
+            if zh {
+                format!("外发 hook {hook} 已被停用：{r}")
+            } else {
+                format!("Outgoing hook {hook} was disabled: {r}")
+            }
+        }
+        "test" => {
+            if zh {
+                format!("来自 hookd 的测试事件（{hook}）")
+            } else {
+                format!("Test event from hookd for {hook}")
+            }
+        }
+        other => other.to_string(),
+    }
+}
+
+/// The variables a payload template sees for `e` delivered to `hook`.
+pub fn template_vars(e: &Event, hook: &Hook) -> Value {
+    let d = &e.data;
+    let lang = hook.options.language.as_deref().unwrap_or("en");
+    let source = d.get("hook").cloned().unwrap_or(Value::Null);
+    json!({
+        "event_type": e.event_type,
+        "event_id": e.id,
+        "timestamp": crate::time::rfc3339_seconds(e.time),
+        "status": d.get("status").cloned().unwrap_or_else(|| json!(if e.event_type.ends_with(".failed") { "failed" } else { "success" })),
+        "hook_name": source,
+        "hook_id": d.get("hook_id").cloned().unwrap_or(Value::Null),
+        "duration_ms": d.get("duration_ms").cloned().unwrap_or(Value::Null),
+        "exit_code": d.get("exit_code").cloned().unwrap_or(Value::Null),
+        "message": message(e, lang),
+        "output": d.get("stdout").cloned().unwrap_or(Value::Null),
+        "project_name": source,
+        "project_path": d.get("cwd").cloned().unwrap_or(Value::Null),
+        "data": d,
+    })
+}
+
+/// The body delivered to `hook` for `e`.
+pub fn payload(e: &Event, hook: &Hook) -> Result<Vec<u8>, String> {
+    let o = &hook.options;
+    let lang = o.language.as_deref().unwrap_or("en");
+    let secret = o
+        .include_secret
+        .unwrap_or(false)
+        .then(|| o.secret.as_ref().map(|s| s.0.clone()))
+        .flatten();
+    if let Some(t) = &o.template {
+        let mut vars = template_vars(e, hook);
+        if let Some(s) = &secret {
+            vars["secret"] = json!(s);
+        }
+        let tpl = Template::parse(t).map_err(|e| e.to_string())?;
+        return tpl
+            .render(&vars)
+            .map(String::into_bytes)
+            .map_err(|e| e.to_string());
+    }
+    let msg = message(e, lang);
+    let mut body = match o.format.as_deref() {
+        Some("slack") => json!({"text": msg}),
+        Some("discord") => json!({"content": msg}),
+        _ => json!({
+            "id": e.id,
+            "type": e.event_type,
+            "timestamp": crate::time::rfc3339_seconds(e.time),
+            "message": msg,
+            "data": e.data,
+        }),
+    };
+    if let Some(s) = secret {
+        body["secret"] = json!(s);
+    }
+    serde_json::to_vec(&body).map_err(|e| e.to_string())
+}
+
+/// Template variables for a representative `script.completed` event: every variable, with
+/// values that stress escaping (quotes, a newline, a backslash), so a template that survives
+/// this sample yields valid JSON for real events too.
 pub fn sample_vars() -> Value {
     json!({
         "event_type": "script.completed",
@@ -21,6 +314,7 @@ pub fn sample_vars() -> Value {
         "output": "line one\nline \"two\"\t\\",
         "project_name": "deploy",
         "project_path": "/srv/app",
+        "secret": "whsec_c2FtcGxl",
         "data": {
             "hook": "deploy",
             "run_id": "1",
@@ -28,4 +322,41 @@ pub fn sample_vars() -> Value {
             "request": {"method": "POST", "path": "/webhook/hkd_abcd…", "query": "", "headers": {}, "body": {"ref": "refs/heads/main"}},
         },
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn patterns() {
+        assert!(pattern_matches("*", "delivery.failed"));
+        assert!(pattern_matches("script.*", "script.failed"));
+        assert!(!pattern_matches("script.*", "scripts.x"));
+        assert!(pattern_matches("test", "test"));
+        assert!(!pattern_matches("webhook.received", "webhook.receivedx"));
+    }
+
+    #[test]
+    fn messages_in_both_languages() {
+        let e = Event::new(
+            "script.completed",
+            json!({"hook": "deploy", "duration_ms": 1200}),
+        );
+        assert_eq!(message(&e, "en"), "Script deploy completed in 1.2 s");
+        assert_eq!(message(&e, "zh"), "脚本 deploy 运行成功，耗时 1.2 秒");
+        assert!(new_id().starts_with("evt_") && new_id().len() == 28);
+    }
+
+    #[test]
+    fn credentials_are_not_kept_in_request_data() {
+        let h = vec![
+            ("authorization".to_string(), "Bearer x".to_string()),
+            ("x-a".to_string(), "b".to_string()),
+        ];
+        let d = request_data("POST", "/p", "", &h, b"{\"a\":1}");
+        assert_eq!(d["headers"]["authorization"], "[redacted]");
+        assert_eq!(d["headers"]["x-a"], "b");
+        assert_eq!(d["body"]["a"], 1);
+    }
 }

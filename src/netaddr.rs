@@ -12,3 +12,6 @@ impl std::str::FromStr for Cidr {
             .map_err(|e| e.to_string())
     }
 }
+pub fn is_blocked_target(ip: std::net::IpAddr) -> bool {
+    ip.is_loopback()
+}

@@ -197,6 +197,14 @@ pub enum Request {
         id: String,
     },
     Logs(LogQuery),
+    Deliveries {
+        hook: Option<String>,
+        status: Option<String>,
+        limit: u32,
+    },
+    Redeliver {
+        id: String,
+    },
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
@@ -230,9 +238,15 @@ pub enum Response {
         message: String,
     },
     Status(StatusView),
+    /// What a caller (incoming) or the receiver (outgoing, with the time taken) answered.
     TestResult {
         status: u16,
         body: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        duration_ms: Option<u64>,
+    },
+    Deliveries {
+        deliveries: Vec<DeliveryView>,
     },
     Runs {
         runs: Vec<RunView>,
@@ -297,6 +311,22 @@ pub struct RunView {
     pub stdout: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub stderr: Option<String>,
+}
+
+/// One delivery of one event to one outgoing hook.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct DeliveryView {
+    pub id: String,
+    pub hook: String,
+    pub event_id: String,
+    pub event_type: String,
+    /// `pending`, `succeeded` or `failed`.
+    pub status: String,
+    pub attempts: u32,
+    pub last_status: Option<u16>,
+    pub last_error: Option<String>,
+    pub next_attempt_at: Option<String>,
+    pub created_at: String,
 }
 
 /// A log entry as `hookctl logs` shows it.

@@ -62,7 +62,7 @@ pub enum Command {
         #[arg(long, short)]
         yes: bool,
     },
-    /// Call an incoming hook as an HTTP caller would and print the answer
+    /// Call an incoming hook as an HTTP caller would, or send a test event to an outgoing hook
     Test {
         name: String,
         /// Request body: JSON text, or @FILE to read it from a file
@@ -76,6 +76,19 @@ pub enum Command {
     Logs(LogsArgs),
     /// Show script runs, or one run with its output (`runs show ID`)
     Runs(RunsArgs),
+    /// Show outgoing deliveries, newest first
+    Deliveries {
+        /// Only deliveries to this hook
+        name: Option<String>,
+        /// Only deliveries in this state
+        #[arg(long, value_name = "STATUS", value_parser = ["pending", "failed", "succeeded"])]
+        status: Option<String>,
+        /// How many recent deliveries
+        #[arg(short = 'n', long = "lines", value_name = "N", default_value_t = 20)]
+        lines: u32,
+    },
+    /// Send a stored delivery again, now, with the same id and webhook-id
+    Redeliver { id: String },
     /// Show the daemon's version, uptime, addresses and load
     Status,
     /// Print shell completions

@@ -141,6 +141,16 @@ fn run(cli: Cli) -> Result<i32, Failure> {
             limit: a.lines,
         },
         Command::Status => Request::Status,
+        Command::Deliveries {
+            name,
+            status,
+            lines,
+        } => Request::Deliveries {
+            hook: name.clone(),
+            status: status.clone(),
+            limit: *lines,
+        },
+        Command::Redeliver { id } => Request::Redeliver { id: id.clone() },
         Command::Completions { .. } => unreachable!("handled above"),
     };
     let mut client = Client::connect(&socket_path(&cli))?;
@@ -383,11 +393,23 @@ fn print(command: &Command, response: Response, json: bool) -> Result<i32, Failu
         Response::Done { message } => println!("{message}"),
         Response::Status(s) if json => output::json(&s),
         Response::Status(s) => output::status(&s),
-        Response::TestResult { status, body } => {
+        Response::TestResult {
+            status,
+            body,
+            duration_ms,
+        } => {
             if json {
-                output::json(&serde_json::json!({"status": status, "body": body}));
+                let mut v = serde_json::json!({"status": status});
+                if let Some(d) = duration_ms {
+                    v["duration_ms"] = serde_json::json!(d);
+                }
+                v["body"] = serde_json::json!(body);
+                output::json(&v);
             } else {
-                println!("HTTP {status}");
+                match duration_ms {
+                    Some(d) => println!("HTTP {status} in {d} ms"),
+                    None => println!("HTTP {status}"),
+                }
                 if !body.is_empty() {
                     println!("{body}");
                 }
@@ -396,6 +418,8 @@ fn print(command: &Command, response: Response, json: bool) -> Result<i32, Failu
                 return Ok(EXIT_FAILED);
             }
         }
+        Response::Deliveries { deliveries } if json => output::json(&deliveries),
+        Response::Deliveries { deliveries } => output::deliveries(&deliveries),
         Response::Runs { runs } if json => output::json(&runs),
         Response::Runs { runs } => output::runs(&runs),
         Response::Run(r) if json => output::json(&r),

@@ -3,7 +3,7 @@
 //! Tables never show a secret: views from the daemon do not carry any. Times are shortened to
 //! the second for people; JSON keeps the RFC 3339 strings exactly as the daemon sent them.
 
-use crate::proto::{HookKind, HookView, LogView, RunView, StatusView};
+use crate::proto::{DeliveryView, HookKind, HookView, LogView, RunView, StatusView};
 use comfy_table::{ContentArrangement, Table, presets};
 use serde::Serialize;
 
@@ -198,6 +198,44 @@ pub fn run(r: &RunView) {
             }
         }
     }
+}
+
+pub fn deliveries(list: &[DeliveryView]) {
+    if list.is_empty() {
+        println!("No deliveries.");
+        return;
+    }
+    let mut t = table(&[
+        "Id",
+        "Hook",
+        "Event",
+        "Status",
+        "Attempts",
+        "Last result",
+        "Next attempt",
+        "Created",
+    ]);
+    for d in list {
+        let last = match (d.last_status, &d.last_error) {
+            (Some(s), _) => s.to_string(),
+            (None, Some(e)) => e.clone(),
+            (None, None) => "-".into(),
+        };
+        t.add_row(vec![
+            d.id.clone(),
+            d.hook.clone(),
+            d.event_type.clone(),
+            d.status.clone(),
+            d.attempts.to_string(),
+            last,
+            d.next_attempt_at
+                .as_deref()
+                .map(short_time)
+                .unwrap_or_else(|| "-".into()),
+            short_time(&d.created_at),
+        ]);
+    }
+    println!("{t}");
 }
 
 /// One log entry as one line, `tail`-style.

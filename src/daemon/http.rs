@@ -113,7 +113,8 @@ async fn route(
             inv,
             received,
         };
-        incoming::record(&shared, &call, &answer).await;
+        // The refusal is answered even if it cannot be logged.
+        let _ = incoming::record(&shared, &call, &answer, Vec::new()).await;
         return finish(answer, Some(allow));
     }
     let max = shared.config().max_body_bytes;
@@ -207,7 +208,8 @@ async fn too_large(shared: Arc<Shared>, call: Call, max: u64) -> Response<Full<B
         413,
         json!({"error": format!("request body is larger than {max} bytes")}),
     );
-    incoming::record(&shared, &call, &answer).await;
+    // The refusal is answered even if it cannot be logged.
+    let _ = incoming::record(&shared, &call, &answer, Vec::new()).await;
     finish(answer, None)
 }
 

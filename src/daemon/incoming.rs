@@ -5,8 +5,10 @@
 //! (run row, call count, log entry) and shapes the answer of the product contract. It never
 //! sees the token: `path` is already redacted.
 
+use crate::daemon::outbox::{self, Staged};
 use crate::daemon::runner::{Invocation, Outcome, Refused};
 use crate::daemon::state::Shared;
+use crate::events::{self, Event};
 use crate::hook::Hook;
 use crate::proto::{HookKind, Mode, RunStatus};
 use crate::store::{self, logs::NewLog};
@@ -68,17 +70,26 @@ pub async fn handle(shared: Arc<Shared>, mut call: Call) -> Answer {
     if let Some(params) = &call.hook.options.params {
         call.inv.params = extract_params(params, &call.inv.content_type, &call.inv.body);
     }
-    let answer = match call.hook.kind {
-        HookKind::Script => script(&shared, &call).await,
+    let (answer, events) = match call.hook.kind {
+        HookKind::Script => (script(&shared, &call).await, Vec::new()),
         HookKind::Message => message(&call),
-        HookKind::Outgoing => Answer::not_found(),
+        HookKind::Outgoing => (Answer::not_found(), Vec::new()),
     };
-    record(&shared, &call, &answer).await;
-    answer
+    match record(&shared, &call, &answer, events).await {
+        Ok(()) => answer,
+        // Nothing is acknowledged that was not stored.
+        Err(e) => store_failed(e),
+    }
 }
 
-/// Counts the call and writes its log entry.
-pub async fn record(shared: &Arc<Shared>, call: &Call, answer: &Answer) {
+/// Counts the call, writes its log entry and puts its events (`webhook.received`, plus any
+/// the call produced) in the outbox, all in one transaction.
+pub async fn record(
+    shared: &Arc<Shared>,
+    call: &Call,
+    answer: &Answer,
+    mut events: Vec<Event>,
+) -> Result<(), store::StoreError> {
     let entry = NewLog {
         time: crate::time::now_ms(),
         direction: "in",
@@ -92,22 +103,38 @@ pub async fn record(shared: &Arc<Shared>, call: &Call, answer: &Answer) {
         run_id: answer.run_id,
         ..NewLog::default()
     };
+    // Building the event copies the request; skip it when no outgoing hook could want it.
+    if shared.registry.has_outgoing() {
+        let inv = &call.inv;
+        events.push(Event::new(
+            "webhook.received",
+            json!({
+                "hook": call.hook.name,
+                "hook_id": call.hook.id.to_string(),
+                "request": events::request_data(&inv.method, &call.path, &inv.query, &inv.headers, &inv.body),
+                "response": {"status": answer.status, "body": events::body_value(&answer.body)},
+            }),
+        ));
+    }
+    let staged: Vec<Staged> = events
+        .into_iter()
+        .map(|e| outbox::stage(shared, e))
+        .collect();
     let hook_id = call.hook.id;
     let status = answer.status.to_string();
-    let e = entry.clone();
-    let res = shared
+    let (e, st) = (entry.clone(), staged.clone());
+    let id = shared
         .store
         .write(move |tx| {
             store::hooks::record_call(tx, hook_id, e.time, &status)?;
+            outbox::write(tx, &st, e.time)?;
             store::logs::insert(tx, &e)
         })
-        .await;
-    match res {
-        Ok(id) => {
-            let _ = shared.log_feed.send(store::logs::view(id, &entry));
-        }
-        Err(e) => tracing::error!(hook = %call.hook.name, "cannot record a call: {e}"),
-    }
+        .await
+        .inspect_err(|e| tracing::error!(hook = %call.hook.name, "cannot record a call: {e}"))?;
+    outbox::committed(shared, &staged);
+    let _ = shared.log_feed.send(store::logs::view(id, &entry));
+    Ok(())
 }
 
 async fn script(shared: &Arc<Shared>, call: &Call) -> Answer {
@@ -296,19 +323,31 @@ pub fn extract_params(
         .collect()
 }
 
-/// Chat-style messages: `{content, username, avatar_url}` checked field by field.
-fn message(call: &Call) -> Answer {
+/// Chat-style messages: `{content, username, avatar_url}` checked field by field. A valid
+/// message becomes a `message.received` event, stored (with its deliveries) before the 200.
+fn message(call: &Call) -> (Answer, Vec<Event>) {
     match check_message(&call.inv.body) {
-        Ok(_) => Answer {
-            content_type: "text/plain; charset=utf-8",
-            ..Answer::text(200, Bytes::new())
-        },
+        Ok(m) => {
+            let get = |k: &str| m.get(k).and_then(|v| v.as_str()).map(str::to_string);
+            let avatar = get("avatar_url").or_else(|| call.hook.options.avatar_url.clone());
+            let event = Event::new(
+                "message.received",
+                json!({
+                    "hook": call.hook.name,
+                    "hook_id": call.hook.id.to_string(),
+                    "content": get("content"),
+                    "username": get("username"),
+                    "avatar_url": avatar,
+                }),
+            );
+            (Answer::text(200, Bytes::new()), vec![event])
+        }
         Err((field, msg)) => {
             let mut body = json!({"error": msg});
             if let Some(f) = field {
                 body["field"] = json!(f);
             }
-            Answer::json(422, body).with_error(msg)
+            (Answer::json(422, body).with_error(msg), Vec::new())
         }
     }
 }

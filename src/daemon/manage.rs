@@ -8,6 +8,8 @@
 use crate::daemon::incoming::{self, Call};
 use crate::daemon::runner::Invocation;
 use crate::daemon::state::Shared;
+use crate::daemon::{delivery, outbox};
+use crate::events::Event;
 use crate::hook::{self, Hook};
 use crate::proto::{
     self, Created, ErrorBody, ErrorCode, HookKind, HookOptions, LogQuery, Request, Response,
@@ -47,6 +49,12 @@ pub async fn handle(shared: &Arc<Shared>, request: Request, uid: Option<u32>) ->
         Request::Runs { hook, limit } => runs(shared, hook, limit).await,
         Request::RunShow { id } => run_show(shared, id).await,
         Request::Logs(q) => logs(shared, q).await,
+        Request::Deliveries {
+            hook,
+            status,
+            limit,
+        } => deliveries(shared, hook, status, limit).await,
+        Request::Redeliver { id } => redeliver(shared, id).await,
     };
     result.unwrap_or_else(Response::Error)
 }
@@ -366,10 +374,7 @@ async fn test(
 ) -> Result<Response, ErrorBody> {
     let h = get(shared, name).await?;
     if !h.kind.is_incoming() {
-        return Err(ErrorBody::invalid(format!(
-            "{} is an outgoing hook; hookctl test calls incoming hooks",
-            h.name
-        )));
+        return test_outgoing(shared, h).await;
     }
     if !h.enabled {
         return Err(ErrorBody::invalid(format!(
@@ -382,6 +387,7 @@ async fn test(
         return Ok(Response::TestResult {
             status: 405,
             body: r#"{"error":"method not allowed"}"#.into(),
+            duration_ms: None,
         });
     }
     let body = body.unwrap_or_default();
@@ -420,7 +426,94 @@ async fn test(
     Ok(Response::TestResult {
         status: answer.status,
         body: String::from_utf8_lossy(&answer.body).into_owned(),
+        duration_ms: None,
     })
+}
+
+/// Sends a `test` event to one outgoing hook, now, once, and reports the receiver's answer.
+async fn test_outgoing(shared: &Arc<Shared>, h: Hook) -> Result<Response, ErrorBody> {
+    let event = Event::new(
+        "test",
+        serde_json::json!({"hook": h.name, "hook_id": h.id.to_string()}),
+    );
+    let staged = vec![outbox::stage_to(event.clone(), h.id, &h.name)];
+    let now = crate::time::now_ms();
+    let id = shared
+        .store
+        .write(move |tx| {
+            let ids = outbox::write(tx, &staged, now)?;
+            for id in &ids {
+                store::events::claim_one(tx, *id)?;
+            }
+            Ok(ids.first().copied().unwrap_or_default())
+        })
+        .await
+        .map_err(internal)?;
+    let claimed = store::events::Claimed {
+        id,
+        hook_id: h.id,
+        hook: h.name.clone(),
+        attempts: 0,
+        created_at: now,
+        event,
+    };
+    let sent = delivery::deliver(shared, claimed, &h, false).await;
+    match sent.status {
+        Some(status) => Ok(Response::TestResult {
+            status,
+            body: sent.body,
+            duration_ms: Some(sent.duration.as_millis() as u64),
+        }),
+        None => Err(ErrorBody::invalid(format!(
+            "the test delivery to {} failed: {}",
+            h.name,
+            sent.error.unwrap_or_default()
+        ))),
+    }
+}
+
+async fn deliveries(
+    shared: &Arc<Shared>,
+    hook: Option<String>,
+    status: Option<String>,
+    limit: u32,
+) -> Result<Response, ErrorBody> {
+    if let Some(s) = &status
+        && !matches!(s.as_str(), "pending" | "failed" | "succeeded")
+    {
+        return Err(ErrorBody::invalid(format!(
+            "--status {s:?}: expected pending, failed or succeeded"
+        )));
+    }
+    let deliveries = shared
+        .store
+        .call(move |c| store::events::list(c, hook.as_deref(), status.as_deref(), limit))
+        .await
+        .map_err(internal)?;
+    Ok(Response::Deliveries { deliveries })
+}
+
+async fn redeliver(shared: &Arc<Shared>, id: String) -> Result<Response, ErrorBody> {
+    let not_found = || ErrorBody::new(ErrorCode::NotFound, format!("no delivery with id {id:?}"));
+    let n: i64 = id.trim().parse().map_err(|_| not_found())?;
+    let now = crate::time::now_ms();
+    match shared
+        .store
+        .write(move |tx| store::events::redeliver(tx, n, now))
+        .await
+        .map_err(internal)?
+    {
+        store::events::Redelivery::NotFound => Err(not_found()),
+        store::events::Redelivery::InFlight => Err(ErrorBody::invalid(format!(
+            "delivery {n} is being sent right now"
+        ))),
+        store::events::Redelivery::Queued(hook) => {
+            shared.deliveries_due.notify_one();
+            Ok(Response::Done {
+                message: format!("delivery {n} to {hook} queued again"),
+            })
+        }
+    }
 }
 
 async fn runs(

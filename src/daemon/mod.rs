@@ -7,9 +7,11 @@
 //! SIGHUP re-reads the config; an invalid file is logged and the running config stays.
 
 pub mod control;
+pub mod delivery;
 pub mod http;
 pub mod incoming;
 pub mod manage;
+pub mod outbox;
 pub mod runner;
 pub mod signal;
 pub mod state;
@@ -56,11 +58,22 @@ async fn serve(loaded: Loaded, overrides: Overrides) -> Result<(), DaemonError> 
     let Loaded { config, file } = loaded;
     let mut signals = signal::listen().map_err(DaemonError::Runtime)?;
     let store = Store::open(&config.db_path())?;
-    let shared = Shared::new(config.clone(), file.clone(), store);
+    let sender =
+        delivery::Sender::new().map_err(|e| DaemonError::Runtime(std::io::Error::other(e)))?;
+    let shared = Shared::new(config.clone(), file.clone(), store, sender);
     shared
         .registry
         .load(shared.store.call(|c| store::hooks::list(c, None)).await?);
     resume_runs(&shared).await?;
+    let resumed = shared
+        .store
+        .write(|tx| store::events::reset_in_flight(tx))
+        .await?;
+    if resumed > 0 {
+        tracing::info!(
+            "{resumed} deliveries were in flight when hookd last stopped; sending them again"
+        );
+    }
 
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
@@ -82,6 +95,7 @@ async fn serve(loaded: Loaded, overrides: Overrides) -> Result<(), DaemonError> 
     ));
     let control_task = tokio::spawn(control::serve(socket, shared.clone(), stop_rx.clone()));
     tokio::spawn(prune_loop(shared.clone(), stop_rx.clone()));
+    tokio::spawn(delivery::worker(shared.clone(), stop_rx.clone()));
     tracing::info!(
         listen = %local,
         socket = %config.socket.display(),
@@ -186,10 +200,14 @@ async fn prune_loop(shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
         let cutoff = crate::time::now_ms() - shared.config().log_retention.as_millis();
         match shared
             .store
-            .write(move |tx| store::logs::prune(tx, cutoff))
+            .write(
+                move |tx| Ok(store::logs::prune(tx, cutoff)? + store::events::prune(tx, cutoff)?),
+            )
             .await
         {
-            Ok(n) if n > 0 => tracing::info!("pruned {n} old log entries and runs"),
+            Ok(n) if n > 0 => {
+                tracing::info!("pruned {n} old log entries, runs and delivered events")
+            }
             Ok(_) => {}
             Err(e) => tracing::warn!("pruning old logs failed: {e}"),
         }

@@ -28,10 +28,18 @@ pub struct Shared {
     pub daemon_user: String,
     /// Every log entry written, for `hookctl logs -f`. Lagging followers skip, never block.
     pub log_feed: broadcast::Sender<LogView>,
+    /// Woken whenever new deliveries are committed.
+    pub deliveries_due: tokio::sync::Notify,
+    pub sender: crate::daemon::delivery::Sender,
 }
 
 impl Shared {
-    pub fn new(config: Config, config_file: Option<PathBuf>, store: Store) -> Arc<Shared> {
+    pub fn new(
+        config: Config,
+        config_file: Option<PathBuf>,
+        store: Store,
+        sender: crate::daemon::delivery::Sender,
+    ) -> Arc<Shared> {
         let uid = nix::unistd::geteuid();
         let daemon_user = nix::unistd::User::from_uid(uid)
             .ok()
@@ -50,6 +58,8 @@ impl Shared {
             daemon_uid: uid.as_raw(),
             daemon_user,
             log_feed,
+            deliveries_due: tokio::sync::Notify::new(),
+            sender,
         })
     }
 
@@ -94,6 +104,8 @@ pub struct Registry {
 struct Inner {
     by_token: HashMap<[u8; 32], Arc<Hook>>,
     token_of: HashMap<i64, [u8; 32]>,
+    /// Enabled outgoing hooks with their compiled `match_path`.
+    outgoing: HashMap<i64, (Arc<Hook>, Option<regex::Regex>)>,
 }
 
 impl Registry {
@@ -133,6 +145,39 @@ impl Registry {
         bool::from(stored.ct_eq(&hash)).then(|| hook.clone())
     }
 
+    /// Whether any enabled outgoing hook exists (if not, events need not even be built).
+    pub fn has_outgoing(&self) -> bool {
+        !self
+            .inner
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .outgoing
+            .is_empty()
+    }
+
+    /// The enabled outgoing hooks that receive `event`, as (id, name).
+    pub fn subscribers(&self, event: &crate::events::Event) -> Vec<(i64, String)> {
+        let inner = self.inner.read().unwrap_or_else(|e| e.into_inner());
+        let mut out: Vec<(i64, String)> = inner
+            .outgoing
+            .values()
+            .filter(|(h, re)| crate::events::subscribed(h, event, re.as_ref()))
+            .map(|(h, _)| (h.id, h.name.clone()))
+            .collect();
+        out.sort();
+        out
+    }
+
+    /// The enabled outgoing hook with this id.
+    pub fn outgoing(&self, id: i64) -> Option<Arc<Hook>> {
+        self.inner
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .outgoing
+            .get(&id)
+            .map(|(h, _)| h.clone())
+    }
+
     /// The live hook with this id, if it is enabled and reachable.
     pub fn get_by_id(&self, id: i64) -> Option<Arc<Hook>> {
         let inner = self.inner.read().unwrap_or_else(|e| e.into_inner());
@@ -146,12 +191,25 @@ impl Registry {
 
 impl Inner {
     fn insert(&mut self, h: Hook) {
-        if let (true, Some(hash)) = (h.enabled && h.kind.is_incoming(), h.token_hash) {
+        if !h.enabled {
+            return;
+        }
+        if h.kind == crate::proto::HookKind::Outgoing {
+            // Validated at create/edit, so a pattern that no longer compiles cannot occur; if it
+            // somehow did, the filter is dropped rather than the hook.
+            let re = h
+                .options
+                .match_path
+                .as_deref()
+                .and_then(|p| regex::Regex::new(p).ok());
+            self.outgoing.insert(h.id, (Arc::new(h), re));
+        } else if let Some(hash) = h.token_hash {
             self.token_of.insert(h.id, hash);
             self.by_token.insert(hash, Arc::new(h));
         }
     }
     fn remove(&mut self, id: i64) {
+        self.outgoing.remove(&id);
         if let Some(hash) = self.token_of.remove(&id) {
             self.by_token.remove(&hash);
         }

@@ -146,3 +146,25 @@ pub fn record_call(conn: &Connection, id: i64, at: i64, status: &str) -> Result<
 pub fn count(conn: &Connection) -> Result<u64> {
     Ok(conn.query_row("SELECT count(*) FROM hooks", [], |r| r.get::<_, i64>(0))? as u64)
 }
+
+pub fn get_by_id(conn: &Connection, id: i64) -> Result<Option<Hook>> {
+    let sql = format!("SELECT {COLUMNS} FROM hooks WHERE id = ?1");
+    match conn
+        .prepare_cached(&sql)?
+        .query_row([id], from_row)
+        .optional()?
+    {
+        None => Ok(None),
+        Some(r) => r.map(Some).map_err(StoreError::Corrupt),
+    }
+}
+
+/// Disables a hook on hookd's own initiative (an endpoint that is gone or keeps failing).
+pub fn disable(conn: &Connection, id: i64, at: i64) -> Result<bool> {
+    Ok(conn
+        .prepare_cached(
+            "UPDATE hooks SET enabled = 0, updated_at = ?2 WHERE id = ?1 AND enabled = 1",
+        )?
+        .execute(params![id, at])?
+        > 0)
+}

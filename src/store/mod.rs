@@ -6,6 +6,7 @@
 //! is versioned with `PRAGMA user_version` (see [`schema`]); a database from a newer hookd is
 //! refused rather than guessed at. The database file is created 0600: it holds hook secrets.
 
+pub mod events;
 pub mod hooks;
 pub mod logs;
 pub mod runs;

@@ -61,6 +61,34 @@ pub const MIGRATIONS: &[&str] = &[
     CREATE INDEX logs_time ON logs (time);
     CREATE INDEX logs_hook ON logs (hook, id);
     "#,
+    // 2: the outbox. An event is stored once; each subscribed outgoing hook gets a delivery row
+    // in the same transaction. `failing_since` tracks an endpoint failing without a success.
+    r#"
+    CREATE TABLE events (
+        id     TEXT PRIMARY KEY,
+        type   TEXT NOT NULL,
+        time   INTEGER NOT NULL,
+        data   TEXT NOT NULL
+    );
+    CREATE INDEX events_time ON events (time);
+    CREATE TABLE deliveries (
+        id               INTEGER PRIMARY KEY,
+        event_id         TEXT NOT NULL REFERENCES events (id) ON DELETE CASCADE,
+        hook_id          INTEGER NOT NULL,
+        hook             TEXT NOT NULL,
+        status           TEXT NOT NULL CHECK (status IN ('pending', 'sending', 'succeeded', 'failed')),
+        attempts         INTEGER NOT NULL DEFAULT 0,
+        last_status      INTEGER,
+        last_error       TEXT,
+        next_attempt_at  INTEGER,
+        created_at       INTEGER NOT NULL,
+        finished_at      INTEGER
+    );
+    CREATE INDEX deliveries_due ON deliveries (next_attempt_at) WHERE status = 'pending';
+    CREATE INDEX deliveries_hook ON deliveries (hook, id);
+    CREATE INDEX deliveries_event ON deliveries (event_id);
+    ALTER TABLE hooks ADD COLUMN failing_since INTEGER;
+    "#,
 ];
 
 pub fn current_version(conn: &Connection) -> Result<i64> {

@@ -1,0 +1,273 @@
+//! The outbox: events and their deliveries.
+//!
+//! Invariants: an event and all its delivery rows are written in the transaction of whatever
+//! caused them, before that cause is acknowledged. A delivery moves pending → sending → pending
+//! (retry) / succeeded / failed; `sending` rows found at start-up belong to a dead process and go
+//! back to pending, so every accepted event is delivered at least once.
+
+use super::{Result, StoreError};
+use crate::events::Event;
+use crate::proto::DeliveryView;
+use crate::time::rfc3339;
+use rusqlite::{Connection, OptionalExtension, params};
+
+pub fn insert_event(conn: &Connection, e: &Event) -> Result<()> {
+    conn.prepare_cached("INSERT INTO events (id, type, time, data) VALUES (?1, ?2, ?3, ?4)")?
+        .execute(params![e.id, e.event_type, e.time, e.data.to_string()])?;
+    Ok(())
+}
+
+/// A pending delivery of `event_id` to hook `hook_id`, due now.
+pub fn insert_delivery(
+    conn: &Connection,
+    event_id: &str,
+    hook_id: i64,
+    hook: &str,
+    now: i64,
+) -> Result<i64> {
+    conn.prepare_cached(
+        "INSERT INTO deliveries (event_id, hook_id, hook, status, next_attempt_at, created_at)
+         VALUES (?1, ?2, ?3, 'pending', ?4, ?4)",
+    )?
+    .execute(params![event_id, hook_id, hook, now])?;
+    Ok(conn.last_insert_rowid())
+}
+
+/// A delivery taken for sending.
+#[derive(Debug, Clone)]
+pub struct Claimed {
+    pub id: i64,
+    pub hook_id: i64,
+    pub hook: String,
+    /// Attempts made before this one.
+    pub attempts: u32,
+    pub created_at: i64,
+    pub event: Event,
+}
+
+/// Marks up to `limit` due deliveries `sending` and returns them, oldest due first.
+pub fn claim_due(conn: &Connection, now: i64, limit: u32) -> Result<Vec<Claimed>> {
+    let mut stmt = conn.prepare_cached(
+        "UPDATE deliveries SET status = 'sending'
+         WHERE id IN (SELECT id FROM deliveries WHERE status = 'pending' AND next_attempt_at <= ?1
+                      ORDER BY next_attempt_at LIMIT ?2)
+         RETURNING id, hook_id, hook, attempts, created_at, event_id",
+    )?;
+    let rows: Vec<(i64, i64, String, u32, i64, String)> = stmt
+        .query_map(params![now, limit], |r| {
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+            ))
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut out = Vec::with_capacity(rows.len());
+    for (id, hook_id, hook, attempts, created_at, event_id) in rows {
+        let event = get_event(conn, &event_id)?
+            .ok_or_else(|| StoreError::Corrupt(format!("delivery {id} has no event {event_id}")))?;
+        out.push(Claimed {
+            id,
+            hook_id,
+            hook,
+            attempts,
+            created_at,
+            event,
+        });
+    }
+    Ok(out)
+}
+
+pub fn get_event(conn: &Connection, id: &str) -> Result<Option<Event>> {
+    let row = conn
+        .prepare_cached("SELECT type, time, data FROM events WHERE id = ?1")?
+        .query_row([id], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, i64>(1)?,
+                r.get::<_, String>(2)?,
+            ))
+        })
+        .optional()?;
+    match row {
+        None => Ok(None),
+        Some((event_type, time, data)) => {
+            let data = serde_json::from_str(&data)
+                .map_err(|e| StoreError::Corrupt(format!("event {id}: {e}")))?;
+            Ok(Some(Event {
+                id: id.to_string(),
+                event_type,
+                time,
+                data,
+            }))
+        }
+    }
+}
+
+/// The result of one attempt, as stored.
+#[derive(Debug, Clone)]
+pub struct Attempt {
+    pub status: &'static str,
+    pub http_status: Option<u16>,
+    pub error: Option<String>,
+    pub next_attempt_at: Option<i64>,
+    pub at: i64,
+}
+
+pub fn record_attempt(conn: &Connection, id: i64, a: &Attempt) -> Result<()> {
+    let finished = (a.status != "pending").then_some(a.at);
+    conn.prepare_cached(
+        "UPDATE deliveries SET status = ?2, attempts = attempts + 1, last_status = ?3, last_error = ?4,
+                               next_attempt_at = ?5, finished_at = ?6
+         WHERE id = ?1",
+    )?
+    .execute(params![id, a.status, a.http_status, a.error, a.next_attempt_at, finished])?;
+    Ok(())
+}
+
+/// At start-up: deliveries a dead process was sending are due again.
+pub fn reset_in_flight(conn: &Connection) -> Result<usize> {
+    Ok(conn.execute(
+        "UPDATE deliveries SET status = 'pending' WHERE status = 'sending'",
+        [],
+    )?)
+}
+
+/// When the next pending delivery is due, if any.
+pub fn next_due(conn: &Connection) -> Result<Option<i64>> {
+    Ok(conn.query_row(
+        "SELECT min(next_attempt_at) FROM deliveries WHERE status = 'pending'",
+        [],
+        |r| r.get(0),
+    )?)
+}
+
+pub fn count_pending(conn: &Connection) -> Result<u64> {
+    Ok(conn.query_row(
+        "SELECT count(*) FROM deliveries WHERE status IN ('pending', 'sending')",
+        [],
+        |r| r.get::<_, i64>(0),
+    )? as u64)
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Redelivery {
+    NotFound,
+    /// It is being sent right now.
+    InFlight,
+    /// Queued again under the same id and event id, to hook `0`.
+    Queued(String),
+}
+
+/// Sends a stored delivery again, now.
+pub fn redeliver(conn: &Connection, id: i64, now: i64) -> Result<Redelivery> {
+    let row: Option<(String, String)> = conn
+        .query_row(
+            "SELECT status, hook FROM deliveries WHERE id = ?1",
+            [id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
+    match row {
+        None => Ok(Redelivery::NotFound),
+        Some((status, _)) if status == "sending" => Ok(Redelivery::InFlight),
+        Some((_, hook)) => {
+            conn.execute(
+                "UPDATE deliveries SET status = 'pending', next_attempt_at = ?2, finished_at = NULL WHERE id = ?1",
+                params![id, now],
+            )?;
+            Ok(Redelivery::Queued(hook))
+        }
+    }
+}
+
+/// Takes one specific pending delivery for sending right now (`hookctl test`).
+pub fn claim_one(conn: &Connection, id: i64) -> Result<bool> {
+    Ok(conn.execute(
+        "UPDATE deliveries SET status = 'sending' WHERE id = ?1 AND status = 'pending'",
+        [id],
+    )? == 1)
+}
+
+/// Newest first.
+pub fn list(
+    conn: &Connection,
+    hook: Option<&str>,
+    status: Option<&str>,
+    limit: u32,
+) -> Result<Vec<DeliveryView>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT d.id, d.hook, d.event_id, e.type, d.status, d.attempts, d.last_status, d.last_error,
+                d.next_attempt_at, d.created_at
+         FROM deliveries d JOIN events e ON e.id = d.event_id
+         WHERE (?1 IS NULL OR d.hook = ?1)
+           AND (?2 IS NULL OR d.status = ?2 OR (?2 = 'pending' AND d.status = 'sending'))
+         ORDER BY d.id DESC LIMIT ?3",
+    )?;
+    let rows = stmt.query_map(params![hook, status, limit], |r| {
+        let status: String = r.get(4)?;
+        let next: Option<i64> = r.get(8)?;
+        Ok(DeliveryView {
+            id: r.get::<_, i64>(0)?.to_string(),
+            hook: r.get(1)?,
+            event_id: r.get(2)?,
+            event_type: r.get(3)?,
+            next_attempt_at: if status == "pending" {
+                next.map(rfc3339)
+            } else {
+                None
+            },
+            status: if status == "sending" {
+                "pending".into()
+            } else {
+                status
+            },
+            attempts: r.get(5)?,
+            last_status: r.get(6)?,
+            last_error: r.get(7)?,
+            created_at: rfc3339(r.get(9)?),
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// Remembers when an endpoint started failing (kept on later failures, cleared by a success).
+pub fn set_failing_since(
+    conn: &Connection,
+    hook_id: i64,
+    failing: Option<i64>,
+) -> Result<Option<i64>> {
+    match failing {
+        None => {
+            conn.prepare_cached("UPDATE hooks SET failing_since = NULL WHERE id = ?1")?
+                .execute([hook_id])?;
+            Ok(None)
+        }
+        Some(now) => {
+            conn.prepare_cached(
+                "UPDATE hooks SET failing_since = coalesce(failing_since, ?2) WHERE id = ?1",
+            )?
+            .execute(params![hook_id, now])?;
+            Ok(conn
+                .query_row(
+                    "SELECT failing_since FROM hooks WHERE id = ?1",
+                    [hook_id],
+                    |r| r.get(0),
+                )
+                .optional()?
+                .flatten())
+        }
+    }
+}
+
+/// Deletes events (and their deliveries) older than `cutoff` whose deliveries are all done.
+pub fn prune(conn: &Connection, cutoff: i64) -> Result<usize> {
+    Ok(conn.execute(
+        "DELETE FROM events WHERE time < ?1
+           AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = events.id AND d.status IN ('pending', 'sending'))",
+        [cutoff],
+    )?)
+}
