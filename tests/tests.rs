@@ -4,6 +4,7 @@ mod helper;
 
 mod calls;
 mod config;
+mod deliveries;
 mod docs;
 mod manage;
 mod runner;

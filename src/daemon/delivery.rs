@@ -418,6 +418,7 @@ async fn finish(
     let (hook_id, delivery_id) = (c.hook_id, c.id);
     let disable_after = config.deliveries.disable_after.as_millis();
     let succeeded = matches!(decision, Decision::Succeed);
+    let retrying = matches!(decision, Decision::Retry(_));
     let tracks_failure = hook.is_some();
     // Whether the endpoint gets disabled depends on what the transaction finds
     // (`failing_since`), so the follow-up events are staged inside it.
@@ -472,6 +473,10 @@ async fn finish(
                 }
             }
             outbox::committed(shared, &staged);
+            if retrying {
+                // The worker planned its sleep while this row was `sending`; let it re-plan.
+                shared.deliveries_due.notify_one();
+            }
             let _ = shared.log_feed.send(store::logs::view(log_id, &log));
         }
         Err(e) => tracing::error!(delivery = c.id, "cannot record a delivery attempt: {e}"),

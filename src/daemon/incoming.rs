@@ -182,6 +182,9 @@ async fn script(shared: &Arc<Shared>, call: &Call) -> Answer {
         Ok(id) => id,
         Err(e) => return store_failed(e),
     };
+    if shared.registry.has_outgoing() {
+        announce_start(shared, hook, id).await;
+    }
     let outcome = run_and_store(shared, hook, id, &call.inv).await;
     drop(ticket);
     let mut a = answer_for(hook, id, &outcome);
@@ -189,17 +192,62 @@ async fn script(shared: &Arc<Shared>, call: &Call) -> Answer {
     a
 }
 
-/// Runs a script and stores the outcome.
+/// Puts `script.started` in the outbox.
+async fn announce_start(shared: &Arc<Shared>, hook: &Hook, id: i64) {
+    let event = Event::new(
+        "script.started",
+        json!({"hook": hook.name, "hook_id": hook.id.to_string(), "run_id": id.to_string(), "cwd": hook.options.cwd}),
+    );
+    let staged = vec![outbox::stage(shared, event)];
+    let st = staged.clone();
+    match shared
+        .store
+        .write(move |tx| outbox::write(tx, &st, crate::time::now_ms()))
+        .await
+    {
+        Ok(_) => outbox::committed(shared, &staged),
+        Err(e) => tracing::error!(hook = %hook.name, run = id, "cannot store script.started: {e}"),
+    }
+}
+
+/// Runs a script and stores the outcome with its `script.completed` / `script.failed` event.
 async fn run_and_store(shared: &Arc<Shared>, hook: &Hook, id: i64, inv: &Invocation) -> Outcome {
     let config = shared.config();
     let outcome = shared.runner.execute(&config, hook, id, inv).await;
     let o = outcome.clone();
-    if let Err(e) = shared
+    let event_type = if o.status == RunStatus::Success {
+        "script.completed"
+    } else {
+        "script.failed"
+    };
+    let event = Event::new(
+        event_type,
+        json!({
+            "hook": hook.name,
+            "hook_id": hook.id.to_string(),
+            "run_id": id.to_string(),
+            "cwd": hook.options.cwd,
+            "status": o.status.as_str(),
+            "exit_code": o.exit_code,
+            "duration_ms": o.duration_ms,
+            "stdout": events::excerpt(&o.stdout),
+            "stderr": events::excerpt(&o.stderr),
+        }),
+    );
+    let staged = vec![outbox::stage(shared, event)];
+    let st = staged.clone();
+    let stored = shared
         .store
-        .write(move |tx| store::runs::finish(tx, id, &o))
-        .await
-    {
-        tracing::error!(hook = %hook.name, run = id, "cannot store the run's outcome: {e}");
+        .write(move |tx| {
+            store::runs::finish(tx, id, &o)?;
+            outbox::write(tx, &st, crate::time::now_ms())
+        })
+        .await;
+    match stored {
+        Ok(_) => outbox::committed(shared, &staged),
+        Err(e) => {
+            tracing::error!(hook = %hook.name, run = id, "cannot store the run's outcome: {e}")
+        }
     }
     outcome
 }
@@ -221,6 +269,9 @@ pub fn spawn_async_run(
             .await
         {
             tracing::error!(hook = %hook.name, run = id, "cannot mark the run as running: {e}");
+        }
+        if shared.registry.has_outgoing() {
+            announce_start(&shared, &hook, id).await;
         }
         run_and_store(&shared, &hook, id, &inv).await;
         drop(ticket);
