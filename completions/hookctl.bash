@@ -25,6 +25,9 @@ _hookctl() {
             hookctl,delete)
                 cmd="hookctl__subcmd__delete"
                 ;;
+            hookctl,deliveries)
+                cmd="hookctl__subcmd__deliveries"
+                ;;
             hookctl,disable)
                 cmd="hookctl__subcmd__disable"
                 ;;
@@ -42,6 +45,9 @@ _hookctl() {
                 ;;
             hookctl,logs)
                 cmd="hookctl__subcmd__logs"
+                ;;
+            hookctl,redeliver)
+                cmd="hookctl__subcmd__redeliver"
                 ;;
             hookctl,regenerate)
                 cmd="hookctl__subcmd__regenerate"
@@ -67,6 +73,9 @@ _hookctl() {
             hookctl__subcmd__help,delete)
                 cmd="hookctl__subcmd__help__subcmd__delete"
                 ;;
+            hookctl__subcmd__help,deliveries)
+                cmd="hookctl__subcmd__help__subcmd__deliveries"
+                ;;
             hookctl__subcmd__help,disable)
                 cmd="hookctl__subcmd__help__subcmd__disable"
                 ;;
@@ -84,6 +93,9 @@ _hookctl() {
                 ;;
             hookctl__subcmd__help,logs)
                 cmd="hookctl__subcmd__help__subcmd__logs"
+                ;;
+            hookctl__subcmd__help,redeliver)
+                cmd="hookctl__subcmd__help__subcmd__redeliver"
                 ;;
             hookctl__subcmd__help,regenerate)
                 cmd="hookctl__subcmd__help__subcmd__regenerate"
@@ -122,7 +134,7 @@ _hookctl() {
 
     case "${cmd}" in
         hookctl)
-            opts="-h -V --socket --json --no-color --help --version create edit list show enable disable delete regenerate test logs runs status completions help"
+            opts="-h -V --socket --json --no-color --help --version create edit list show enable disable delete regenerate test logs runs deliveries redeliver status completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -309,6 +321,36 @@ _hookctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        hookctl__subcmd__deliveries)
+            opts="-n -h --status --lines --socket --json --no-color --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --status)
+                    COMPREPLY=($(compgen -W "pending failed succeeded" -- "${cur}"))
+                    return 0
+                    ;;
+                --lines)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -n)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --socket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         hookctl__subcmd__disable)
             opts="-h --socket --json --no-color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -480,7 +522,7 @@ _hookctl() {
             return 0
             ;;
         hookctl__subcmd__help)
-            opts="create edit list show enable disable delete regenerate test logs runs status completions help"
+            opts="create edit list show enable disable delete regenerate test logs runs deliveries redeliver status completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -522,6 +564,20 @@ _hookctl() {
             return 0
             ;;
         hookctl__subcmd__help__subcmd__delete)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        hookctl__subcmd__help__subcmd__deliveries)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -606,6 +662,20 @@ _hookctl() {
             return 0
             ;;
         hookctl__subcmd__help__subcmd__logs)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        hookctl__subcmd__help__subcmd__redeliver)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -748,6 +818,24 @@ _hookctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --socket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        hookctl__subcmd__redeliver)
+            opts="-h --socket --json --no-color --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
                 --socket)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

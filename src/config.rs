@@ -26,6 +26,9 @@ pub struct Config {
     pub state_dir: PathBuf,
     pub max_body_bytes: u64,
     pub log_retention: Dur,
+    /// Proxies (addresses or CIDRs) whose `X-Forwarded-For` is believed; nobody else's is.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub trust_proxy: Vec<String>,
     pub scripts: ScriptsConfig,
     pub deliveries: DeliveriesConfig,
 }
@@ -89,6 +92,7 @@ impl Default for Config {
             state_dir: paths.state_dir,
             max_body_bytes: 1024 * 1024,
             log_retention: Dur::secs(30 * 24 * 3600),
+            trust_proxy: Vec::new(),
             scripts: ScriptsConfig::default(),
             deliveries: DeliveriesConfig::default(),
         }
@@ -232,6 +236,10 @@ impl Config {
             return Err(format!(
                 "public_url {url:?} must start with http:// or https://"
             ));
+        }
+        for p in &self.trust_proxy {
+            p.parse::<crate::netaddr::Cidr>()
+                .map_err(|e| format!("trust_proxy {p:?}: {e}"))?;
         }
         if self.max_body_bytes == 0 {
             return Err("max_body_bytes must be at least 1".into());

@@ -216,7 +216,7 @@ pub struct LogQuery {
     pub direction: Option<String>,
     /// Only entries at or after this instant (ms since the epoch).
     pub since_ms: Option<i64>,
-    /// Only failures: status >= 400 or an error.
+    /// Only failures: HTTP status >= 400, or an error without any status.
     pub failed: bool,
     /// Keep streaming new entries after the backlog.
     pub follow: bool,

@@ -1,10 +1,611 @@
-//! TEMPORARY
-pub fn is_valid_whsec(s: &str) -> bool {
-    s.starts_with("whsec_")
+//! Webhook signatures: checking the ones senders attach to incoming requests
+//! (`--verify`) and producing the Standard Webhooks one attached to outgoing
+//! deliveries.
+//!
+//! Invariants: every comparison of a secret or a signature goes through
+//! `subtle::ConstantTimeEq`, so response timing says nothing about how close a
+//! forgery came; nothing in here panics on request data (headers, bodies and
+//! secrets are all untrusted or operator-typed); an empty secret never
+//! verifies anything. This module must not decide HTTP responses or log:
+//! [`VerifyError`] is for the operator's log only, and the caller answers every
+//! failure the same way so that a sender cannot learn which check failed.
+
+use std::fmt;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as B64;
+use hmac::{Hmac, Mac};
+use sha2::{Digest, Sha256};
+use subtle::{Choice, ConstantTimeEq};
+
+/// How far `webhook-timestamp` may be from our clock, either way, in seconds.
+const TOLERANCE_SECS: u64 = 300;
+const WHSEC_PREFIX: &str = "whsec_";
+/// Shorter keys are too weak to accept; longer ones are almost certainly a
+/// pasted mistake (the Standard Webhooks spec allows 24 to 64 bytes).
+const WHSEC_MIN_BYTES: usize = 16;
+const WHSEC_MAX_BYTES: usize = 64;
+
+const H_GITHUB_SIG: &str = "x-hub-signature-256";
+const H_GITHUB_DELIVERY: &str = "x-github-delivery";
+const H_GITLAB_TOKEN: &str = "x-gitlab-token";
+const H_SW_ID: &str = "webhook-id";
+const H_SW_TIMESTAMP: &str = "webhook-timestamp";
+const H_SW_SIGNATURE: &str = "webhook-signature";
+const H_SIGNATURE: &str = "x-signature";
+
+type Headers<'a> = &'a dyn Fn(&str) -> Option<String>;
+type Checked = Result<(), VerifyError>;
+
+/// Which sender convention an endpoint expects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VerifyKind {
+    /// `X-Hub-Signature-256: sha256=<hex HMAC-SHA256 of the body>`.
+    Github,
+    /// `X-Gitlab-Token` carries the secret itself.
+    Gitlab,
+    /// Standard Webhooks (also what Svix sends): `webhook-id`,
+    /// `webhook-timestamp`, `webhook-signature: v1,<base64>`.
+    Standard,
+    /// `X-Signature: [sha256=]<hex HMAC-SHA256 of the body>`.
+    HmacSha256,
 }
+
+impl VerifyKind {
+    /// Parses the `--verify` value; names are exact and lower-case.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "github" => Some(Self::Github),
+            "gitlab" => Some(Self::Gitlab),
+            "standard" => Some(Self::Standard),
+            "hmac-sha256" => Some(Self::HmacSha256),
+            _ => None,
+        }
+    }
+
+    /// The name accepted by [`VerifyKind::parse`].
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Github => "github",
+            Self::Gitlab => "gitlab",
+            Self::Standard => "standard",
+            Self::HmacSha256 => "hmac-sha256",
+        }
+    }
+}
+
+impl fmt::Display for VerifyKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Why a request failed verification: goes to the log, never to the HTTP response.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum VerifyError {
+    #[error("missing header {0}")]
+    MissingHeader(&'static str),
+    #[error("malformed header {0}")]
+    Malformed(&'static str),
+    #[error("signature mismatch")]
+    Mismatch,
+    #[error("timestamp outside the 5 minute tolerance")]
+    StaleTimestamp,
+    #[error("secret is not a valid whsec_ secret")]
+    BadSecret,
+}
+
+/// Checks a request against `secret` using the `kind` convention.
+///
+/// `header(name)` returns the value of a request header by lower-case name
+/// (case-insensitive lookup is the caller's job: it passes lower-case names).
+/// `now_secs` is the current unix time. Header values are trimmed of ASCII
+/// whitespace before use. An empty secret fails with [`VerifyError::Mismatch`]
+/// for every kind, because otherwise an unconfigured secret would let an empty
+/// token (gitlab) or a keyless HMAC through; configuration should reject it
+/// before it gets here.
+pub fn verify(
+    kind: VerifyKind,
+    secret: &str,
+    header: &dyn Fn(&str) -> Option<String>,
+    body: &[u8],
+    now_secs: i64,
+) -> Result<(), VerifyError> {
+    match kind {
+        VerifyKind::Github => {
+            let value = required(header, H_GITHUB_SIG)?;
+            let hex = value
+                .strip_prefix("sha256=")
+                .ok_or(VerifyError::Malformed(H_GITHUB_SIG))?;
+            verify_hex_hmac(secret, hex, H_GITHUB_SIG, body)
+        }
+        VerifyKind::HmacSha256 => {
+            let value = required(header, H_SIGNATURE)?;
+            let hex = value.strip_prefix("sha256=").unwrap_or(&value);
+            verify_hex_hmac(secret, hex, H_SIGNATURE, body)
+        }
+        VerifyKind::Gitlab => {
+            let token = required(header, H_GITLAB_TOKEN)?;
+            // Comparing digests rather than the strings keeps the comparison
+            // fixed-length, so not even the secret's length leaks.
+            let given = Sha256::digest(token.as_bytes());
+            let wanted = Sha256::digest(secret.as_bytes());
+            let equal = given.as_slice().ct_eq(wanted.as_slice());
+            ok_if(equal & non_empty(secret))
+        }
+        VerifyKind::Standard => verify_standard(secret, header, body, now_secs),
+    }
+}
+
+/// The delivery id used for replay protection, if the request carries one:
+/// X-GitHub-Delivery for github, webhook-id for standard; None otherwise.
+///
+/// Only meaningful after [`verify`] succeeded. The Standard Webhooks id is
+/// covered by the signature; GitHub's delivery header is not, so for github a
+/// replayer can change it and replay protection is best effort only.
+pub fn delivery_id(kind: VerifyKind, header: &dyn Fn(&str) -> Option<String>) -> Option<String> {
+    let name = match kind {
+        VerifyKind::Github => H_GITHUB_DELIVERY,
+        VerifyKind::Standard => H_SW_ID,
+        VerifyKind::Gitlab | VerifyKind::HmacSha256 => return None,
+    };
+    let value = header(name)?;
+    let value = value.trim_ascii();
+    (!value.is_empty()).then(|| value.to_owned())
+}
+
+/// Signs an outgoing message per Standard Webhooks: returns the
+/// `webhook-signature` header value (`"v1,<b64>"`).
+///
+/// `timestamp` must be the value sent in `webhook-timestamp`; a fresh one (and
+/// so a fresh signature) belongs on every attempt, while `msg_id` stays the same.
+pub fn sign_standard(
+    secret: &str,
+    msg_id: &str,
+    timestamp: i64,
+    body: &[u8],
+) -> Result<String, VerifyError> {
+    let key = decode_whsec(secret).ok_or(VerifyError::BadSecret)?;
+    let mac = standard_mac(&key, msg_id, timestamp, body);
+    Ok(format!("v1,{}", B64.encode(mac)))
+}
+
+/// A new `whsec_` secret with 32 random bytes from the operating system.
+///
+/// # Panics
+/// Only if the operating system cannot supply random bytes; there is no safe
+/// fallback for generating a secret, so this is treated as fatal.
 pub fn generate_whsec() -> String {
-    "whsec_dGVzdHRlc3R0ZXN0dGVzdHRlc3Q=".into()
+    let mut key = [0u8; 32];
+    getrandom::fill(&mut key).expect("the operating system random number generator failed");
+    format!("{WHSEC_PREFIX}{}", B64.encode(key))
 }
-pub fn sign_standard(_s: &str, _i: &str, _t: i64, _b: &[u8]) -> Result<String, String> {
-    Ok("v1,x".into())
+
+/// Whether `s` is a valid whsec_ secret (prefix + standard padded base64
+/// decoding to 16..=64 bytes).
+pub fn is_valid_whsec(s: &str) -> bool {
+    decode_whsec(s).is_some()
+}
+
+/// HMAC-SHA256 of `data` under `key`.
+pub fn hmac_sha256(key: &[u8], data: &[u8]) -> [u8; 32] {
+    hmac_parts(key, &[data])
+}
+
+/// Lower-case hex of `bytes`.
+pub fn hex_lower(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for &b in bytes {
+        out.push(char::from(DIGITS[usize::from(b >> 4)]));
+        out.push(char::from(DIGITS[usize::from(b & 0x0f)]));
+    }
+    out
+}
+
+fn verify_standard(secret: &str, header: Headers<'_>, body: &[u8], now_secs: i64) -> Checked {
+    // A bad secret is a configuration problem; report it before blaming the request.
+    let key = decode_whsec(secret).ok_or(VerifyError::BadSecret)?;
+    let id = required(header, H_SW_ID)?;
+    let ts_raw = required(header, H_SW_TIMESTAMP)?;
+    let sigs = required(header, H_SW_SIGNATURE)?;
+    if id.is_empty() {
+        return Err(VerifyError::Malformed(H_SW_ID));
+    }
+    let ts = parse_timestamp(&ts_raw).ok_or(VerifyError::Malformed(H_SW_TIMESTAMP))?;
+    // abs_diff cannot overflow, whatever the two values are.
+    if now_secs.abs_diff(ts) > TOLERANCE_SECS {
+        return Err(VerifyError::StaleTimestamp);
+    }
+    if sigs.is_empty() {
+        return Err(VerifyError::Malformed(H_SW_SIGNATURE));
+    }
+
+    let expected = standard_mac(&key, &id, ts, body);
+    // Senders rotating secrets send several signatures; any v1 one may match.
+    // Other versions (e.g. v1a, asymmetric) are not ours to check.
+    let mut matched = Choice::from(0);
+    for entry in sigs.split_ascii_whitespace() {
+        let Some(("v1", encoded)) = entry.split_once(',') else {
+            continue;
+        };
+        let Ok(given) = B64.decode(encoded) else {
+            continue;
+        };
+        // Slice ct_eq is false for a length mismatch without looking at contents.
+        matched |= expected.as_slice().ct_eq(&given);
+    }
+    ok_if(matched)
+}
+
+fn verify_hex_hmac(secret: &str, hex: &str, name: &'static str, body: &[u8]) -> Checked {
+    let given = decode_hex_32(hex).ok_or(VerifyError::Malformed(name))?;
+    let expected = hmac_sha256(secret.as_bytes(), body);
+    ok_if(expected.ct_eq(&given) & non_empty(secret))
+}
+
+/// Signed content is `{msg_id}.{timestamp}.{body}`, fed in parts so a large
+/// body is not copied.
+fn standard_mac(key: &[u8], msg_id: &str, timestamp: i64, body: &[u8]) -> [u8; 32] {
+    let ts = timestamp.to_string();
+    hmac_parts(key, &[msg_id.as_bytes(), b".", ts.as_bytes(), b".", body])
+}
+
+fn hmac_parts(key: &[u8], parts: &[&[u8]]) -> [u8; 32] {
+    // HMAC pads or hashes keys of any length, so this cannot fail.
+    let mut mac =
+        <Hmac<Sha256> as Mac>::new_from_slice(key).expect("HMAC accepts keys of any length");
+    for part in parts {
+        mac.update(part);
+    }
+    mac.finalize().into_bytes().into()
+}
+
+fn decode_whsec(secret: &str) -> Option<Vec<u8>> {
+    let key = B64.decode(secret.strip_prefix(WHSEC_PREFIX)?).ok()?;
+    let sized = (WHSEC_MIN_BYTES..=WHSEC_MAX_BYTES).contains(&key.len());
+    sized.then_some(key)
+}
+
+fn required(header: Headers<'_>, name: &'static str) -> Result<String, VerifyError> {
+    match header(name) {
+        Some(value) => Ok(value.trim_ascii().to_owned()),
+        None => Err(VerifyError::MissingHeader(name)),
+    }
+}
+
+/// Unix seconds as plain ASCII digits; signs, spaces and fractions are rejected
+/// so the value we sign over is the value the sender meant.
+fn parse_timestamp(s: &str) -> Option<i64> {
+    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    s.parse().ok()
+}
+
+/// Exactly 64 hex digits, either case. The input is attacker-supplied, not
+/// secret, so a data-dependent decode is fine here.
+fn decode_hex_32(s: &str) -> Option<[u8; 32]> {
+    let bytes = s.as_bytes();
+    if bytes.len() != 64 {
+        return None;
+    }
+    let mut out = [0u8; 32];
+    for (slot, pair) in out.iter_mut().zip(bytes.chunks_exact(2)) {
+        *slot = (hex_value(pair[0])? << 4) | hex_value(pair[1])?;
+    }
+    Some(out)
+}
+
+fn hex_value(c: u8) -> Option<u8> {
+    match c {
+        b'0'..=b'9' => Some(c - b'0'),
+        b'a'..=b'f' => Some(c - b'a' + 10),
+        b'A'..=b'F' => Some(c - b'A' + 10),
+        _ => None,
+    }
+}
+
+fn non_empty(secret: &str) -> Choice {
+    Choice::from(u8::from(!secret.is_empty()))
+}
+
+fn ok_if(ok: Choice) -> Checked {
+    if bool::from(ok) {
+        Ok(())
+    } else {
+        Err(VerifyError::Mismatch)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::VerifyError::{BadSecret, Malformed, Mismatch, MissingHeader, StaleTimestamp};
+    use super::*;
+    use std::collections::HashMap;
+
+    const SW_SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+    const SW_ID: &str = "msg_p5jXN8AQM9LWM0D4loKWxJek";
+    const SW_TS: i64 = 1_614_265_330;
+    const TS: &str = "1614265330";
+    const SW_BODY: &[u8] = br#"{"test": 2432232314}"#;
+    const SW_SIG: &str = "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=";
+
+    const GH_SECRET: &str = "It's a Secret to Everybody";
+    const GH_BODY: &[u8] = b"Hello, World!";
+    const GH_HEX: &str = "757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17";
+
+    fn headers(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> + use<> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        move |name: &str| map.get(name).cloned()
+    }
+
+    fn check(kind: VerifyKind, secret: &str, pairs: &[(&str, &str)], body: &[u8]) -> Checked {
+        verify(kind, secret, &headers(pairs), body, SW_TS)
+    }
+
+    /// The GitHub vector's secret and body, with one header set.
+    fn gh(kind: VerifyKind, name: &str, value: &str) -> Checked {
+        check(kind, GH_SECRET, &[(name, value)], GH_BODY)
+    }
+
+    /// The Standard Webhooks vector with the given signature header,
+    /// timestamp header and clock.
+    fn sw(sig: &str, ts: &str, now: i64) -> Checked {
+        let h = headers(&[
+            (H_SW_ID, SW_ID),
+            (H_SW_TIMESTAMP, ts),
+            (H_SW_SIGNATURE, sig),
+        ]);
+        verify(VerifyKind::Standard, SW_SECRET, &h, SW_BODY, now)
+    }
+
+    #[test]
+    fn kind_names_round_trip() {
+        use VerifyKind::*;
+        for kind in [Github, Gitlab, Standard, HmacSha256] {
+            assert_eq!(VerifyKind::parse(kind.as_str()), Some(kind));
+            assert_eq!(kind.to_string(), kind.as_str());
+        }
+        assert_eq!(VerifyKind::parse("GitHub"), None);
+        assert_eq!(VerifyKind::parse(""), None);
+    }
+
+    #[test]
+    fn github_documented_vector() {
+        let mac = hmac_sha256(GH_SECRET.as_bytes(), GH_BODY);
+        assert_eq!(hex_lower(&mac), GH_HEX);
+        let value = format!("sha256={GH_HEX}");
+        assert_eq!(gh(VerifyKind::Github, H_GITHUB_SIG, &value), Ok(()));
+        let upper = format!("sha256={}", GH_HEX.to_ascii_uppercase());
+        assert_eq!(gh(VerifyKind::Github, H_GITHUB_SIG, &upper), Ok(()));
+        assert_eq!(hex_lower(&[0x00, 0x0f, 0xa5, 0xff]), "000fa5ff");
+    }
+
+    #[test]
+    fn github_failures() {
+        let good = format!("sha256={GH_HEX}");
+        let pairs = [(H_GITHUB_SIG, good.as_str())];
+        let github = |secret, pairs: &[_], body| check(VerifyKind::Github, secret, pairs, body);
+        assert_eq!(github(GH_SECRET, &pairs, b"Hello, World?"), Err(Mismatch));
+        assert_eq!(github("other", &pairs, GH_BODY), Err(Mismatch));
+        let missing = MissingHeader(H_GITHUB_SIG);
+        assert_eq!(github(GH_SECRET, &[], GH_BODY), Err(missing));
+        // The prefix is mandatory for GitHub.
+        let bare = [(H_GITHUB_SIG, GH_HEX)];
+        assert_eq!(
+            github(GH_SECRET, &bare, GH_BODY),
+            Err(Malformed(H_GITHUB_SIG))
+        );
+    }
+
+    #[test]
+    fn hmac_sha256_with_and_without_prefix() {
+        let prefixed = format!("sha256={GH_HEX}");
+        let upper = GH_HEX.to_ascii_uppercase();
+        let padded = format!(" \t{prefixed} ");
+        for value in [GH_HEX, &prefixed, &upper, &padded] {
+            assert_eq!(
+                gh(VerifyKind::HmacSha256, H_SIGNATURE, value),
+                Ok(()),
+                "{value}"
+            );
+        }
+        let wrong = format!("8{}", &GH_HEX[1..]);
+        assert_eq!(
+            gh(VerifyKind::HmacSha256, H_SIGNATURE, &wrong),
+            Err(Mismatch)
+        );
+        let missing = check(VerifyKind::HmacSha256, GH_SECRET, &[], GH_BODY);
+        assert_eq!(missing, Err(MissingHeader(H_SIGNATURE)));
+    }
+
+    #[test]
+    fn malformed_hex_is_rejected() {
+        let too_long = format!("{GH_HEX}00");
+        let non_hex = format!("{}zz", &GH_HEX[..62]);
+        let multibyte = format!("{}é", &GH_HEX[..62]);
+        let sha1 = format!("sha1={GH_HEX}");
+        let short = [&GH_HEX[..63], &GH_HEX[..62]];
+        for bad in [
+            "", "sha256=", short[0], short[1], &too_long, &non_hex, &multibyte, &sha1,
+        ] {
+            let got = gh(VerifyKind::HmacSha256, H_SIGNATURE, bad);
+            assert_eq!(got, Err(Malformed(H_SIGNATURE)), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn gitlab_token() {
+        let pairs = [(H_GITLAB_TOKEN, "s3cret")];
+        assert_eq!(check(VerifyKind::Gitlab, "s3cret", &pairs, b""), Ok(()));
+        assert_eq!(
+            check(VerifyKind::Gitlab, "s3cret!", &pairs, b""),
+            Err(Mismatch)
+        );
+        let missing = check(VerifyKind::Gitlab, "s3cret", &[], b"");
+        assert_eq!(missing, Err(MissingHeader(H_GITLAB_TOKEN)));
+    }
+
+    #[test]
+    fn empty_secret_never_verifies() {
+        let pairs = [(H_GITLAB_TOKEN, "")];
+        assert_eq!(check(VerifyKind::Gitlab, "", &pairs, b""), Err(Mismatch));
+        let sig = hex_lower(&hmac_sha256(b"", b"body"));
+        let pairs = [(H_SIGNATURE, sig.as_str())];
+        assert_eq!(
+            check(VerifyKind::HmacSha256, "", &pairs, b"body"),
+            Err(Mismatch)
+        );
+        assert_eq!(check(VerifyKind::Standard, "", &[], b""), Err(BadSecret));
+    }
+
+    #[test]
+    fn standard_published_vector() {
+        let signed = sign_standard(SW_SECRET, SW_ID, SW_TS, SW_BODY);
+        assert_eq!(signed.as_deref(), Ok(SW_SIG));
+        assert_eq!(sw(SW_SIG, TS, SW_TS), Ok(()));
+    }
+
+    #[test]
+    fn standard_matches_an_independent_computation() {
+        // Built straight from the spec text with the hmac crate, sharing no
+        // code with the module: key is the base64 after `whsec_`, content is
+        // `id.timestamp.body`.
+        let key = B64.decode("MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw").unwrap();
+        let mut mac = Hmac::<Sha256>::new_from_slice(&key).unwrap();
+        mac.update(b"msg_p5jXN8AQM9LWM0D4loKWxJek.1614265330.{\"test\": 2432232314}");
+        let expected = format!("v1,{}", B64.encode(mac.finalize().into_bytes()));
+        assert_eq!(expected, SW_SIG);
+    }
+
+    #[test]
+    fn standard_round_trip_with_generated_secret() {
+        let secret = generate_whsec();
+        assert!(is_valid_whsec(&secret));
+        assert_ne!(secret, generate_whsec());
+        let sig = sign_standard(&secret, "msg_1", SW_TS, b"payload").unwrap();
+        let pairs = [
+            (H_SW_ID, "msg_1"),
+            (H_SW_TIMESTAMP, TS),
+            (H_SW_SIGNATURE, &sig),
+        ];
+        assert_eq!(
+            check(VerifyKind::Standard, &secret, &pairs, b"payload"),
+            Ok(())
+        );
+        assert_eq!(
+            check(VerifyKind::Standard, SW_SECRET, &pairs, b"payload"),
+            Err(Mismatch)
+        );
+        assert_eq!(
+            check(VerifyKind::Standard, &secret, &pairs, b"payloaD"),
+            Err(Mismatch)
+        );
+    }
+
+    #[test]
+    fn standard_timestamp_tolerance() {
+        assert_eq!(sw(SW_SIG, TS, SW_TS + 300), Ok(()));
+        assert_eq!(sw(SW_SIG, TS, SW_TS - 300), Ok(()));
+        // Stale (clock ahead of the sender) and future (clock behind) alike.
+        assert_eq!(sw(SW_SIG, TS, SW_TS + 301), Err(StaleTimestamp));
+        assert_eq!(sw(SW_SIG, TS, SW_TS - 301), Err(StaleTimestamp));
+        assert_eq!(sw(SW_SIG, TS, i64::MIN), Err(StaleTimestamp));
+        assert_eq!(
+            sw(SW_SIG, "9223372036854775807", i64::MIN),
+            Err(StaleTimestamp)
+        );
+    }
+
+    #[test]
+    fn standard_multiple_signatures() {
+        let bogus = "v1,AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
+        let one_good = format!("{bogus} {SW_SIG}  v1,not-base64!");
+        assert_eq!(sw(&one_good, TS, SW_TS), Ok(()));
+        // The right bytes under another version label do not count.
+        let others = format!("v2,{0} v1a,{0} nocomma ,{0}", &SW_SIG[3..]);
+        assert_eq!(sw(&others, TS, SW_TS), Err(Mismatch));
+        assert_eq!(sw(&format!("{others} {SW_SIG}"), TS, SW_TS), Ok(()));
+        assert_eq!(sw(bogus, TS, SW_TS), Err(Mismatch));
+        // Right prefix, wrong length.
+        assert_eq!(sw("v1,g0hM9SsE", TS, SW_TS), Err(Mismatch));
+    }
+
+    #[test]
+    fn standard_missing_and_malformed_headers() {
+        let full = [
+            (H_SW_ID, SW_ID),
+            (H_SW_TIMESTAMP, TS),
+            (H_SW_SIGNATURE, SW_SIG),
+        ];
+        for skip in 0..full.len() {
+            let mut partial = full.to_vec();
+            let (name, _) = partial.remove(skip);
+            let got = check(VerifyKind::Standard, SW_SECRET, &partial, SW_BODY);
+            assert_eq!(got, Err(MissingHeader(name)));
+        }
+        let max = "99999999999999999999";
+        for ts in ["", "abc", "-1614265330", "+1614265330", "1614265330.5", max] {
+            assert_eq!(
+                sw(SW_SIG, ts, SW_TS),
+                Err(Malformed(H_SW_TIMESTAMP)),
+                "{ts:?}"
+            );
+        }
+        assert_eq!(sw("  ", TS, SW_TS), Err(Malformed(H_SW_SIGNATURE)));
+        let pairs = [
+            (H_SW_ID, " "),
+            (H_SW_TIMESTAMP, TS),
+            (H_SW_SIGNATURE, SW_SIG),
+        ];
+        let got = check(VerifyKind::Standard, SW_SECRET, &pairs, SW_BODY);
+        assert_eq!(got, Err(Malformed(H_SW_ID)));
+    }
+
+    #[test]
+    fn standard_rejects_bad_secrets() {
+        let unprefixed = &SW_SECRET[WHSEC_PREFIX.len()..];
+        let unpadded = &SW_SECRET[..SW_SECRET.len() - 1];
+        for bad in [
+            "",
+            unprefixed,
+            unpadded,
+            "whsec_",
+            "whsec_not base64",
+            "whsec_AAAA",
+        ] {
+            assert!(!is_valid_whsec(bad), "{bad:?}");
+            let pairs = [(H_SW_ID, SW_ID)];
+            assert_eq!(
+                check(VerifyKind::Standard, bad, &pairs, SW_BODY),
+                Err(BadSecret)
+            );
+            assert_eq!(sign_standard(bad, SW_ID, SW_TS, SW_BODY), Err(BadSecret));
+        }
+        let of_len = |n: usize| format!("whsec_{}", B64.encode(vec![7u8; n]));
+        assert!(is_valid_whsec(&of_len(16)) && is_valid_whsec(&of_len(64)));
+        assert!(!is_valid_whsec(&of_len(15)) && !is_valid_whsec(&of_len(65)));
+        assert!(is_valid_whsec(SW_SECRET));
+    }
+
+    #[test]
+    fn delivery_ids() {
+        let uuid = "72d3162e-cc78-11e3-81ab-4c9367dc0958";
+        let padded = format!(" {uuid} ");
+        let h = headers(&[(H_GITHUB_DELIVERY, &padded), (H_SW_ID, "msg_1")]);
+        assert_eq!(delivery_id(VerifyKind::Github, &h).as_deref(), Some(uuid));
+        assert_eq!(
+            delivery_id(VerifyKind::Standard, &h).as_deref(),
+            Some("msg_1")
+        );
+        assert_eq!(delivery_id(VerifyKind::Gitlab, &h), None);
+        assert_eq!(delivery_id(VerifyKind::HmacSha256, &h), None);
+        let empty = headers(&[(H_SW_ID, "")]);
+        assert_eq!(delivery_id(VerifyKind::Standard, &empty), None);
+        assert_eq!(delivery_id(VerifyKind::Github, &empty), None);
+    }
 }

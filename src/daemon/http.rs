@@ -8,6 +8,9 @@
 use crate::daemon::incoming::{self, Answer, Call};
 use crate::daemon::runner::Invocation;
 use crate::daemon::state::Shared;
+use crate::netaddr::{self, Cidr};
+use crate::signature::{self, VerifyKind};
+use crate::store;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
@@ -15,7 +18,7 @@ use hyper::header::{self, HeaderValue};
 use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use serde_json::json;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::net::TcpListener;
@@ -25,6 +28,8 @@ use tokio::sync::watch;
 const ROUTES: [&str; 3] = ["/webhook/", "/api/webhook/", "/api/webhooks/execute/"];
 /// How long a client may take to send its request headers.
 const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long a sender's delivery id is remembered for replay protection.
+const REPLAY_WINDOW_MS: i64 = 24 * 3600 * 1000;
 
 /// Accepts connections until `shutdown` flips, then lets in-flight requests finish (bounded by
 /// `grace`).
@@ -97,33 +102,9 @@ async fn route(
     let Some(hook) = token_of(path).and_then(|t| shared.registry.lookup(t)) else {
         return finish(Answer::not_found(), None);
     };
+    let config = shared.config();
     let redacted = crate::token::redact_path(path);
-    let method = req.method().as_str().to_string();
-    if !hook.allows_method(&method) {
-        let allow = hook.methods().join(", ");
-        let answer = Answer::json(405, json!({"error": "method not allowed"}));
-        let inv = Invocation {
-            method,
-            remote_addr: remote.ip().to_string(),
-            ..Invocation::default()
-        };
-        let call = Call {
-            hook,
-            path: redacted,
-            inv,
-            received,
-        };
-        // The refusal is answered even if it cannot be logged.
-        let _ = incoming::record(&shared, &call, &answer, Vec::new()).await;
-        return finish(answer, Some(allow));
-    }
-    let max = shared.config().max_body_bytes;
-    let declared = req
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    let query = req.uri().query().unwrap_or("").to_string();
+    let client = client_ip(remote.ip(), req.headers(), &config.trust_proxy);
     let mut headers = Vec::with_capacity(req.headers().len());
     for (name, value) in req.headers() {
         // Header values that are not text cannot be passed to a script faithfully; pass them lossily.
@@ -138,44 +119,61 @@ async fn route(
         .and_then(|v| v.to_str().ok())
         .unwrap_or("")
         .to_string();
-    let mut inv = Invocation {
-        method,
-        query,
-        remote_addr: remote.ip().to_string(),
+    let inv = Invocation {
+        method: req.method().as_str().to_string(),
+        query: req.uri().query().unwrap_or("").to_string(),
+        remote_addr: client.to_string(),
         content_type,
         headers,
         ..Invocation::default()
     };
-    if declared.is_some_and(|n| n > max) {
-        return too_large(
-            shared,
-            Call {
-                hook,
-                path: redacted,
-                inv,
-                received,
-            },
-            max,
-        )
-        .await;
+    let mut call = Call {
+        hook,
+        path: redacted,
+        inv,
+        received,
+    };
+
+    if let Some(allowed) = &call.hook.options.allow_ip
+        && !allowed
+            .iter()
+            .filter_map(|c| c.parse::<Cidr>().ok())
+            .any(|c| c.contains(client))
+    {
+        let answer = Answer::json(403, json!({"error": "forbidden"})).with_error(format!(
+            "client {client} is not in the hook's --allow-ip list"
+        ));
+        return refuse(&shared, &call, answer, None).await;
     }
-    let body = match Limited::new(req.into_body(), max as usize).collect().await {
+    if !call.hook.allows_method(&call.inv.method) {
+        let allow = call.hook.methods().join(", ");
+        let answer = Answer::json(405, json!({"error": "method not allowed"}))
+            .with_error("method not allowed");
+        return refuse(&shared, &call, answer, Some(allow)).await;
+    }
+    let max = config.max_body_bytes;
+    let too_large = || {
+        Answer::json(
+            413,
+            json!({"error": format!("request body is larger than {max} bytes")}),
+        )
+        .with_error("body too large")
+    };
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > max) {
+        return refuse(&shared, &call, too_large(), None).await;
+    }
+    call.inv.body = match Limited::new(req.into_body(), max as usize).collect().await {
         Ok(b) => b.to_bytes(),
         Err(e)
             if e.downcast_ref::<http_body_util::LengthLimitError>()
                 .is_some() =>
         {
-            return too_large(
-                shared,
-                Call {
-                    hook,
-                    path: redacted,
-                    inv,
-                    received,
-                },
-                max,
-            )
-            .await;
+            return refuse(&shared, &call, too_large(), None).await;
         }
         Err(e) => {
             tracing::debug!("reading a request body from {remote}: {e}");
@@ -185,13 +183,9 @@ async fn route(
             );
         }
     };
-    inv.body = body;
-    let call = Call {
-        hook,
-        path: redacted,
-        inv,
-        received,
-    };
+    if let Some(answer) = verify(&shared, &call).await {
+        return refuse(&shared, &call, answer, None).await;
+    }
     // The call runs in its own task so that a caller hanging up does not cut a run short.
     match tokio::spawn(incoming::handle(shared, call)).await {
         Ok(answer) => finish(answer, None),
@@ -202,15 +196,90 @@ async fn route(
     }
 }
 
-/// 413, logged like any other answered call.
-async fn too_large(shared: Arc<Shared>, call: Call, max: u64) -> Response<Full<Bytes>> {
-    let answer = Answer::json(
-        413,
-        json!({"error": format!("request body is larger than {max} bytes")}),
-    );
+/// Signature check and replay protection; `Some` is the answer that ends the call here. Why a
+/// signature failed goes to the log, never to the caller.
+async fn verify(shared: &Arc<Shared>, call: &Call) -> Option<Answer> {
+    let o = &call.hook.options;
+    let (Some(kind), Some(secret)) = (
+        o.verify.as_deref().and_then(VerifyKind::parse),
+        o.secret.as_ref(),
+    ) else {
+        return None;
+    };
+    let headers = &call.inv.headers;
+    let header = |name: &str| {
+        headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+    };
+    let now = crate::time::now_ms();
+    if let Err(e) = signature::verify(kind, &secret.0, &header, &call.inv.body, now / 1000) {
+        return Some(
+            Answer::json(401, json!({"error": "unauthorized"}))
+                .with_error(format!("verification failed: {e}")),
+        );
+    }
+    let delivery = signature::delivery_id(kind, &header)?;
+    let hook_id = call.hook.id;
+    let d = delivery.clone();
+    match shared
+        .store
+        .write(move |tx| store::hooks::first_delivery(tx, hook_id, &d, now, now - REPLAY_WINDOW_MS))
+        .await
+    {
+        Ok(true) => None,
+        Ok(false) => Some(
+            Answer::json(200, json!({"status": "duplicate"}))
+                .with_note(format!("duplicate delivery {delivery}: not run again")),
+        ),
+        Err(e) => {
+            tracing::error!("cannot check for a replayed delivery: {e}");
+            Some(
+                Answer::json(503, json!({"error": "hookd cannot write its database"}))
+                    .with_error(format!("store: {e}")),
+            )
+        }
+    }
+}
+
+/// Answers a call that stops before it runs, logging it like any other call.
+async fn refuse(
+    shared: &Arc<Shared>,
+    call: &Call,
+    answer: Answer,
+    allow: Option<String>,
+) -> Response<Full<Bytes>> {
     // The refusal is answered even if it cannot be logged.
-    let _ = incoming::record(&shared, &call, &answer, Vec::new()).await;
-    finish(answer, None)
+    let _ = incoming::record(shared, call, &answer, Vec::new()).await;
+    finish(answer, allow)
+}
+
+/// The caller's address: the peer, or when the peer is a trusted proxy, the right-most address
+/// in `X-Forwarded-For` that is not itself a trusted proxy.
+pub fn client_ip(peer: IpAddr, headers: &hyper::HeaderMap, trust_proxy: &[String]) -> IpAddr {
+    let peer = netaddr::canonical(peer);
+    if trust_proxy.is_empty() {
+        return peer;
+    }
+    let trusted: Vec<Cidr> = trust_proxy.iter().filter_map(|c| c.parse().ok()).collect();
+    let is_trusted = |ip: IpAddr| trusted.iter().any(|c| c.contains(ip));
+    if !is_trusted(peer) {
+        return peer;
+    }
+    let forwarded: Vec<IpAddr> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|a| a.trim().parse::<IpAddr>().ok())
+        .map(netaddr::canonical)
+        .collect();
+    forwarded
+        .into_iter()
+        .rev()
+        .find(|ip| !is_trusted(*ip))
+        .unwrap_or(peer)
 }
 
 fn finish(a: Answer, allow: Option<String>) -> Response<Full<Bytes>> {

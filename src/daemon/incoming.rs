@@ -58,8 +58,13 @@ impl Answer {
     pub fn not_found() -> Answer {
         Answer::json(404, json!({"error": "not found"}))
     }
-    fn with_error(mut self, e: impl Into<String>) -> Answer {
+    pub fn with_error(mut self, e: impl Into<String>) -> Answer {
         self.error = Some(e.into());
+        self
+    }
+    /// Something worth logging about a call that did not fail (a duplicate delivery).
+    pub fn with_note(mut self, note: impl Into<String>) -> Answer {
+        self.error = Some(note.into());
         self
     }
 }

@@ -200,9 +200,12 @@ async fn prune_loop(shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
         let cutoff = crate::time::now_ms() - shared.config().log_retention.as_millis();
         match shared
             .store
-            .write(
-                move |tx| Ok(store::logs::prune(tx, cutoff)? + store::events::prune(tx, cutoff)?),
-            )
+            .write(move |tx| {
+                let day_ago = crate::time::now_ms() - 24 * 3600 * 1000;
+                Ok(store::logs::prune(tx, cutoff)?
+                    + store::events::prune(tx, cutoff)?
+                    + store::hooks::prune_seen(tx, day_ago)?)
+            })
             .await
         {
             Ok(n) if n > 0 => {

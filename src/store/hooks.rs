@@ -143,6 +143,33 @@ pub fn record_call(conn: &Connection, id: i64, at: i64, status: &str) -> Result<
     Ok(())
 }
 
+/// Remembers a sender's delivery id; false when the same id was seen for this hook since
+/// `since` (a replay).
+pub fn first_delivery(
+    conn: &Connection,
+    hook_id: i64,
+    delivery_id: &str,
+    now: i64,
+    since: i64,
+) -> Result<bool> {
+    let seen: Option<i64> = conn
+        .prepare_cached("SELECT time FROM seen_deliveries WHERE hook_id = ?1 AND delivery_id = ?2")?
+        .query_row(params![hook_id, delivery_id], |r| r.get(0))
+        .optional()?;
+    if seen.is_some_and(|t| t >= since) {
+        return Ok(false);
+    }
+    conn.prepare_cached(
+        "INSERT OR REPLACE INTO seen_deliveries (hook_id, delivery_id, time) VALUES (?1, ?2, ?3)",
+    )?
+    .execute(params![hook_id, delivery_id, now])?;
+    Ok(true)
+}
+
+pub fn prune_seen(conn: &Connection, cutoff: i64) -> Result<usize> {
+    Ok(conn.execute("DELETE FROM seen_deliveries WHERE time < ?1", [cutoff])?)
+}
+
 pub fn count(conn: &Connection) -> Result<u64> {
     Ok(conn.query_row("SELECT count(*) FROM hooks", [], |r| r.get::<_, i64>(0))? as u64)
 }

@@ -78,7 +78,7 @@ pub fn query(conn: &Connection, q: &crate::proto::LogQuery) -> Result<Vec<crate:
                 delivery_id, attempt, uid
          FROM logs
          WHERE (?1 IS NULL OR hook = ?1) AND (?2 IS NULL OR direction = ?2) AND (?3 IS NULL OR time >= ?3)
-           AND (?4 = 0 OR status >= 400 OR error IS NOT NULL)
+           AND (?4 = 0 OR status >= 400 OR (status IS NULL AND error IS NOT NULL))
          ORDER BY id DESC LIMIT ?5",
     )?;
     let rows = stmt.query_map(
@@ -116,7 +116,9 @@ pub fn query(conn: &Connection, q: &crate::proto::LogQuery) -> Result<Vec<crate:
 pub fn matches(q: &crate::proto::LogQuery, l: &crate::proto::LogView) -> bool {
     q.hook.as_ref().is_none_or(|h| l.hook.as_ref() == Some(h))
         && q.direction.as_ref().is_none_or(|d| &l.direction == d)
-        && (!q.failed || l.status.is_some_and(|s| s >= 400) || l.error.is_some())
+        && (!q.failed
+            || l.status.is_some_and(|s| s >= 400)
+            || (l.status.is_none() && l.error.is_some()))
 }
 
 /// Deletes log entries and finished runs older than `cutoff`; returns how many rows went.

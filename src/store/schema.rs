@@ -89,6 +89,16 @@ pub const MIGRATIONS: &[&str] = &[
     CREATE INDEX deliveries_event ON deliveries (event_id);
     ALTER TABLE hooks ADD COLUMN failing_since INTEGER;
     "#,
+    // 3: replay protection: delivery ids (X-GitHub-Delivery, webhook-id) seen per hook.
+    r#"
+    CREATE TABLE seen_deliveries (
+        hook_id      INTEGER NOT NULL,
+        delivery_id  TEXT NOT NULL,
+        time         INTEGER NOT NULL,
+        PRIMARY KEY (hook_id, delivery_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX seen_deliveries_time ON seen_deliveries (time);
+    "#,
 ];
 
 pub fn current_version(conn: &Connection) -> Result<i64> {
