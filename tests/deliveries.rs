@@ -1,34 +1,13 @@
 //! Outgoing deliveries to a real local receiver: signatures, retries, alarms, durability.
 
+use crate::helper::hmac_sha256;
 use crate::helper::receiver::Receiver;
 use crate::helper::{Daemon, wait_until};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use sha2::{Digest, Sha256};
 use std::time::Duration;
 
 const FAST_RETRIES: &str = "[deliveries]\nretry_schedule = [\"200ms\", \"200ms\", \"200ms\"]\n";
-
-/// HMAC-SHA256 written from RFC 2104 on top of SHA-256, independent of hookd's own code.
-fn hmac_sha256(key: &[u8], msg: &[u8]) -> Vec<u8> {
-    let mut k = if key.len() > 64 {
-        Sha256::digest(key).to_vec()
-    } else {
-        key.to_vec()
-    };
-    k.resize(64, 0);
-    let ipad: Vec<u8> = k.iter().map(|b| b ^ 0x36).collect();
-    let opad: Vec<u8> = k.iter().map(|b| b ^ 0x5c).collect();
-    let inner = Sha256::new()
-        .chain_update(&ipad)
-        .chain_update(msg)
-        .finalize();
-    Sha256::new()
-        .chain_update(&opad)
-        .chain_update(inner)
-        .finalize()
-        .to_vec()
-}
 
 /// Verifies a Standard Webhooks request the way the specification describes it.
 fn standard_webhooks_valid(secret: &str, r: &crate::helper::receiver::Received) -> bool {

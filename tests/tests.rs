@@ -8,3 +8,4 @@ mod deliveries;
 mod docs;
 mod manage;
 mod runner;
+mod verify;
