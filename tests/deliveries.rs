@@ -392,3 +392,32 @@ fn redeliver_sends_again_with_the_same_ids() {
     assert_eq!(got[0].header("webhook-id"), got[1].header("webhook-id"));
     assert_eq!(d.ctl(&["redeliver", "99999"]).status.code(), Some(1));
 }
+
+#[test]
+fn private_targets_are_refused_when_blocked_and_the_refusal_is_logged() {
+    let d = Daemon::start_with("[deliveries]\nblock_private_targets = true\nretry_schedule = []\n");
+    let rx = Receiver::start(&[200]);
+    d.create("literal", &["--url", &rx.url("/")]);
+    d.create(
+        "named",
+        &["--url", &format!("http://localhost:{}/", rx.port)],
+    );
+    for hook in ["literal", "named"] {
+        let out = d.ctl(&["test", hook]);
+        assert_eq!(out.status.code(), Some(1), "{hook}");
+        let err = String::from_utf8_lossy(&out.stderr).to_string();
+        assert!(err.contains("private or reserved"), "{hook}: {err}");
+    }
+    assert!(
+        rx.received().is_empty(),
+        "nothing reached the private receiver"
+    );
+    let logs = d.json(&["logs", "--direction", "out"]);
+    assert_eq!(logs.as_array().unwrap().len(), 2);
+    for l in logs.as_array().unwrap() {
+        assert!(
+            l["error"].as_str().unwrap().contains("private or reserved"),
+            "{l}"
+        );
+    }
+}

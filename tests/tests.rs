@@ -7,5 +7,6 @@ mod config;
 mod deliveries;
 mod docs;
 mod manage;
+mod reload;
 mod runner;
 mod verify;

@@ -15,10 +15,12 @@ pub mod outbox;
 pub mod runner;
 pub mod signal;
 pub mod state;
+pub mod systemd;
 
 use crate::config::{self, Loaded, Overrides};
 use crate::store::{self, Store};
 use state::Shared;
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::watch;
@@ -75,49 +77,41 @@ async fn serve(loaded: Loaded, overrides: Overrides) -> Result<(), DaemonError> 
         );
     }
 
-    let listener = tokio::net::TcpListener::bind(config.listen)
-        .await
-        .map_err(|e| DaemonError::Listen {
-            addr: config.listen,
-            source: e,
-        })?;
-    let local = listener.local_addr().map_err(|e| DaemonError::Listen {
-        addr: config.listen,
-        source: e,
-    })?;
+    let mut http = Http::start(config.listen, &shared).await?;
     let socket = control::bind(&config.socket, config.socket_group.as_deref())?;
     let (stop_tx, stop_rx) = watch::channel(false);
-    let http_task = tokio::spawn(http::serve(
-        listener,
-        shared.clone(),
-        stop_rx.clone(),
-        SHUTDOWN_GRACE,
-    ));
     let control_task = tokio::spawn(control::serve(socket, shared.clone(), stop_rx.clone()));
     tokio::spawn(prune_loop(shared.clone(), stop_rx.clone()));
     tokio::spawn(delivery::worker(shared.clone(), stop_rx.clone()));
     tracing::info!(
-        listen = %local,
+        listen = %http.addr,
         socket = %config.socket.display(),
         database = %config.db_path().display(),
         config = %file.as_ref().map(|f| f.display().to_string()).unwrap_or_else(|| "(none, defaults)".into()),
         "hookd {} ready",
         env!("CARGO_PKG_VERSION")
     );
+    systemd::ready();
 
     while let Some(sig) = signals.recv().await {
         match sig {
-            signal::Signal::Reload => reload(&shared, &overrides),
+            signal::Signal::Reload => {
+                systemd::reloading();
+                reload(&shared, &overrides, &mut http).await;
+                systemd::ready();
+            }
             signal::Signal::Shutdown => break,
         }
     }
+    systemd::stopping();
     tracing::info!("stopping: no new calls; waiting up to {SHUTDOWN_GRACE:?} for calls in flight");
     let _ = stop_tx.send(true);
+    let _ = http.stop.send(true);
     let _ = control_task.await;
     let _ = std::fs::remove_file(&shared.config().socket);
     // Async runs hold no HTTP request open, so wait for the scripts themselves as well.
     let deadline = tokio::time::Instant::now() + SHUTDOWN_GRACE;
-    let _ = tokio::time::timeout_at(deadline, http_task).await;
+    let _ = tokio::time::timeout_at(deadline, http.task).await;
     while shared.runner.running() > 0 && tokio::time::Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
@@ -168,31 +162,67 @@ async fn resume_runs(shared: &Arc<Shared>) -> Result<(), DaemonError> {
     Ok(())
 }
 
-fn reload(shared: &Arc<Shared>, overrides: &Overrides) {
+/// The HTTP side on one address; replaced as a whole when a reload changes `listen`.
+struct Http {
+    addr: SocketAddr,
+    stop: watch::Sender<bool>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Http {
+    async fn start(addr: SocketAddr, shared: &Arc<Shared>) -> Result<Http, DaemonError> {
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .map_err(|e| DaemonError::Listen { addr, source: e })?;
+        let addr = listener
+            .local_addr()
+            .map_err(|e| DaemonError::Listen { addr, source: e })?;
+        let (stop, stop_rx) = watch::channel(false);
+        let task = tokio::spawn(http::serve(
+            listener,
+            shared.clone(),
+            stop_rx,
+            SHUTDOWN_GRACE,
+        ));
+        Ok(Http { addr, stop, task })
+    }
+}
+
+/// Re-reads the config. An invalid file changes nothing; a new `listen` address is bound before
+/// the old one is let go, so a failed rebind keeps hookd reachable where it was.
+async fn reload(shared: &Arc<Shared>, overrides: &Overrides, http: &mut Http) {
     let mut ov = overrides.clone();
     if ov.config.is_none() {
         ov.config = shared.config_file.clone();
     }
-    match config::load(&ov) {
-        Ok(loaded) => {
-            let old = shared.config();
-            if loaded.config.listen != old.listen
-                || loaded.config.socket != old.socket
-                || loaded.config.state_dir != old.state_dir
-            {
-                tracing::warn!(
-                    "listen, socket and state_dir changes take effect at the next restart"
-                );
-            }
-            let mut new = loaded.config;
-            new.listen = old.listen;
-            new.socket = old.socket.clone();
-            new.state_dir = old.state_dir.clone();
-            shared.set_config(new);
-            tracing::info!("configuration reloaded");
+    let mut new = match config::load(&ov) {
+        Ok(loaded) => loaded.config,
+        Err(e) => {
+            tracing::error!("configuration not reloaded, keeping the running one: {e}");
+            return;
         }
-        Err(e) => tracing::error!("configuration not reloaded, keeping the running one: {e}"),
+    };
+    let old = shared.config();
+    if new.socket != old.socket || new.state_dir != old.state_dir {
+        tracing::warn!("socket and state_dir changes take effect at the next restart");
+        new.socket = old.socket.clone();
+        new.state_dir = old.state_dir.clone();
     }
+    if new.listen != old.listen {
+        match Http::start(new.listen, shared).await {
+            Ok(fresh) => {
+                let previous = std::mem::replace(http, fresh);
+                let _ = previous.stop.send(true);
+                tracing::info!("now listening on {} (was {})", http.addr, previous.addr);
+            }
+            Err(e) => {
+                tracing::error!("keeping {}: {e}", old.listen);
+                new.listen = old.listen;
+            }
+        }
+    }
+    shared.set_config(new);
+    tracing::info!("configuration reloaded");
 }
 
 async fn prune_loop(shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {

@@ -41,8 +41,12 @@ impl Daemon {
     pub fn start_with(config: &str) -> Daemon {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("config.toml"), config).unwrap();
+        let own_port = config
+            .lines()
+            .find_map(|l| l.strip_prefix("listen = \"127.0.0.1:"))
+            .and_then(|p| p.trim_end_matches('"').parse().ok());
         let mut d = Daemon {
-            port: free_port(),
+            port: own_port.unwrap_or_else(free_port),
             socket: dir.path().join("run/hookd.sock"),
             config: dir.path().join("config.toml"),
             dir,
@@ -71,11 +75,17 @@ impl Daemon {
             .append(true)
             .open(self.log_path())
             .unwrap();
-        let child = Command::new(HOOKD)
-            .arg("--config")
-            .arg(&self.config)
-            .arg("--listen")
-            .arg(format!("127.0.0.1:{}", self.port))
+        let mut cmd = Command::new(HOOKD);
+        cmd.arg("--config").arg(&self.config);
+        // A config that names its own listen address is used as is (reload tests change it).
+        let own_listen = std::fs::read_to_string(&self.config)
+            .unwrap_or_default()
+            .lines()
+            .any(|l| l.starts_with("listen"));
+        if !own_listen {
+            cmd.arg("--listen").arg(format!("127.0.0.1:{}", self.port));
+        }
+        let child = cmd
             .arg("--socket")
             .arg(&self.socket)
             .arg("--state-dir")
@@ -107,6 +117,11 @@ impl Daemon {
             );
             std::thread::sleep(Duration::from_millis(25));
         }
+    }
+
+    /// Sends a signal without waiting for anything.
+    pub fn signal(&self, sig: i32) {
+        unsafe_kill(self.pid(), sig);
     }
 
     pub fn pid(&self) -> u32 {
