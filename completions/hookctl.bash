@@ -16,6 +16,9 @@ _hookctl() {
             ",$1")
                 cmd="hookctl"
                 ;;
+            hookctl,apply)
+                cmd="hookctl__subcmd__apply"
+                ;;
             hookctl,completions)
                 cmd="hookctl__subcmd__completions"
                 ;;
@@ -36,6 +39,9 @@ _hookctl() {
                 ;;
             hookctl,enable)
                 cmd="hookctl__subcmd__enable"
+                ;;
+            hookctl,export)
+                cmd="hookctl__subcmd__export"
                 ;;
             hookctl,help)
                 cmd="hookctl__subcmd__help"
@@ -64,6 +70,9 @@ _hookctl() {
             hookctl,test)
                 cmd="hookctl__subcmd__test"
                 ;;
+            hookctl__subcmd__help,apply)
+                cmd="hookctl__subcmd__help__subcmd__apply"
+                ;;
             hookctl__subcmd__help,completions)
                 cmd="hookctl__subcmd__help__subcmd__completions"
                 ;;
@@ -84,6 +93,9 @@ _hookctl() {
                 ;;
             hookctl__subcmd__help,enable)
                 cmd="hookctl__subcmd__help__subcmd__enable"
+                ;;
+            hookctl__subcmd__help,export)
+                cmd="hookctl__subcmd__help__subcmd__export"
                 ;;
             hookctl__subcmd__help,help)
                 cmd="hookctl__subcmd__help__subcmd__help"
@@ -134,12 +146,42 @@ _hookctl() {
 
     case "${cmd}" in
         hookctl)
-            opts="-h -V --socket --json --no-color --help --version create edit list show enable disable delete regenerate test logs runs deliveries redeliver status completions help"
+            opts="-h -V --socket --json --no-color --help --version create edit list show enable disable delete regenerate test logs runs deliveries redeliver apply export status completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --socket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        hookctl__subcmd__apply)
+            opts="-f -h --file --prune --dry-run --tokens-out --socket --json --no-color --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -f)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tokens-out)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --socket)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -521,9 +563,41 @@ _hookctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        hookctl__subcmd__help)
-            opts="create edit list show enable disable delete regenerate test logs runs deliveries redeliver status completions help"
+        hookctl__subcmd__export)
+            opts="-h --include-secrets --socket --json --no-color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --socket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        hookctl__subcmd__help)
+            opts="create edit list show enable disable delete regenerate test logs runs deliveries redeliver apply export status completions help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        hookctl__subcmd__help__subcmd__apply)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -620,6 +694,20 @@ _hookctl() {
             return 0
             ;;
         hookctl__subcmd__help__subcmd__enable)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        hookctl__subcmd__help__subcmd__export)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

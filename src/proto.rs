@@ -205,6 +205,46 @@ pub enum Request {
     Redeliver {
         id: String,
     },
+    /// Makes the hooks match `hooks` (declarative, idempotent).
+    Apply {
+        hooks: Vec<HookSpec>,
+        prune: bool,
+        dry_run: bool,
+    },
+    /// Hooks as `apply` takes them; secrets only when asked for.
+    Export {
+        name: Option<String>,
+        include_secrets: bool,
+    },
+}
+
+/// One hook of an `apply` file: its name, kind and every option it sets.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HookSpec {
+    pub name: String,
+    pub kind: HookKind,
+    #[serde(flatten)]
+    pub options: HookOptions,
+}
+
+/// What `apply` did (or, with `dry_run`, would do) to one hook.
+#[derive(Clone, Serialize, Deserialize, PartialEq)]
+pub struct Change {
+    pub name: String,
+    /// `create`, `update`, `unchanged` or `delete`.
+    pub action: String,
+    /// For newly created incoming hooks: the URL with its token, shown this once.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+}
+
+impl fmt::Debug for Change {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Change")
+            .field("name", &self.name)
+            .field("action", &self.action)
+            .finish_non_exhaustive()
+    }
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
@@ -247,6 +287,13 @@ pub enum Response {
     },
     Deliveries {
         deliveries: Vec<DeliveryView>,
+    },
+    Applied {
+        changes: Vec<Change>,
+        dry_run: bool,
+    },
+    Exported {
+        hooks: Vec<HookSpec>,
     },
     Runs {
         runs: Vec<RunView>,

@@ -2,6 +2,7 @@
 
 mod helper;
 
+mod apply;
 mod calls;
 mod config;
 mod deliveries;

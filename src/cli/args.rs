@@ -89,6 +89,29 @@ pub enum Command {
     },
     /// Send a stored delivery again, now, with the same id and webhook-id
     Redeliver { id: String },
+    /// Make the hooks match a TOML file of [[hook]] tables (idempotent)
+    Apply {
+        /// The hooks file ('-' reads stdin)
+        #[arg(short = 'f', long = "file", value_name = "FILE")]
+        file: String,
+        /// Delete hooks that are not in the file
+        #[arg(long)]
+        prune: bool,
+        /// Print what would change, change nothing
+        #[arg(long)]
+        dry_run: bool,
+        /// Write the URLs of newly created hooks to this file (mode 0600) instead of printing them
+        #[arg(long, value_name = "FILE")]
+        tokens_out: Option<std::path::PathBuf>,
+    },
+    /// Print hooks as a TOML file that `apply` accepts (never tokens)
+    Export {
+        /// Only this hook
+        name: Option<String>,
+        /// Include secrets, bearer tokens, basic auth and headers (for backups; keep the output safe)
+        #[arg(long)]
+        include_secrets: bool,
+    },
     /// Show the daemon's version, uptime, addresses and load
     Status,
     /// Print shell completions

@@ -9,6 +9,7 @@ pub mod args;
 pub mod client;
 pub mod daemon;
 pub mod docs;
+pub mod hooksfile;
 pub mod options;
 pub mod output;
 
@@ -141,6 +142,23 @@ fn run(cli: Cli) -> Result<i32, Failure> {
             limit: a.lines,
         },
         Command::Status => Request::Status,
+        Command::Apply {
+            file,
+            prune,
+            dry_run,
+            ..
+        } => Request::Apply {
+            hooks: hooksfile::read(file).map_err(Failure::Failed)?,
+            prune: *prune,
+            dry_run: *dry_run,
+        },
+        Command::Export {
+            name,
+            include_secrets,
+        } => Request::Export {
+            name: name.clone(),
+            include_secrets: *include_secrets,
+        },
         Command::Deliveries {
             name,
             status,
@@ -418,6 +436,15 @@ fn print(command: &Command, response: Response, json: bool) -> Result<i32, Failu
                 return Ok(EXIT_FAILED);
             }
         }
+        Response::Applied { changes, dry_run } => {
+            let tokens_out = match command {
+                Command::Apply { tokens_out, .. } => tokens_out.as_deref(),
+                _ => None,
+            };
+            return hooksfile::report(&changes, dry_run, tokens_out, json).map_err(Failure::Failed);
+        }
+        Response::Exported { hooks } if json => output::json(&hooks),
+        Response::Exported { hooks } => print!("{}", hooksfile::render(&hooks)),
         Response::Deliveries { deliveries } if json => output::json(&deliveries),
         Response::Deliveries { deliveries } => output::deliveries(&deliveries),
         Response::Runs { runs } if json => output::json(&runs),

@@ -55,6 +55,15 @@ pub async fn handle(shared: &Arc<Shared>, request: Request, uid: Option<u32>) ->
             limit,
         } => deliveries(shared, hook, status, limit).await,
         Request::Redeliver { id } => redeliver(shared, id).await,
+        Request::Apply {
+            hooks,
+            prune,
+            dry_run,
+        } => crate::daemon::apply::apply(shared, hooks, prune, dry_run, uid).await,
+        Request::Export {
+            name,
+            include_secrets,
+        } => crate::daemon::apply::export(shared, name, include_secrets).await,
     };
     result.unwrap_or_else(Response::Error)
 }

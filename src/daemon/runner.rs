@@ -225,6 +225,14 @@ impl Runner {
             .remove(&hook_id);
     }
 
+    /// Drops the queues of hooks that no longer exist.
+    pub fn retain(&self, live: &HashSet<i64>) {
+        self.slots
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .retain(|id, _| live.contains(id));
+    }
+
     /// Sends `sig` to the process group of every run in progress (shutdown).
     pub fn signal_all(&self, sig: Signal) -> usize {
         let live = self.live.lock().unwrap_or_else(|e| e.into_inner());
