@@ -29,6 +29,9 @@ pub struct Config {
     /// Proxies (addresses or CIDRs) whose `X-Forwarded-For` is believed; nobody else's is.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub trust_proxy: Vec<String>,
+    /// Where Prometheus metrics are served (`/metrics`); off when unset.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub metrics_listen: Option<SocketAddr>,
     pub scripts: ScriptsConfig,
     pub deliveries: DeliveriesConfig,
 }
@@ -93,6 +96,7 @@ impl Default for Config {
             max_body_bytes: 1024 * 1024,
             log_retention: Dur::secs(30 * 24 * 3600),
             trust_proxy: Vec::new(),
+            metrics_listen: None,
             scripts: ScriptsConfig::default(),
             deliveries: DeliveriesConfig::default(),
         }

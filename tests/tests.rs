@@ -8,6 +8,7 @@ mod config;
 mod deliveries;
 mod docs;
 mod manage;
+mod metrics;
 mod reload;
 mod runner;
 mod verify;

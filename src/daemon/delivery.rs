@@ -419,6 +419,12 @@ async fn finish(
     let disable_after = config.deliveries.disable_after.as_millis();
     let succeeded = matches!(decision, Decision::Succeed);
     let retrying = matches!(decision, Decision::Retry(_));
+    let outcome = match decision {
+        Decision::Succeed => "succeeded",
+        Decision::Retry(_) => "retried",
+        _ => "failed",
+    };
+    shared.metrics.delivery(&c.hook, outcome);
     let tracks_failure = hook.is_some();
     // Whether the endpoint gets disabled depends on what the transaction finds
     // (`failing_since`), so the follow-up events are staged inside it.

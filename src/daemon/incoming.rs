@@ -125,6 +125,7 @@ pub async fn record(
         .into_iter()
         .map(|e| outbox::stage(shared, e))
         .collect();
+    shared.metrics.call(&call.hook.name, answer.status);
     let hook_id = call.hook.id;
     let status = answer.status.to_string();
     let (e, st) = (entry.clone(), staged.clone());
@@ -220,6 +221,9 @@ async fn run_and_store(shared: &Arc<Shared>, hook: &Hook, id: i64, inv: &Invocat
     let config = shared.config();
     let outcome = shared.runner.execute(&config, hook, id, inv).await;
     let o = outcome.clone();
+    shared
+        .metrics
+        .run(&hook.name, o.status.as_str(), o.duration_ms as f64 / 1000.0);
     let event_type = if o.status == RunStatus::Success {
         "script.completed"
     } else {

@@ -12,6 +12,7 @@ pub mod delivery;
 pub mod http;
 pub mod incoming;
 pub mod manage;
+pub mod metrics;
 pub mod outbox;
 pub mod runner;
 pub mod signal;
@@ -84,6 +85,13 @@ async fn serve(loaded: Loaded, overrides: Overrides) -> Result<(), DaemonError> 
     let control_task = tokio::spawn(control::serve(socket, shared.clone(), stop_rx.clone()));
     tokio::spawn(prune_loop(shared.clone(), stop_rx.clone()));
     tokio::spawn(delivery::worker(shared.clone(), stop_rx.clone()));
+    if let Some(addr) = config.metrics_listen {
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .map_err(|e| DaemonError::Listen { addr, source: e })?;
+        tracing::info!("metrics on http://{addr}/metrics");
+        tokio::spawn(metrics::serve(listener, shared.clone(), stop_rx.clone()));
+    }
     tracing::info!(
         listen = %http.addr,
         socket = %config.socket.display(),

@@ -31,6 +31,7 @@ pub struct Shared {
     /// Woken whenever new deliveries are committed.
     pub deliveries_due: tokio::sync::Notify,
     pub sender: crate::daemon::delivery::Sender,
+    pub metrics: crate::daemon::metrics::Metrics,
 }
 
 impl Shared {
@@ -60,6 +61,7 @@ impl Shared {
             log_feed,
             deliveries_due: tokio::sync::Notify::new(),
             sender,
+            metrics: Default::default(),
         })
     }
 

@@ -1,0 +1,202 @@
+//! Prometheus metrics: counters kept in memory, served as text on `metrics_listen`.
+//!
+//! Counters start at zero with each process (Prometheus handles resets). Label values are hook
+//! names (A-Z a-z 0-9 . _ -) and fixed words, so they never need escaping. Gauges (queue depth,
+//! running scripts, pending deliveries) are read when scraped. Serving is off unless
+//! `metrics_listen` is set; it has no authentication, so bind it to loopback or a private net.
+
+use crate::daemon::state::Shared;
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper_util::rt::TokioIo;
+use std::collections::BTreeMap;
+use std::fmt::Write;
+use std::sync::{Arc, Mutex};
+use tokio::sync::watch;
+
+/// Upper bounds (seconds) of the run duration histogram.
+const BUCKETS: [f64; 10] = [0.01, 0.05, 0.1, 0.5, 1.0, 5.0, 10.0, 30.0, 60.0, 300.0];
+
+#[derive(Default)]
+struct Histogram {
+    counts: [u64; BUCKETS.len()],
+    sum: f64,
+    count: u64,
+}
+
+#[derive(Default)]
+struct Inner {
+    calls: BTreeMap<(String, u16), u64>,
+    runs: BTreeMap<(String, &'static str), u64>,
+    durations: BTreeMap<String, Histogram>,
+    deliveries: BTreeMap<(String, &'static str), u64>,
+}
+
+#[derive(Default)]
+pub struct Metrics {
+    inner: Mutex<Inner>,
+}
+
+impl Metrics {
+    pub fn call(&self, hook: &str, status: u16) {
+        let mut m = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        *m.calls.entry((hook.to_string(), status)).or_default() += 1;
+    }
+
+    pub fn run(&self, hook: &str, status: &'static str, seconds: f64) {
+        let mut m = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        *m.runs.entry((hook.to_string(), status)).or_default() += 1;
+        let h = m.durations.entry(hook.to_string()).or_default();
+        for (i, b) in BUCKETS.iter().enumerate() {
+            if seconds <= *b {
+                h.counts[i] += 1;
+            }
+        }
+        h.sum += seconds;
+        h.count += 1;
+    }
+
+    /// `outcome`: succeeded, retried or failed.
+    pub fn delivery(&self, hook: &str, outcome: &'static str) {
+        let mut m = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        *m.deliveries.entry((hook.to_string(), outcome)).or_default() += 1;
+    }
+
+    /// The exposition text, with the gauges given.
+    pub fn render(&self, running: u64, queued: u64, pending_deliveries: u64) -> String {
+        let m = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        let mut out = String::with_capacity(4096);
+        let _ = writeln!(
+            out,
+            "# HELP hookd_calls_total Incoming calls answered, by hook and HTTP status."
+        );
+        let _ = writeln!(out, "# TYPE hookd_calls_total counter");
+        for ((hook, status), n) in &m.calls {
+            let _ = writeln!(
+                out,
+                "hookd_calls_total{{hook=\"{hook}\",status=\"{status}\"}} {n}"
+            );
+        }
+        let _ = writeln!(
+            out,
+            "# HELP hookd_runs_total Script runs finished, by hook and status."
+        );
+        let _ = writeln!(out, "# TYPE hookd_runs_total counter");
+        for ((hook, status), n) in &m.runs {
+            let _ = writeln!(
+                out,
+                "hookd_runs_total{{hook=\"{hook}\",status=\"{status}\"}} {n}"
+            );
+        }
+        let _ = writeln!(
+            out,
+            "# HELP hookd_run_duration_seconds Script run durations."
+        );
+        let _ = writeln!(out, "# TYPE hookd_run_duration_seconds histogram");
+        for (hook, h) in &m.durations {
+            for (i, b) in BUCKETS.iter().enumerate() {
+                let _ = writeln!(
+                    out,
+                    "hookd_run_duration_seconds_bucket{{hook=\"{hook}\",le=\"{b}\"}} {}",
+                    h.counts[i]
+                );
+            }
+            let _ = writeln!(
+                out,
+                "hookd_run_duration_seconds_bucket{{hook=\"{hook}\",le=\"+Inf\"}} {}",
+                h.count
+            );
+            let _ = writeln!(
+                out,
+                "hookd_run_duration_seconds_sum{{hook=\"{hook}\"}} {}",
+                h.sum
+            );
+            let _ = writeln!(
+                out,
+                "hookd_run_duration_seconds_count{{hook=\"{hook}\"}} {}",
+                h.count
+            );
+        }
+        let _ = writeln!(
+            out,
+            "# HELP hookd_delivery_attempts_total Outgoing delivery attempts, by hook and outcome."
+        );
+        let _ = writeln!(out, "# TYPE hookd_delivery_attempts_total counter");
+        for ((hook, outcome), n) in &m.deliveries {
+            let _ = writeln!(
+                out,
+                "hookd_delivery_attempts_total{{hook=\"{hook}\",outcome=\"{outcome}\"}} {n}"
+            );
+        }
+        for (name, help, v) in [
+            ("hookd_running_scripts", "Script runs in progress.", running),
+            (
+                "hookd_queue_depth",
+                "Script runs waiting for a slot.",
+                queued,
+            ),
+            (
+                "hookd_pending_deliveries",
+                "Deliveries waiting to be sent or retried.",
+                pending_deliveries,
+            ),
+        ] {
+            let _ = writeln!(out, "# HELP {name} {help}");
+            let _ = writeln!(out, "# TYPE {name} gauge");
+            let _ = writeln!(out, "{name} {v}");
+        }
+        out
+    }
+}
+
+/// Serves `GET /metrics` until `stop` flips.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    shared: Arc<Shared>,
+    mut stop: watch::Receiver<bool>,
+) {
+    loop {
+        let (stream, _) = tokio::select! {
+            a = listener.accept() => match a {
+                Ok(x) => x,
+                Err(_) => continue,
+            },
+            _ = stop.changed() => return,
+        };
+        let shared = shared.clone();
+        let service =
+            hyper::service::service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
+                let shared = shared.clone();
+                async move {
+                    let mut resp = hyper::Response::new(Full::new(Bytes::new()));
+                    if req.uri().path() != "/metrics" {
+                        *resp.status_mut() = hyper::StatusCode::NOT_FOUND;
+                        return Ok::<_, std::convert::Infallible>(resp);
+                    }
+                    let pending = shared
+                        .store
+                        .call(|c| crate::store::events::count_pending(c))
+                        .await
+                        .unwrap_or(0);
+                    let text = shared.metrics.render(
+                        shared.runner.running(),
+                        shared.runner.queued(),
+                        pending,
+                    );
+                    *resp.body_mut() = Full::new(Bytes::from(text));
+                    resp.headers_mut().insert(
+                        hyper::header::CONTENT_TYPE,
+                        hyper::header::HeaderValue::from_static(
+                            "text/plain; version=0.0.4; charset=utf-8",
+                        ),
+                    );
+                    Ok(resp)
+                }
+            });
+        tokio::spawn(async move {
+            let _ = hyper::server::conn::http1::Builder::new()
+                .serve_connection(TokioIo::new(stream), service)
+                .await;
+        });
+    }
+}
