@@ -25,6 +25,10 @@ pub struct Config {
     pub socket_group: Option<String>,
     pub state_dir: PathBuf,
     pub max_body_bytes: u64,
+    /// Open HTTP connections at most; more wait until one closes.
+    pub max_connections: u32,
+    /// How long a client may take to send its request headers.
+    pub header_timeout: Dur,
     pub log_retention: Dur,
     /// Proxies (addresses or CIDRs) whose `X-Forwarded-For` is believed; nobody else's is.
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -94,6 +98,8 @@ impl Default for Config {
             socket_group: None,
             state_dir: paths.state_dir,
             max_body_bytes: 1024 * 1024,
+            max_connections: 1024,
+            header_timeout: Dur::secs(30),
             log_retention: Dur::secs(30 * 24 * 3600),
             trust_proxy: Vec::new(),
             metrics_listen: None,
@@ -244,6 +250,9 @@ impl Config {
         for p in &self.trust_proxy {
             p.parse::<crate::netaddr::Cidr>()
                 .map_err(|e| format!("trust_proxy {p:?}: {e}"))?;
+        }
+        if self.max_connections == 0 {
+            return Err("max_connections must be at least 1".into());
         }
         if self.max_body_bytes == 0 {
             return Err("max_body_bytes must be at least 1".into());

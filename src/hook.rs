@@ -129,6 +129,7 @@ pub fn merge(base: &mut HookOptions, patch: HookOptions) {
         match_hook,
         match_method,
         match_path,
+        rate_limit,
     );
     normalize(base);
 }
@@ -142,6 +143,7 @@ fn normalize(o: &mut HookOptions) {
         user,
         cwd,
         verify,
+        rate_limit,
         avatar_url,
         url,
         method,
@@ -206,6 +208,7 @@ fn applicability(o: &HookOptions) -> Vec<(&'static str, bool, &'static [HookKind
         ("--secret", o.secret.is_some(), SCRIPT_OUT),
         ("--allow-ip", o.allow_ip.is_some(), INCOMING),
         ("--param", o.params.is_some(), SCRIPT),
+        ("--rate-limit", o.rate_limit.is_some(), INCOMING),
         ("--avatar-url", o.avatar_url.is_some(), &[Message]),
         ("--url", o.url.is_some(), OUT),
         ("--method", o.method.is_some(), OUT),
@@ -374,6 +377,7 @@ fn validate_script(o: &HookOptions, ctx: Context) -> Result<(), String> {
     if let Some(list) = &o.allow_ip {
         check_cidrs(list)?;
     }
+    check_rate_limit(o)?;
     if let Some(params) = &o.params {
         for (name, pointer) in params {
             if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
@@ -415,7 +419,35 @@ pub fn check_run_user(user: &str, ctx: Context) -> Result<(), String> {
     Ok(())
 }
 
+/// `N/s`, `N/m` or `N/h` as (calls, seconds per period).
+pub fn parse_rate_limit(s: &str) -> Result<(u32, u32), String> {
+    let bad = || format!("--rate-limit {s:?}: expected CALLS/PERIOD, e.g. 60/m (periods: s, m, h)");
+    let (n, per) = s.trim().split_once('/').ok_or_else(bad)?;
+    let n: u32 = n.trim().parse().map_err(|_| bad())?;
+    let secs = match per.trim() {
+        "s" | "sec" | "second" => 1,
+        "m" | "min" | "minute" => 60,
+        "h" | "hour" => 3600,
+        _ => return Err(bad()),
+    };
+    if n == 0 {
+        return Err(format!(
+            "--rate-limit {s:?}: allow at least one call (or disable the hook)"
+        ));
+    }
+    Ok((n, secs))
+}
+
+fn check_rate_limit(o: &HookOptions) -> Result<(), String> {
+    o.rate_limit
+        .as_deref()
+        .map(parse_rate_limit)
+        .transpose()
+        .map(|_| ())
+}
+
 fn validate_message(o: &HookOptions) -> Result<(), String> {
+    check_rate_limit(o)?;
     if let Some(u) = &o.avatar_url {
         check_http_url("--avatar-url", u)?;
     }
@@ -550,6 +582,7 @@ pub fn view(h: &Hook, d: &Defaults) -> HookView {
         created_at: crate::time::rfc3339(h.created_at),
         updated_at: crate::time::rfc3339(h.updated_at),
         allow_ip: o.allow_ip.clone(),
+        rate_limit: o.rate_limit.clone(),
         ..HookView::default()
     };
     match h.kind {

@@ -112,6 +112,9 @@ pub struct HookOptions {
     pub allow_ip: Option<Vec<String>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub params: Option<BTreeMap<String, String>>,
+    /// Calls allowed per period, e.g. `60/m`; further calls get 429 (incoming hooks).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rate_limit: Option<String>,
     // Message hooks.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub avatar_url: Option<String>,
@@ -447,6 +450,8 @@ pub struct HookView {
     pub allow_ip: Option<Vec<String>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub params: Option<BTreeMap<String, String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rate_limit: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub avatar_url: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -212,6 +212,9 @@ pub struct OptionArgs {
     /// Incoming: only callers from this network, repeatable (IPv4/IPv6 CIDR)
     #[arg(long = "allow-ip", value_name = "CIDR")]
     pub allow_ip: Vec<String>,
+    /// Incoming: at most this many calls per period, e.g. 60/m (s, m, h); more get 429
+    #[arg(long, value_name = "N/PERIOD")]
+    pub rate_limit: Option<String>,
     /// Script: HOOKD_PARAM_NAME from a JSON pointer into the body, repeatable
     #[arg(
         long = "param",

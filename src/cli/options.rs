@@ -43,6 +43,7 @@ pub fn to_options(a: &OptionArgs) -> Result<HookOptions, String> {
         verify: a.verify.clone(),
         secret: a.secret.clone().map(Secret),
         allow_ip: nonempty(&a.allow_ip),
+        rate_limit: a.rate_limit.clone(),
         avatar_url: a.avatar_url.clone(),
         events: nonempty(&a.events),
         hook_type: a.hook_type.clone(),

@@ -26,8 +26,6 @@ use tokio::sync::watch;
 
 /// Routes that take a token, in the order they are tried.
 const ROUTES: [&str; 3] = ["/webhook/", "/api/webhook/", "/api/webhooks/execute/"];
-/// How long a client may take to send its request headers.
-const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long a sender's delivery id is remembered for replay protection.
 const REPLAY_WINDOW_MS: i64 = 24 * 3600 * 1000;
 
@@ -42,9 +40,16 @@ pub async fn serve(
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     let mut http = hyper::server::conn::http1::Builder::new();
     http.timer(TokioTimer::new())
-        .header_read_timeout(HEADER_READ_TIMEOUT)
+        .header_read_timeout(shared.config().header_timeout.0)
         .max_buf_size(64 * 1024);
+    // Open connections are capped: past the cap, new ones wait in the kernel's backlog.
+    let slots = Arc::new(tokio::sync::Semaphore::new(
+        shared.config().max_connections as usize,
+    ));
     loop {
+        let Ok(slot) = slots.clone().acquire_owned().await else {
+            break;
+        };
         tokio::select! {
             accepted = listener.accept() => {
                 let (stream, remote) = match accepted {
@@ -67,6 +72,7 @@ pub async fn serve(
                     if let Err(e) = conn.await {
                         tracing::debug!("connection from {remote}: {e}");
                     }
+                    drop(slot);
                 });
             }
             _ = shutdown.changed() => break,
@@ -150,6 +156,19 @@ async fn route(
         let answer = Answer::json(405, json!({"error": "method not allowed"}))
             .with_error("method not allowed");
         return refuse(&shared, &call, answer, Some(allow)).await;
+    }
+    if let Some(Ok((calls, per))) = call
+        .hook
+        .options
+        .rate_limit
+        .as_deref()
+        .map(crate::hook::parse_rate_limit)
+        && let Err(wait) = shared.rate_limits.check(call.hook.id, calls, per)
+    {
+        let mut answer = Answer::json(429, json!({"error": "rate limit exceeded"}))
+            .with_error("rate limit exceeded");
+        answer.retry_after = Some(wait);
+        return refuse(&shared, &call, answer, None).await;
     }
     let max = config.max_body_bytes;
     let too_large = || {

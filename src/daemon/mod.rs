@@ -11,6 +11,7 @@ pub mod control;
 pub mod delivery;
 pub mod http;
 pub mod incoming;
+pub mod limits;
 pub mod manage;
 pub mod metrics;
 pub mod outbox;

@@ -32,6 +32,7 @@ pub struct Shared {
     pub deliveries_due: tokio::sync::Notify,
     pub sender: crate::daemon::delivery::Sender,
     pub metrics: crate::daemon::metrics::Metrics,
+    pub rate_limits: crate::daemon::limits::RateLimiter,
 }
 
 impl Shared {
@@ -62,6 +63,7 @@ impl Shared {
             deliveries_due: tokio::sync::Notify::new(),
             sender,
             metrics: Default::default(),
+            rate_limits: Default::default(),
         })
     }
 
