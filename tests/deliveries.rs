@@ -421,3 +421,79 @@ fn private_targets_are_refused_when_blocked_and_the_refusal_is_logged() {
         );
     }
 }
+
+#[test]
+fn templates_render_valid_json_whatever_the_values_hold() {
+    let d = Daemon::start();
+    let rx = Receiver::start(&[200]);
+    let template = r#"{
+  "title": "${hook_name}: ${status == 'success' ? 'deployed' : 'FAILED'}",
+  "text": "${message}",
+  "output": "${output}",
+  "raw_output": ${output},
+  "exit": ${exit_code},
+  "workflow": "${workflow_name}",
+  "path": ${project_path},
+  "data": ${data}
+}"#;
+    let tpl = crate::helper::write_file(d.dir.path(), "t.json", template);
+    d.create(
+        "tpl",
+        &[
+            "--url",
+            &rx.url("/t"),
+            "--event",
+            "script.completed",
+            "--template",
+            tpl.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(d.json(&["show", "tpl"])["format"], "template");
+    let nasty = r#"printf '%s\n' 'quote " backslash \ tab	end' "brace } \${x} \$(id)" 'ünïcödé ✓'"#;
+    let t = d.create("deploy", &["--run", nasty, "--cwd", "/tmp"]);
+    assert_eq!(d.get(&d.path(&t)).status, 200);
+    let got = rx.wait_for(1, Duration::from_secs(10));
+    let body = got[0].json();
+    let expected_out = "quote \" backslash \\ tab\tend\nbrace } ${x} $(id)\nünïcödé ✓\n";
+    assert_eq!(body["title"], "deploy: deployed");
+    assert_eq!(body["output"], expected_out);
+    assert_eq!(body["raw_output"], expected_out);
+    assert_eq!(body["exit"], 0);
+    assert_eq!(body["workflow"], "deploy");
+    assert_eq!(body["path"], "/tmp");
+    assert_eq!(body["data"]["stdout"], expected_out);
+    assert!(
+        body["text"]
+            .as_str()
+            .unwrap()
+            .starts_with("Script deploy completed")
+    );
+}
+
+#[test]
+fn broken_templates_are_refused_with_their_position() {
+    let d = Daemon::start();
+    let cases = [
+        ("unterminated.json", "{\n  \"a\": ${message\n}", "line 2"),
+        ("unknown.json", "{\"a\": \"${mesage}\"}", "mesage"),
+        ("not-json.json", "{\"a\": ${message} ${message}}", "JSON"),
+    ];
+    for (file, text, expect) in cases {
+        let f = crate::helper::write_file(d.dir.path(), file, text);
+        let out = d.ctl(&[
+            "create",
+            "t",
+            "--url",
+            "https://example.com/",
+            "--template",
+            f.to_str().unwrap(),
+        ]);
+        assert_eq!(out.status.code(), Some(1), "{file}");
+        let err = String::from_utf8_lossy(&out.stderr).to_string();
+        assert!(
+            err.contains("--template") && err.contains(expect) && err.contains("column"),
+            "{file}: {err}"
+        );
+    }
+    assert_eq!(d.json(&["list"]).as_array().unwrap().len(), 0);
+}
