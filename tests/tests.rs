@@ -7,6 +7,7 @@ mod calls;
 mod config;
 mod deliveries;
 mod docs;
+mod faults;
 mod hostile;
 mod manage;
 mod metrics;

@@ -28,7 +28,6 @@ pub fn main(args: DaemonArgs) -> i32 {
         None => match crate::daemon::run(loaded, overrides) {
             Ok(()) => 0,
             Err(e) => {
-                tracing::error!("{e}");
                 eprintln!("hookd: {e}");
                 1
             }

@@ -123,6 +123,18 @@ fn open_connection(path: &Path) -> Result<Connection> {
         })?;
         let _ = std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o750));
     }
+    // SQLite's own message ("unable to open database file") hides the cause; ask the OS first.
+    std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(path)
+        .map_err(|e| StoreError::Io {
+            path: path.into(),
+            action: "open the database",
+            source: e,
+        })?;
     let conn = Connection::open(path)?;
     // Secrets live in here: nobody but hookd's user reads it.
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).map_err(|e| {

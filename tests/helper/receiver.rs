@@ -34,6 +34,43 @@ impl Received {
     }
 }
 
+/// How the receiver answers one request.
+#[derive(Debug, Clone)]
+pub struct Reply {
+    pub status: u16,
+    pub delay: Duration,
+    pub headers: Vec<(String, String)>,
+    /// Close the connection without answering.
+    pub reset: bool,
+}
+
+impl Reply {
+    pub fn status(status: u16) -> Reply {
+        Reply {
+            status,
+            delay: Duration::ZERO,
+            headers: Vec::new(),
+            reset: false,
+        }
+    }
+    pub fn delayed(status: u16, delay: Duration) -> Reply {
+        Reply {
+            delay,
+            ..Reply::status(status)
+        }
+    }
+    pub fn reset() -> Reply {
+        Reply {
+            reset: true,
+            ..Reply::status(0)
+        }
+    }
+    pub fn header(mut self, k: &str, v: &str) -> Reply {
+        self.headers.push((k.to_string(), v.to_string()));
+        self
+    }
+}
+
 pub struct Receiver {
     pub port: u16,
     pub got: Arc<Mutex<Vec<Received>>>,
@@ -47,21 +84,33 @@ impl Receiver {
     }
 
     pub fn start_on(listener: TcpListener, statuses: &[u16]) -> Receiver {
+        Receiver::replying(
+            listener,
+            statuses.iter().map(|s| Reply::status(*s)).collect(),
+        )
+    }
+
+    /// Answers request n with `replies[n]` (the last repeats); each request on its own thread,
+    /// so a slow reply does not hold up the next.
+    pub fn replying(listener: TcpListener, replies: Vec<Reply>) -> Receiver {
         let port = listener.local_addr().unwrap().port();
         listener.set_nonblocking(true).unwrap();
         let got = Arc::new(Mutex::new(Vec::new()));
         let stop = Arc::new(AtomicBool::new(false));
-        let (g, s, statuses) = (got.clone(), stop.clone(), statuses.to_vec());
+        let (g, s) = (got.clone(), stop.clone());
         std::thread::spawn(move || {
             let mut n = 0usize;
             while !s.load(Ordering::Relaxed) {
                 match listener.accept() {
                     Ok((stream, _)) => {
-                        let status = statuses[n.min(statuses.len() - 1)];
+                        let reply = replies[n.min(replies.len() - 1)].clone();
                         n += 1;
-                        if let Some(r) = serve(stream, status) {
-                            g.lock().unwrap().push(r);
-                        }
+                        let g = g.clone();
+                        std::thread::spawn(move || {
+                            if let Some(r) = serve(stream, &reply) {
+                                g.lock().unwrap().push(r);
+                            }
+                        });
                     }
                     Err(_) => std::thread::sleep(Duration::from_millis(5)),
                 }
@@ -102,7 +151,7 @@ impl Drop for Receiver {
     }
 }
 
-fn serve(stream: TcpStream, status: u16) -> Option<Received> {
+fn serve(stream: TcpStream, reply: &Reply) -> Option<Received> {
     stream.set_nonblocking(false).ok()?;
     stream
         .set_read_timeout(Some(Duration::from_secs(10)))
@@ -131,14 +180,35 @@ fn serve(stream: TcpStream, status: u16) -> Option<Received> {
         .unwrap_or(0);
     let mut body = vec![0u8; len];
     r.read_exact(&mut body).ok()?;
-    let mut w = stream;
-    let reply =
-        format!("HTTP/1.1 {status} X\r\nContent-Length: 8\r\nConnection: close\r\n\r\nreceived");
-    let _ = w.write_all(reply.as_bytes());
-    Some(Received {
+    let received = Received {
         method,
         path,
         headers,
         body,
-    })
+    };
+    std::thread::sleep(reply.delay);
+    if reply.reset {
+        return Some(received);
+    }
+    let mut w = stream;
+    let extra: String = reply
+        .headers
+        .iter()
+        .map(|(k, v)| {
+            format!(
+                "{k}: {v}
+"
+            )
+        })
+        .collect();
+    let answer = format!(
+        "HTTP/1.1 {} X
+{extra}Content-Length: 8
+Connection: close
+
+received",
+        reply.status
+    );
+    let _ = w.write_all(answer.as_bytes());
+    Some(received)
 }
