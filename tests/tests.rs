@@ -11,6 +11,7 @@ mod faults;
 mod hostile;
 mod manage;
 mod metrics;
+mod properties;
 mod reload;
 mod runner;
 mod verify;
