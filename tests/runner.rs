@@ -372,17 +372,36 @@ fn logs_follow_shows_a_call_within_a_second() {
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
-    let mut lines = BufReader::new(follower.stdout.take().unwrap()).lines();
-    // The follower is connected once it sees the entry of a management action.
-    d.ctl(&["disable", "live"]);
-    let first: serde_json::Value = serde_json::from_str(&lines.next().unwrap().unwrap()).unwrap();
-    assert_eq!(first["method"], "disable");
+    let stdout = follower.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel::<serde_json::Value>();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if tx.send(serde_json::from_str(&line).unwrap()).is_err() {
+                return;
+            }
+        }
+    });
+    // The follower is subscribed once management entries reach it.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        d.ctl(&["enable", "live"]);
+        d.ctl(&["disable", "live"]);
+        if rx.recv_timeout(Duration::from_millis(200)).is_ok() {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the follower never received anything"
+        );
+    }
     d.ctl(&["enable", "live"]);
-    lines.next();
+    while rx.recv_timeout(Duration::from_millis(300)).is_ok() {}
     let called = Instant::now();
     let r = d.get(&d.path(&t));
     assert_eq!(r.status, 200);
-    let entry: serde_json::Value = serde_json::from_str(&lines.next().unwrap().unwrap()).unwrap();
+    let entry = rx
+        .recv_timeout(Duration::from_secs(10))
+        .expect("the call was streamed");
     let latency = called.elapsed();
     assert_eq!(entry["direction"], "in");
     assert_eq!(entry["hook"], "live");

@@ -36,7 +36,10 @@ fuzz_target!(|data: &[u8]| {
     let _ = config.db_path();
     let printed = config.to_toml();
     match parse(&printed, path) {
-        Ok(back) => assert_eq!(back, config, "printed config reads back differently:\n{printed}"),
+        Ok(back) => assert_eq!(
+            back, config,
+            "printed config reads back differently:\n{printed}"
+        ),
         Err(e) => panic!("printed config does not parse: {e}\n{printed}"),
     }
 });

@@ -23,17 +23,30 @@ fn hostile(v: Value) -> Value {
     match v {
         Value::String(s) => Value::String(format!("{s}{HOSTILE}")),
         Value::Array(items) => Value::Array(items.into_iter().map(hostile).collect()),
-        Value::Object(map) => Value::Object(map.into_iter().map(|(k, v)| (k, hostile(v))).collect()),
+        Value::Object(map) => {
+            Value::Object(map.into_iter().map(|(k, v)| (k, hostile(v))).collect())
+        }
         other => other,
     }
 }
 
 /// A template error must name a real position of `text`, consistently.
 fn check_position(text: &str, e: &TemplateError) {
-    assert!(e.offset <= text.len(), "offset {} past the end: {e:?}", e.offset);
-    assert!(text.is_char_boundary(e.offset), "offset inside a char: {e:?}");
+    assert!(
+        e.offset <= text.len(),
+        "offset {} past the end: {e:?}",
+        e.offset
+    );
+    assert!(
+        text.is_char_boundary(e.offset),
+        "offset inside a char: {e:?}"
+    );
     let expected = hookd::config::line_column(text, e.offset);
-    assert_eq!((e.line, e.column), expected, "line/column disagree with the offset: {e:?}");
+    assert_eq!(
+        (e.line, e.column),
+        expected,
+        "line/column disagree with the offset: {e:?}"
+    );
 }
 
 fn rendered_json(t: &Template, vars: &Value) -> Result<String, TemplateError> {
@@ -59,7 +72,10 @@ fuzz_target!(|data: &[u8]| {
 
     let sample = rendered_json(&template, &SAMPLE);
     if let Err(e) = &sample {
-        assert!(e.message.starts_with("rendered output is not valid JSON"), "{e:?}");
+        assert!(
+            e.message.starts_with("rendered output is not valid JSON"),
+            "{e:?}"
+        );
     }
     match Template::check(text, &SAMPLE) {
         Ok(()) => assert!(sample.is_ok(), "check passed but render failed: {sample:?}"),
@@ -74,6 +90,8 @@ fuzz_target!(|data: &[u8]| {
     // change, and that can legitimately change the outcome; without them only content differs.
     let plain = !text.contains("==") && !text.contains("!=") && !text.contains('?');
     if plain && let (Ok(out), Err(e)) = (&sample, &hostile) {
-        panic!("valid with the sample event, broken by hostile strings: {e}\nsample output: {out:?}");
+        panic!(
+            "valid with the sample event, broken by hostile strings: {e}\nsample output: {out:?}"
+        );
     }
 });

@@ -121,7 +121,7 @@ pub async fn apply(
             let mut changes = Vec::new();
             let mut logged = Vec::new();
             let mut log =
-                |tx: &rusqlite::Transaction, action: &str, name: &str| -> store::Result<()> {
+                |tx: &rusqlite::Connection, action: &str, name: &str| -> store::Result<()> {
                     let entry = NewLog {
                         time: now,
                         direction: "admin",

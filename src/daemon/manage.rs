@@ -86,7 +86,7 @@ fn admin_entry(action: &str, hook: &str, uid: Option<u32>) -> NewLog {
 
 /// Writes the admin log entry inside `tx` and returns it for the live feed.
 fn log_admin(
-    tx: &rusqlite::Transaction,
+    tx: &rusqlite::Connection,
     action: &str,
     hook: &str,
     uid: Option<u32>,

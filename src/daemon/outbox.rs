@@ -31,7 +31,7 @@ pub fn stage_to(event: Event, hook_id: i64, hook: &str) -> Staged {
 }
 
 /// Writes staged events; returns the ids of the deliveries created.
-pub fn write(tx: &rusqlite::Transaction, staged: &[Staged], now: i64) -> Result<Vec<i64>> {
+pub fn write(tx: &rusqlite::Connection, staged: &[Staged], now: i64) -> Result<Vec<i64>> {
     let mut ids = Vec::new();
     for s in staged.iter().filter(|s| !s.targets.is_empty()) {
         store::events::insert_event(tx, &s.event)?;

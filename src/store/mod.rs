@@ -38,13 +38,29 @@ pub enum StoreError {
     },
     #[error("the database thread has stopped")]
     Closed,
+    #[error("the database could not commit: {0}")]
+    Commit(String),
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
 }
 
 pub type Result<T> = std::result::Result<T, StoreError>;
 
-type Job = Box<dyn FnOnce(&mut Connection) + Send>;
+/// What a write job leaves to do once its batch's commit is known: answer its caller.
+type Completion = Box<dyn FnOnce(Option<&rusqlite::Error>) + Send>;
+
+enum Job {
+    /// Runs alone, on the bare connection.
+    Read(Box<dyn FnOnce(&mut Connection) + Send>),
+    /// Runs inside a shared transaction, in its own savepoint; given no connection when the
+    /// transaction could not begin, it does nothing but prepare its failure.
+    Write(WriteJob),
+}
+
+type WriteJob = Box<dyn FnOnce(Option<&Connection>) -> Completion + Send>;
+
+/// Write jobs committed together at most; bounds the latency one commit adds to the first job.
+const MAX_BATCH: usize = 512;
 
 /// A cheap, cloneable handle to the owner thread.
 #[derive(Clone)]
@@ -61,11 +77,7 @@ impl Store {
         let (tx, rx) = mpsc::channel::<Job>();
         std::thread::Builder::new()
             .name("hookd-store".into())
-            .spawn(move || {
-                while let Ok(job) = rx.recv() {
-                    job(&mut conn);
-                }
-            })
+            .spawn(move || owner(conn, rx))
             .map_err(|e| StoreError::Io {
                 path: path.into(),
                 action: "start the database thread",
@@ -81,33 +93,109 @@ impl Store {
         &self.path
     }
 
-    /// Runs `f` on the owner thread and returns its result.
+    /// Runs `f` on the owner thread, outside any transaction (reads, or writes that manage
+    /// their own transaction).
     pub async fn call<T, F>(&self, f: F) -> Result<T>
     where
         T: Send + 'static,
         F: FnOnce(&mut Connection) -> Result<T> + Send + 'static,
     {
         let (reply, answer) = oneshot::channel();
-        let job: Job = Box::new(move |conn| {
+        let job = Job::Read(Box::new(move |conn| {
             let _ = reply.send(f(conn));
-        });
+        }));
         self.tx.send(job).map_err(|_| StoreError::Closed)?;
         answer.await.map_err(|_| StoreError::Closed)?
     }
 
-    /// Runs `f` inside one IMMEDIATE transaction, committed when it returns Ok.
+    /// Runs `f` as one atomic unit of a write transaction, and answers only after that
+    /// transaction has committed (group commit: concurrent writers share one commit). If `f`
+    /// fails, its own changes are rolled back and the others' are kept.
     pub async fn write<T, F>(&self, f: F) -> Result<T>
     where
         T: Send + 'static,
-        F: FnOnce(&rusqlite::Transaction) -> Result<T> + Send + 'static,
+        F: FnOnce(&Connection) -> Result<T> + Send + 'static,
     {
-        self.call(move |conn| {
-            let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-            let out = f(&tx)?;
-            tx.commit()?;
-            Ok(out)
-        })
-        .await
+        let (reply, answer) = oneshot::channel();
+        let job = Job::Write(Box::new(move |conn: Option<&Connection>| {
+            let result = match conn {
+                Some(conn) => savepoint(conn, f),
+                None => Err(StoreError::Commit("the transaction could not begin".into())),
+            };
+            Box::new(move |commit_error: Option<&rusqlite::Error>| {
+                let result = match (result, commit_error) {
+                    (Ok(v), None) => Ok(v),
+                    (Err(e), _) => Err(e),
+                    (Ok(_), Some(e)) => Err(StoreError::Commit(e.to_string())),
+                };
+                let _ = reply.send(result);
+            })
+        }));
+        self.tx.send(job).map_err(|_| StoreError::Closed)?;
+        answer.await.map_err(|_| StoreError::Closed)?
+    }
+}
+
+/// Runs `f` in a savepoint: released on success, rolled back on error.
+fn savepoint<T>(conn: &Connection, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+    conn.execute_batch("SAVEPOINT job")?;
+    match f(conn) {
+        Ok(v) => {
+            conn.execute_batch("RELEASE job")?;
+            Ok(v)
+        }
+        Err(e) => {
+            let _ = conn.execute_batch("ROLLBACK TO job; RELEASE job");
+            Err(e)
+        }
+    }
+}
+
+/// The owner thread: reads run alone; consecutive writes are batched into one transaction.
+fn owner(mut conn: Connection, rx: mpsc::Receiver<Job>) {
+    let mut next = None;
+    loop {
+        let job = match next.take() {
+            Some(j) => j,
+            None => match rx.recv() {
+                Ok(j) => j,
+                Err(_) => return,
+            },
+        };
+        match job {
+            Job::Read(f) => f(&mut conn),
+            Job::Write(first) => {
+                let mut batch = vec![first];
+                while batch.len() < MAX_BATCH {
+                    match rx.try_recv() {
+                        Ok(Job::Write(w)) => batch.push(w),
+                        Ok(read) => {
+                            next = Some(read);
+                            break;
+                        }
+                        Err(_) => break,
+                    }
+                }
+                commit_batch(&mut conn, batch);
+            }
+        }
+    }
+}
+
+fn commit_batch(conn: &mut Connection, batch: Vec<WriteJob>) {
+    let begin = conn.execute_batch("BEGIN IMMEDIATE");
+    let live = begin.is_ok().then_some(&*conn);
+    let completions: Vec<Completion> = batch.into_iter().map(|job| job(live)).collect();
+    let outcome = match begin {
+        Err(e) => Err(e),
+        Ok(()) => conn.execute_batch("COMMIT"),
+    };
+    if outcome.is_err() {
+        let _ = conn.execute_batch("ROLLBACK");
+    }
+    let err = outcome.err();
+    for c in completions {
+        c(err.as_ref());
     }
 }
 
