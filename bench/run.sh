@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # hookd benchmark: one command from a fresh clone (run as root on Debian/Ubuntu).
 #
-#   bench/run.sh                                   # full run: 3 rounds of 6 s loads (~5 minutes)
+#   bench/run.sh                                   # full run: 3 rounds of 6 s loads (~4 minutes)
 #   BENCH_SECONDS=3 BENCH_ROUNDS=1 bench/run.sh    # quick smoke run
 #
 # What it measures, with wrk (-t2 -c32 by default) against loopback servers, alternating

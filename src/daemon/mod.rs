@@ -70,10 +70,7 @@ async fn serve(loaded: Loaded, overrides: Overrides) -> Result<(), DaemonError> 
         .registry
         .load(shared.store.call(|c| store::hooks::list(c, None)).await?);
     resume_runs(&shared).await?;
-    let resumed = shared
-        .store
-        .write(|tx| store::events::reset_in_flight(tx))
-        .await?;
+    let resumed = shared.store.write(store::events::reset_in_flight).await?;
     if resumed > 0 {
         tracing::info!(
             "{resumed} deliveries were in flight when hookd last stopped; sending them again"
