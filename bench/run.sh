@@ -595,7 +595,7 @@ WH_VERSION=$("$WEBHOOK" -version 2>/dev/null | awk '{print $3}' || true)
     echo
     echo "- Date: $(date -u '+%Y-%m-%d %H:%M UTC')"
     echo "- Machine: $(nproc) CPUs, ${CPU:-unknown CPU}, kernel $(uname -r), $(awk '/^MemTotal/ {printf "%.1f GiB RAM", $2 / 1048576}' /proc/meminfo)"
-    echo "- hookd $VERSION (commit $COMMIT, release build), adnanh/webhook $WH_VERSION, $(wrk -v 2>&1 | head -1 | awk '{print $1, $2}')"
+    echo "- hookd $VERSION (release build of the working tree at commit $COMMIT), adnanh/webhook $WH_VERSION, $(wrk -v 2>&1 | head -1 | awk '{print $1, $2}')"
     echo "- Loads: wrk -t$BENCH_THREADS -c$BENCH_CONNECTIONS, ${BENCH_SECONDS}s each, $BENCH_ROUNDS rounds alternating A/B (order flipped each round); medians of the rounds"
     echo "- hookd: HOOKD_LOG=warn, \`[scripts] max_concurrent = 64\`, sync hook \`--run 'echo hi' --raw-output --concurrency 64 --queue-limit 100000\`"
     echo

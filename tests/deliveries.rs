@@ -497,3 +497,54 @@ fn broken_templates_are_refused_with_their_position() {
     }
     assert_eq!(d.json(&["list"]).as_array().unwrap().len(), 0);
 }
+
+#[test]
+fn an_endpoint_failing_for_disable_after_is_disabled_with_an_alarm() {
+    let d = Daemon::start_with(
+        "[deliveries]\nretry_schedule = [\"200ms\", \"200ms\", \"200ms\", \"200ms\", \"200ms\", \"200ms\"]\ndisable_after = \"500ms\"\n",
+    );
+    let down = Receiver::start(&[503]);
+    let pager = Receiver::start(&[200]);
+    d.create(
+        "flaky",
+        &["--url", &down.url("/"), "--event", "message.received"],
+    );
+    d.create("pager", &["--url", &pager.url("/"), "--type", "alarms"]);
+    let chat = d.create("chat", &["--message"]);
+    d.post(&d.path(&chat), r#"{"content": "x"}"#);
+    wait_until(
+        "the failing hook to be disabled",
+        Duration::from_secs(20),
+        || d.json(&["show", "flaky"])["enabled"] == false,
+    );
+    let alarm = pager.wait_for(1, Duration::from_secs(10))[0].json();
+    assert_eq!(alarm["type"], "endpoint.disabled");
+    assert!(
+        alarm["data"]["reason"]
+            .as_str()
+            .unwrap()
+            .starts_with("failing for"),
+        "{alarm}"
+    );
+}
+
+#[test]
+fn include_secret_puts_the_secret_in_the_payload() {
+    let d = Daemon::start();
+    let rx = Receiver::start(&[200]);
+    let secret = format!("whsec_{}", STANDARD.encode(b"0123456789abcdef"));
+    d.create(
+        "with",
+        &[
+            "--url",
+            &rx.url("/"),
+            "--secret",
+            &secret,
+            "--include-secret",
+        ],
+    );
+    d.json(&["test", "with"]);
+    let r = &rx.received()[0];
+    assert_eq!(r.json()["secret"], secret.as_str());
+    assert!(standard_webhooks_valid(&secret, r));
+}

@@ -446,3 +446,75 @@ fn completions_are_printed_for_each_shell() {
         assert!(text(&out.stdout).contains("regenerate"), "{shell}");
     }
 }
+
+#[test]
+fn a_closed_pipe_ends_hookctl_quietly() {
+    let d = Daemon::start();
+    for i in 0..50 {
+        d.create(&format!("h{i}"), &["--message"]);
+    }
+    let cmd = format!(
+        "{HOOKCTL} --socket {} logs -n 50 | head -n 1",
+        d.socket.display()
+    );
+    let out = Command::new("sh").arg("-c").arg(&cmd).output().unwrap();
+    assert!(out.status.success());
+    assert_eq!(text(&out.stdout).lines().count(), 1);
+    assert_eq!(text(&out.stderr), "", "no panic or error on a closed pipe");
+}
+
+/// Drives `hookctl create` on a real terminal (a pty): it asks for what is missing.
+#[test]
+fn create_on_a_terminal_asks_for_the_essentials() {
+    use std::io::{Read, Write};
+    use std::os::fd::OwnedFd;
+    let d = Daemon::start();
+    let editor = crate::helper::write_file(
+        d.dir.path(),
+        "editor.sh",
+        "#!/bin/sh\nprintf 'echo from the editor\\n' > \"$1\"\n",
+    );
+    std::fs::set_permissions(&editor, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let pty = nix::pty::openpty(None, None).unwrap();
+    let slave = |fd: &OwnedFd| Stdio::from(fd.try_clone().unwrap());
+    let mut child = d
+        .ctl_cmd(&["create"])
+        .env("EDITOR", &editor)
+        .env("TERM", "dumb")
+        .stdin(slave(&pty.slave))
+        .stdout(slave(&pty.slave))
+        .stderr(slave(&pty.slave))
+        .spawn()
+        .unwrap();
+    drop(pty.slave);
+    let mut master = std::fs::File::from(pty.master);
+    let mut seen = String::new();
+    let mut expect = |master: &mut std::fs::File, what: &str| {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        let mut buf = [0u8; 4096];
+        while !seen.contains(what) {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "never saw {what:?} in {seen:?}"
+            );
+            let n = master.read(&mut buf).unwrap_or(0);
+            seen.push_str(&String::from_utf8_lossy(&buf[..n]));
+        }
+        seen.clear();
+    };
+    expect(&mut master, "Hook name");
+    master.write_all(b"asked\r").unwrap();
+    expect(&mut master, "Kind");
+    master.write_all(b"\r").unwrap();
+    expect(&mut master, "Run as user");
+    master.write_all(b"\r").unwrap();
+    expect(&mut master, "/webhook/hkd_");
+    assert!(child.wait().unwrap().success());
+    let h = d.json(&["show", "asked"]);
+    assert_eq!(h["kind"], "script");
+    let t = d.json(&["regenerate", "asked", "--yes"])["token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(d.get(&d.path(&t)).json()["stdout"], "from the editor\n");
+}
