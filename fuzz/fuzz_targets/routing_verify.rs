@@ -10,8 +10,7 @@
 //! - `daemon::http::client_ip` returns the peer or one of the forwarded addresses, and a
 //!   forwarded one only when the peer is a trusted proxy and the address is not;
 //! - `daemon::incoming::check_message` and `extract_params` keep their documented limits;
-//! - `cli::hooksfile::parse` never panics, reports positions inside the text, and reads
-//!   back what `hooksfile::render` writes for the hooks it parsed.
+//! - `cli::hooksfile::parse` never panics (see the `hooksfile` target for its invariants).
 #![no_main]
 
 use arbitrary::Arbitrary;
@@ -307,31 +306,9 @@ fn incoming(input: &Input<'_>) {
 }
 
 fn hooks_file(text: &str) {
-    let hooks = match hookd::cli::hooksfile::parse(text) {
-        Ok(h) => h,
-        Err(e) => {
-            let (pos, _) = e.split_once(": ").unwrap_or((&e, ""));
-            let (line, column) = pos
-                .split_once(':')
-                .and_then(|(l, c)| Some((l.parse::<usize>().ok()?, c.parse::<usize>().ok()?)))
-                .unwrap_or_else(|| panic!("error without line:column: {e:?}"));
-            let lines: Vec<&str> = text.split('\n').collect();
-            assert!((1..=lines.len()).contains(&line), "{e:?}");
-            assert!(
-                (1..=lines[line - 1].chars().count() + 1).contains(&column),
-                "{e:?}"
-            );
-            return;
-        }
-    };
-    let written = hookd::cli::hooksfile::render(&hooks);
-    match hookd::cli::hooksfile::parse(&written) {
-        Ok(back) => assert!(
-            back == hooks,
-            "rendered hooks read back differently:\n{written}"
-        ),
-        Err(e) => panic!("rendered hooks do not parse: {e}\n{written}"),
-    }
+    // The positions and the render/parse round trip are checked by the `hooksfile` target,
+    // which gets plain text and so reaches much further into the format.
+    let _ = hookd::cli::hooksfile::parse(text);
 }
 
 fuzz_target!(|input: Input<'_>| {

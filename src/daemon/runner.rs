@@ -23,7 +23,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, HashSet};
 use std::ffi::CString;
 use std::os::unix::fs::PermissionsExt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -486,9 +486,28 @@ async fn execute(
     }
 }
 
+/// Where run directories go: memory-backed `/dev/shm` when the system has it (creating and
+/// removing files there costs a fraction of a disk filesystem's inode work, per call), else the
+/// temporary directory.
+fn run_dir_base() -> &'static Path {
+    static BASE: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    BASE.get_or_init(|| {
+        let shm = Path::new("/dev/shm");
+        let usable = std::fs::metadata(shm)
+            .is_ok_and(|m| m.is_dir() && m.permissions().mode() & 0o1777 == 0o1777);
+        if usable {
+            shm.to_path_buf()
+        } else {
+            std::env::temp_dir()
+        }
+    })
+}
+
 /// A private directory for one run holding the script and the body, owned by the run user.
 fn prepare_dir(hook: &Hook, inv: &Invocation, user: &RunAs) -> std::io::Result<tempfile::TempDir> {
-    let dir = tempfile::Builder::new().prefix("hookd-run-").tempdir()?;
+    let dir = tempfile::Builder::new()
+        .prefix("hookd-run-")
+        .tempdir_in(run_dir_base())?;
     let script_path = dir.path().join("script");
     let body_path = dir.path().join("body");
     std::fs::write(
