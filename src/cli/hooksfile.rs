@@ -55,25 +55,33 @@ pub fn parse(text: &str) -> Result<Vec<HookSpec>, String> {
     })?;
     let mut out = Vec::with_capacity(raw.hook.len());
     for spanned in raw.hook {
-        let pos = at(spanned.span().start);
+        // Only computed for an error: counting lines for every hook would be quadratic.
+        let start = spanned.span().start;
+        let pos = || at(start);
         let mut table = spanned.into_inner();
         let name = match table.remove("name") {
             Some(toml::Value::String(n)) => n,
-            _ => return Err(format!("{pos}: a [[hook]] needs name = \"…\"")),
+            _ => return Err(format!("{}: a [[hook]] needs name = \"…\"", pos())),
         };
         let kind = match table.remove("kind") {
             Some(toml::Value::String(k)) => crate::proto::HookKind::parse(&k).ok_or_else(|| {
-                format!("{pos}: hook {name}: kind {k:?} is not script, message or outgoing")
+                format!(
+                    "{}: hook {name}: kind {k:?} is not script, message or outgoing",
+                    pos()
+                )
             })?,
             _ => {
                 return Err(format!(
-                    "{pos}: hook {name}: needs kind = \"script\", \"message\" or \"outgoing\""
+                    "{}: hook {name}: needs kind = \"script\", \"message\" or \"outgoing\"",
+                    pos()
                 ));
             }
         };
         let options = toml::Value::Table(table)
             .try_into()
-            .map_err(|e: toml::de::Error| format!("{pos}: hook {name}: {}", e.message().trim()))?;
+            .map_err(|e: toml::de::Error| {
+                format!("{}: hook {name}: {}", pos(), e.message().trim())
+            })?;
         out.push(HookSpec {
             name,
             kind,

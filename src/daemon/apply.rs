@@ -109,15 +109,6 @@ pub async fn apply(
                 .into_iter()
                 .map(|h| (h.name.clone(), h))
                 .collect();
-            // Everything is validated before anything is written.
-            let mut wanted = Vec::with_capacity(specs.len());
-            for spec in specs {
-                let current = existing.get(&spec.name);
-                match desired(spec, current, ctx, now) {
-                    Ok(d) => wanted.push((d, current)),
-                    Err(e) => return Ok(Err(e)),
-                }
-            }
             let mut changes = Vec::new();
             let mut logged = Vec::new();
             let mut log =
@@ -133,7 +124,11 @@ pub async fn apply(
                     logged.push((store::logs::insert(tx, &entry)?, entry));
                     Ok(())
                 };
-            for (d, current) in wanted {
+            // Hooks are validated and written one at a time; the first invalid one aborts the
+            // job, and its savepoint takes back everything written before it.
+            for spec in specs {
+                let current = existing.get(&spec.name);
+                let d = desired(spec, current, ctx, now).map_err(store::StoreError::Rejected)?;
                 let action = match current {
                     None => "create",
                     Some(h) if same(h, &d.hook) => "unchanged",
@@ -179,11 +174,14 @@ pub async fn apply(
                     });
                 }
             }
-            Ok(Ok((changes, logged)))
+            Ok((changes, logged))
         })
         .await
-        .map_err(ErrorBody::internal)?;
-    let (changes, logged) = result.map_err(ErrorBody::invalid)?;
+        .map_err(|e| match e {
+            store::StoreError::Rejected(why) => ErrorBody::invalid(why),
+            other => ErrorBody::internal(other),
+        });
+    let (changes, logged) = result?;
     if !logged.is_empty() {
         let hooks = shared
             .store

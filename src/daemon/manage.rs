@@ -34,7 +34,11 @@ pub async fn handle(shared: &Arc<Shared>, request: Request, uid: Option<u32>) ->
             options,
         } => create(shared, name, kind, *options, uid).await,
         Request::Edit { name, options } => edit(shared, name, *options, uid).await,
-        Request::List { kind } => list(shared, kind).await,
+        Request::List { kind } => {
+            let r = list(shared, kind).await;
+            release_memory();
+            r
+        }
         Request::Show { name } => show(shared, name).await,
         Request::SetEnabled { name, enabled } => set_enabled(shared, name, enabled, uid).await,
         Request::Delete { name } => delete(shared, name, uid).await,
@@ -59,13 +63,27 @@ pub async fn handle(shared: &Arc<Shared>, request: Request, uid: Option<u32>) ->
             hooks,
             prune,
             dry_run,
-        } => crate::daemon::apply::apply(shared, hooks, prune, dry_run, uid).await,
+        } => {
+            let r = crate::daemon::apply::apply(shared, hooks, prune, dry_run, uid).await;
+            release_memory();
+            r
+        }
         Request::Export {
             name,
             include_secrets,
         } => crate::daemon::apply::export(shared, name, include_secrets).await,
     };
     result.unwrap_or_else(Response::Error)
+}
+
+/// Hands memory freed by a bulk operation (a large `apply` or `list`) back to the OS; glibc
+/// otherwise keeps it, and the daemon's resident size would stay at the operation's peak.
+fn release_memory() {
+    #[cfg(target_env = "gnu")]
+    // SAFETY: malloc_trim only returns free heap pages to the kernel.
+    unsafe {
+        libc::malloc_trim(0);
+    }
 }
 
 fn internal(e: store::StoreError) -> ErrorBody {
@@ -328,15 +346,13 @@ async fn delete(
 }
 
 async fn list(shared: &Arc<Shared>, kind: Option<HookKind>) -> Result<Response, ErrorBody> {
+    let d = shared.defaults();
     let hooks = shared
         .store
-        .call(move |c| store::hooks::list(c, kind))
+        .call(move |c| store::hooks::list_map(c, kind, |h| Ok(hook::view(&h, &d))))
         .await
         .map_err(internal)?;
-    let d = shared.defaults();
-    Ok(Response::Hooks {
-        hooks: hooks.iter().map(|h| hook::view(h, &d)).collect(),
-    })
+    Ok(Response::Hooks { hooks })
 }
 
 async fn get(shared: &Arc<Shared>, name: String) -> Result<Hook, ErrorBody> {

@@ -48,16 +48,6 @@ fn from_row(r: &Row) -> rusqlite::Result<std::result::Result<Hook, String>> {
     }))
 }
 
-fn collect(
-    rows: impl Iterator<Item = rusqlite::Result<std::result::Result<Hook, String>>>,
-) -> Result<Vec<Hook>> {
-    let mut out = Vec::new();
-    for row in rows {
-        out.push(row?.map_err(StoreError::Corrupt)?);
-    }
-    Ok(out)
-}
-
 pub fn get(conn: &Connection, name: &str) -> Result<Option<Hook>> {
     let sql = format!("SELECT {COLUMNS} FROM hooks WHERE name = ?1");
     match conn
@@ -71,10 +61,24 @@ pub fn get(conn: &Connection, name: &str) -> Result<Option<Hook>> {
 }
 
 pub fn list(conn: &Connection, kind: Option<HookKind>) -> Result<Vec<Hook>> {
+    list_map(conn, kind, Ok)
+}
+
+/// Like [`list`], turning each hook into `T` as it is read, so a large listing never holds
+/// every `Hook` at once.
+pub fn list_map<T>(
+    conn: &Connection,
+    kind: Option<HookKind>,
+    mut f: impl FnMut(Hook) -> Result<T>,
+) -> Result<Vec<T>> {
     let sql = format!("SELECT {COLUMNS} FROM hooks WHERE ?1 IS NULL OR kind = ?1 ORDER BY name");
     let mut stmt = conn.prepare_cached(&sql)?;
     let rows = stmt.query_map([kind.map(HookKind::as_str)], from_row)?;
-    collect(rows)
+    let mut out = Vec::new();
+    for row in rows {
+        out.push(f(row?.map_err(StoreError::Corrupt)?)?);
+    }
+    Ok(out)
 }
 
 /// Inserts a new hook; `Ok(None)` when the name is taken.

@@ -40,6 +40,9 @@ pub enum StoreError {
     Closed,
     #[error("the database could not commit: {0}")]
     Commit(String),
+    /// A write job refused its input; everything it wrote is rolled back.
+    #[error("{0}")]
+    Rejected(String),
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
 }
