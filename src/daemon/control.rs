@@ -168,7 +168,7 @@ async fn connection(stream: UnixStream, shared: Arc<Shared>, shutdown: watch::Re
                 "the first request must be hello",
             )),
             (Request::Logs(q), true) if q.follow => {
-                manage::follow_logs(&shared, q, &mut write, shutdown.clone()).await;
+                crate::daemon::history::follow_logs(&shared, q, &mut write, shutdown.clone()).await;
                 return;
             }
             (request, true) => manage::handle(&shared, request, uid).await,

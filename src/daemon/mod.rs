@@ -9,6 +9,7 @@
 pub mod apply;
 pub mod control;
 pub mod delivery;
+pub mod history;
 pub mod http;
 pub mod incoming;
 pub mod limits;

@@ -1,0 +1,402 @@
+//! Validation of hook names and options, per kind.
+//!
+//! Runs in the daemon on the merged options of a `create`, `edit` or `apply`, so a stored hook
+//! is always valid for its kind. Messages name the flag the admin typed (`--url`, `--user`) so
+//! they read as answers to the command. User lookups and the root check reflect where scripts
+//! will really run. Nothing here touches the store.
+
+use super::{Context, EVENTS, MAX_CONCURRENCY, MAX_QUEUE_LIMIT};
+use crate::proto::{HookKind, HookOptions};
+
+pub fn validate_name(name: &str) -> Result<(), String> {
+    let ok_chars = name
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
+    if name.is_empty() || name.len() > 64 || !ok_chars {
+        return Err(format!(
+            "invalid hook name {name:?}: use 1-64 characters of A-Z a-z 0-9 . _ -"
+        ));
+    }
+    Ok(())
+}
+
+/// Which kinds an option applies to, by the flag name users know it as.
+fn applicability(o: &HookOptions) -> Vec<(&'static str, bool, &'static [HookKind])> {
+    use HookKind::*;
+    const SCRIPT: &[HookKind] = &[Script];
+    const OUT: &[HookKind] = &[Outgoing];
+    const INCOMING: &[HookKind] = &[Script, Message];
+    const SCRIPT_OUT: &[HookKind] = &[Script, Outgoing];
+    vec![
+        ("--script/--run", o.script.is_some(), SCRIPT),
+        ("--user", o.user.is_some(), SCRIPT),
+        ("--raw-output", o.raw_output.is_some(), SCRIPT),
+        ("--async", o.mode.is_some(), SCRIPT),
+        ("--timeout", o.timeout.is_some(), SCRIPT_OUT),
+        ("--concurrency", o.concurrency.is_some(), SCRIPT),
+        ("--queue-limit", o.queue_limit.is_some(), SCRIPT),
+        ("--method", o.methods.is_some(), SCRIPT),
+        ("--cwd", o.cwd.is_some(), SCRIPT),
+        ("--env", o.env.is_some(), SCRIPT),
+        ("--verify", o.verify.is_some(), SCRIPT),
+        ("--secret", o.secret.is_some(), SCRIPT_OUT),
+        ("--allow-ip", o.allow_ip.is_some(), INCOMING),
+        ("--param", o.params.is_some(), SCRIPT),
+        ("--rate-limit", o.rate_limit.is_some(), INCOMING),
+        ("--avatar-url", o.avatar_url.is_some(), &[Message]),
+        ("--url", o.url.is_some(), OUT),
+        ("--method", o.method.is_some(), OUT),
+        ("--event", o.events.is_some(), OUT),
+        ("--type", o.hook_type.is_some(), OUT),
+        ("--language", o.language.is_some(), OUT),
+        ("--template", o.template.is_some(), OUT),
+        ("--format", o.format.is_some(), OUT),
+        ("--header", o.headers.is_some(), OUT),
+        ("--basic-auth", o.basic_auth.is_some(), OUT),
+        ("--bearer", o.bearer.is_some(), OUT),
+        ("--generate-secret", o.generate_secret.is_some(), OUT),
+        ("--include-secret", o.include_secret.is_some(), OUT),
+        ("--match-hook", o.match_hook.is_some(), OUT),
+        ("--match-method", o.match_method.is_some(), OUT),
+        ("--match-path", o.match_path.is_some(), OUT),
+    ]
+}
+
+/// `--method` lists the allowed methods of a script hook but is the delivery method of an
+/// outgoing one; the client cannot know the kind on `edit`, so the daemon sorts it out here.
+pub fn adapt_for_kind(kind: HookKind, o: &mut HookOptions) -> Result<(), String> {
+    if kind == HookKind::Outgoing
+        && let Some(m) = o.methods.take()
+    {
+        let [one] = <[String; 1]>::try_from(m)
+            .map_err(|_| "an outgoing hook takes one --method (POST or PUT)".to_string())?;
+        o.method = Some(one);
+    }
+    Ok(())
+}
+
+/// Checks that `patch` only sets options that exist for `kind` (before merging, so the message
+/// names what the user just typed).
+pub fn check_applicable(kind: HookKind, patch: &HookOptions) -> Result<(), String> {
+    for (flag, given, kinds) in applicability(patch) {
+        if given && !kinds.contains(&kind) {
+            let names: Vec<&str> = kinds.iter().map(|k| k.as_str()).collect();
+            return Err(format!(
+                "{flag} does not apply to {kind} hooks (only to {} hooks)",
+                names.join("/")
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn is_http_token(s: &str) -> bool {
+    !s.is_empty() && s.len() <= 32 && s.bytes().all(|b| b.is_ascii_alphabetic())
+}
+
+fn is_env_name(s: &str) -> bool {
+    let mut chars = s.chars();
+    matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// Whether an event pattern is well formed: `*`, `prefix.*`, or a known event name.
+pub fn valid_event_pattern(p: &str) -> bool {
+    if p == "*" {
+        return true;
+    }
+    if let Some(prefix) = p.strip_suffix(".*") {
+        return EVENTS
+            .iter()
+            .any(|(e, _)| e.starts_with(&format!("{prefix}.")));
+    }
+    EVENTS.iter().any(|(e, _)| *e == p)
+}
+
+/// Validates a merged hook. Runs in the daemon, so user and permission checks see the daemon's
+/// real situation, not the client's.
+pub fn validate(kind: HookKind, o: &HookOptions, ctx: Context) -> Result<(), String> {
+    if let Some(d) = &o.description
+        && d.len() > 1024
+    {
+        return Err("--description is longer than 1024 bytes".into());
+    }
+    match kind {
+        HookKind::Script => validate_script(o, ctx),
+        HookKind::Message => validate_message(o),
+        HookKind::Outgoing => validate_outgoing(o),
+    }
+}
+
+fn validate_script(o: &HookOptions, ctx: Context) -> Result<(), String> {
+    match &o.script {
+        None => {
+            return Err(
+                "a script hook needs a script: --script FILE, --script - (stdin) or --run 'TEXT'"
+                    .into(),
+            );
+        }
+        Some(s) if s.trim().is_empty() => return Err("the script is empty".into()),
+        Some(s) if s.contains('\0') => return Err("the script contains a NUL byte".into()),
+        Some(_) => {}
+    }
+    if let Some(user) = &o.user {
+        check_run_user(user, ctx)?;
+    }
+    if let Some(t) = o.timeout
+        && t.0.is_zero()
+    {
+        return Err("--timeout must be longer than 0s".into());
+    }
+    if let Some(c) = o.concurrency
+        && !(1..=MAX_CONCURRENCY).contains(&c)
+    {
+        return Err(format!(
+            "--concurrency must be between 1 and {MAX_CONCURRENCY}"
+        ));
+    }
+    if let Some(q) = o.queue_limit
+        && q > MAX_QUEUE_LIMIT
+    {
+        return Err(format!("--queue-limit must be at most {MAX_QUEUE_LIMIT}"));
+    }
+    if let Some(m) = &o.methods {
+        if m.is_empty() {
+            return Err("--method needs at least one HTTP method".into());
+        }
+        if let Some(bad) = m.iter().find(|x| !is_http_token(x)) {
+            return Err(format!("--method {bad:?} is not an HTTP method"));
+        }
+    }
+    if let Some(cwd) = &o.cwd {
+        let p = std::path::Path::new(cwd);
+        if !p.is_absolute() {
+            return Err(format!("--cwd {cwd:?} must be an absolute path"));
+        }
+        if !p.is_dir() {
+            return Err(format!("--cwd {cwd:?} is not a directory"));
+        }
+    }
+    if let Some(env) = &o.env {
+        for (k, v) in env {
+            if !is_env_name(k) {
+                return Err(format!("--env {k:?} is not a valid variable name"));
+            }
+            if k.starts_with("HOOKD_") {
+                return Err(format!(
+                    "--env {k}: names starting with HOOKD_ are set by hookd itself"
+                ));
+            }
+            if v.contains('\0') {
+                return Err(format!("--env {k}: the value contains a NUL byte"));
+            }
+        }
+    }
+    if let Some(v) = &o.verify {
+        if !matches!(v.as_str(), "github" | "gitlab" | "standard" | "hmac-sha256") {
+            return Err(format!(
+                "--verify {v:?}: expected github, gitlab, standard, hmac-sha256 or none"
+            ));
+        }
+        match &o.secret {
+            None => return Err(format!("--verify {v} needs --secret")),
+            Some(s) if v == "standard" && !crate::signature::is_valid_whsec(&s.0) => {
+                return Err(
+                    "--verify standard needs a whsec_ secret (whsec_ followed by base64)".into(),
+                );
+            }
+            Some(_) => {}
+        }
+    }
+    if let Some(list) = &o.allow_ip {
+        check_cidrs(list)?;
+    }
+    check_rate_limit(o)?;
+    if let Some(params) = &o.params {
+        for (name, pointer) in params {
+            if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+                return Err(format!(
+                    "--param {name:?}: the name may hold only A-Z a-z 0-9 _"
+                ));
+            }
+            if !pointer.is_empty() && !pointer.starts_with('/') {
+                return Err(format!(
+                    "--param {name}={pointer}: a JSON pointer starts with '/' (e.g. /repository/name)"
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn check_cidrs(list: &[String]) -> Result<(), String> {
+    for c in list {
+        c.parse::<crate::netaddr::Cidr>()
+            .map_err(|e| format!("--allow-ip {c:?}: {e}"))?;
+    }
+    Ok(())
+}
+
+/// The run user must exist, and switching to another user needs hookd to run as root.
+pub fn check_run_user(user: &str, ctx: Context) -> Result<(), String> {
+    let found = nix::unistd::User::from_name(user)
+        .map_err(|e| format!("--user {user}: cannot look up the user: {e}"))?;
+    let Some(u) = found else {
+        return Err(format!("--user {user}: no such user on this system"));
+    };
+    if u.uid.as_raw() != ctx.daemon_uid && ctx.daemon_uid != 0 {
+        return Err(format!(
+            "--user {user}: running scripts as another user needs hookd to run as root (it runs as uid {})",
+            ctx.daemon_uid
+        ));
+    }
+    Ok(())
+}
+
+/// `N/s`, `N/m` or `N/h` as (calls, seconds per period).
+pub fn parse_rate_limit(s: &str) -> Result<(u32, u32), String> {
+    let bad = || format!("--rate-limit {s:?}: expected CALLS/PERIOD, e.g. 60/m (periods: s, m, h)");
+    let (n, per) = s.trim().split_once('/').ok_or_else(bad)?;
+    let n: u32 = n.trim().parse().map_err(|_| bad())?;
+    let secs = match per.trim() {
+        "s" | "sec" | "second" => 1,
+        "m" | "min" | "minute" => 60,
+        "h" | "hour" => 3600,
+        _ => return Err(bad()),
+    };
+    if n == 0 {
+        return Err(format!(
+            "--rate-limit {s:?}: allow at least one call (or disable the hook)"
+        ));
+    }
+    Ok((n, secs))
+}
+
+fn check_rate_limit(o: &HookOptions) -> Result<(), String> {
+    o.rate_limit
+        .as_deref()
+        .map(parse_rate_limit)
+        .transpose()
+        .map(|_| ())
+}
+
+fn validate_message(o: &HookOptions) -> Result<(), String> {
+    check_rate_limit(o)?;
+    if let Some(u) = &o.avatar_url {
+        check_http_url("--avatar-url", u)?;
+    }
+    if let Some(list) = &o.allow_ip {
+        check_cidrs(list)?;
+    }
+    Ok(())
+}
+
+/// An absolute http(s) URL with a host.
+pub fn check_http_url(flag: &str, url: &str) -> Result<(), String> {
+    let uri: hyper::Uri = url
+        .parse()
+        .map_err(|e| format!("{flag} {url:?} is not a valid URL: {e}"))?;
+    match uri.scheme_str() {
+        Some("http") | Some("https") => {}
+        _ => {
+            return Err(format!(
+                "{flag} {url:?} must start with http:// or https://"
+            ));
+        }
+    }
+    if uri.host().is_none_or(str::is_empty) {
+        return Err(format!("{flag} {url:?} has no host"));
+    }
+    Ok(())
+}
+
+fn validate_outgoing(o: &HookOptions) -> Result<(), String> {
+    match &o.url {
+        None => return Err("an outgoing hook needs --url URL".into()),
+        Some(u) => check_http_url("--url", u)?,
+    }
+    if let Some(m) = &o.method
+        && m != "POST"
+        && m != "PUT"
+    {
+        return Err(format!("--method {m:?}: outgoing hooks use POST or PUT"));
+    }
+    if let Some(events) = &o.events {
+        if let Some(bad) = events.iter().find(|e| !valid_event_pattern(e)) {
+            let names: Vec<&str> = EVENTS.iter().map(|(e, _)| *e).collect();
+            return Err(format!(
+                "--event {bad:?} matches no event; use *, a prefix like script.*, or one of: {}",
+                names.join(", ")
+            ));
+        }
+    }
+    if let Some(t) = &o.hook_type
+        && t != "events"
+        && t != "alarms"
+    {
+        return Err(format!("--type {t:?}: expected events or alarms"));
+    }
+    if let Some(l) = &o.language
+        && l != "en"
+        && l != "zh"
+    {
+        return Err(format!("--language {l:?}: expected en or zh"));
+    }
+    if let Some(f) = &o.format
+        && !matches!(f.as_str(), "default" | "slack" | "discord")
+    {
+        return Err(format!(
+            "--format {f:?}: expected default, slack or discord"
+        ));
+    }
+    if let Some(t) = &o.template {
+        crate::template::Template::check(t, &crate::events::sample_vars())
+            .map_err(|e| format!("--template: {e}"))?;
+    }
+    if let Some(headers) = &o.headers {
+        for (k, v) in headers {
+            if k.is_empty()
+                || !k
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+            {
+                return Err(format!("--header {k:?} is not a valid header name"));
+            }
+            if v.0.bytes().any(|b| b == b'\r' || b == b'\n' || b == 0) {
+                return Err(format!("--header {k}: the value contains a line break"));
+            }
+        }
+    }
+    if let Some(b) = &o.basic_auth
+        && !b.0.contains(':')
+    {
+        return Err("--basic-auth takes USER:PASS".into());
+    }
+    if o.basic_auth.is_some() && o.bearer.is_some() {
+        return Err("use --basic-auth or --bearer, not both".into());
+    }
+    if let Some(s) = &o.secret
+        && !crate::signature::is_valid_whsec(&s.0)
+    {
+        return Err(
+            "--secret for an outgoing hook must be a whsec_ secret (or use --generate-secret)"
+                .into(),
+        );
+    }
+    if o.include_secret == Some(true) && o.secret.is_none() {
+        return Err("--include-secret needs a secret (--secret or --generate-secret)".into());
+    }
+    if let Some(h) = &o.match_hook {
+        validate_name(h).map_err(|e| format!("--match-hook: {e}"))?;
+    }
+    if let Some(m) = &o.match_method
+        && !is_http_token(m)
+    {
+        return Err(format!("--match-method {m:?} is not an HTTP method"));
+    }
+    if let Some(p) = &o.match_path {
+        regex::Regex::new(p)
+            .map_err(|e| format!("--match-path is not a valid regular expression: {e}"))?;
+    }
+    Ok(())
+}
