@@ -122,11 +122,21 @@ impl Template {
         let mut segments = Vec::new();
         let (mut lit, mut lit_src) = (String::new(), 0);
         let (mut in_string, mut escaped) = (false, false);
+        // Hex digits still owed to a `\u` escape: a value spliced in there could complete the
+        // escape for one value and break it for the next, so no placeholder may stand there.
+        let mut hex_left = 0u8;
         let mut pos = 0;
         while let Some(c) = char_at(text, pos) {
             let rest = text.get(pos..).unwrap_or("");
             // An escaped character is part of a JSON escape, so `\${` is never a placeholder.
             if !escaped && (rest.starts_with("$${") || rest.starts_with("${")) {
+                if hex_left > 0 {
+                    return Err(TemplateError::at(
+                        text,
+                        pos,
+                        "a placeholder cannot stand inside a \\u escape",
+                    ));
+                }
                 if !lit.is_empty() {
                     segments.push(Segment::Literal(std::mem::take(&mut lit), lit_src));
                 }
@@ -140,8 +150,16 @@ impl Template {
                 }
                 continue;
             }
+            if hex_left > 0 && c.is_ascii_hexdigit() {
+                hex_left -= 1;
+            } else {
+                hex_left = 0;
+            }
             if escaped {
                 escaped = false;
+                if c == 'u' {
+                    hex_left = 4;
+                }
             } else if c == '"' {
                 in_string = !in_string;
             } else if c == '\\' && in_string {

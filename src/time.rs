@@ -57,22 +57,25 @@ impl FromStr for Dur {
 
 impl fmt::Display for Dur {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let ms = self.0.as_millis();
-        const UNITS: [(u128, &str); 4] = [
-            (86_400_000, "d"),
-            (3_600_000, "h"),
-            (60_000, "m"),
-            (1000, "s"),
+        // The largest unit that divides the duration exactly, so printing and parsing round-trip.
+        const UNITS: [(u128, &str); 7] = [
+            (86_400_000_000_000, "d"),
+            (3_600_000_000_000, "h"),
+            (60_000_000_000, "m"),
+            (1_000_000_000, "s"),
+            (1_000_000, "ms"),
+            (1_000, "us"),
+            (1, "ns"),
         ];
-        if ms == 0 {
+        let ns = self.0.as_nanos();
+        if ns == 0 {
             return f.write_str("0s");
         }
-        for (size, unit) in UNITS {
-            if ms % size == 0 {
-                return write!(f, "{}{unit}", ms / size);
-            }
-        }
-        write!(f, "{ms}ms")
+        let (size, unit) = UNITS
+            .into_iter()
+            .find(|(size, _)| ns % size == 0)
+            .unwrap_or((1, "ns"));
+        write!(f, "{}{unit}", ns / size)
     }
 }
 
@@ -109,6 +112,9 @@ mod tests {
             ("30d", "30d"),
             ("120m", "2h"),
             ("1500ms", "1500ms"),
+            ("1ns", "1ns"),
+            ("1500us", "1500us"),
+            ("1s 1ns", "1000000001ns"),
         ] {
             let d: Dur = text.parse().unwrap();
             assert_eq!(d.to_string(), shown);

@@ -78,3 +78,74 @@ proptest! {
         }
     }
 }
+
+/// Every input the fuzzers ever found a problem with, replayed against its target's invariant.
+/// New findings go in `fuzz/regressions/<target>/` and are covered from then on.
+#[test]
+fn fuzz_regressions_hold() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/regressions");
+    let files = |target: &str| -> Vec<(String, Vec<u8>)> {
+        let mut out: Vec<(String, Vec<u8>)> = std::fs::read_dir(root.join(target))
+            .map(|d| {
+                d.map(|e| e.unwrap().path())
+                    .map(|p| (p.display().to_string(), std::fs::read(&p).unwrap()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        out.sort();
+        out
+    };
+    let mut seen = 0;
+    for (name, bytes) in files("config") {
+        seen += 1;
+        let text = String::from_utf8_lossy(&bytes);
+        if let Ok(c) = hookd::config::parse(&text, std::path::Path::new("x.toml")) {
+            let again = hookd::config::parse(&c.to_toml(), std::path::Path::new("x.toml"))
+                .unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert_eq!(
+                again, c,
+                "{name}: the printed config reads back differently"
+            );
+        }
+    }
+    for (name, bytes) in files("proto") {
+        seen += 1;
+        if let Ok(r) = serde_json::from_slice::<hookd::proto::Request>(&bytes) {
+            let back: hookd::proto::Request = serde_json::from_slice(&hookd::proto::encode(&r))
+                .unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert_eq!(format!("{back:?}"), format!("{r:?}"), "{name}");
+        }
+    }
+    for (name, bytes) in files("hooksfile") {
+        seen += 1;
+        if let Ok(specs) = hookd::cli::hooksfile::parse(&String::from_utf8_lossy(&bytes)) {
+            let back = hookd::cli::hooksfile::parse(&hookd::cli::hooksfile::render(&specs))
+                .unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert_eq!(back, specs, "{name}");
+        }
+    }
+    for (name, bytes) in files("template") {
+        seen += 1;
+        let text = String::from_utf8_lossy(&bytes);
+        // A template that passes the create-time check renders JSON for any values.
+        if Template::check(&text, &hookd::events::sample_vars()).is_ok() {
+            let t = Template::parse(&text).unwrap();
+            for v in ["zz", "\"", "\\", "0", ""] {
+                let vars = serde_json::json!({"hook_id": v, "message": v, "event_id": v, "status": v, "data": {"x": v}});
+                if let Ok(out) = t.render(&vars) {
+                    assert!(
+                        serde_json::from_str::<serde_json::Value>(&out).is_ok(),
+                        "{name} with {v:?}: {out}"
+                    );
+                } else {
+                    panic!("{name}: passed the check but does not render with {v:?}");
+                }
+            }
+        }
+    }
+    assert!(
+        seen > 0,
+        "no regression inputs found under {}",
+        root.display()
+    );
+}

@@ -14,6 +14,8 @@
 #![no_main]
 
 use arbitrary::Arbitrary;
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
 use hookd::netaddr::{Cidr, canonical};
 use hookd::signature::{self, VerifyError, VerifyKind};
 use hyper::HeaderMap;
@@ -141,14 +143,16 @@ fn signatures(input: &Input<'_>) {
         None => other_body.push(b'x'),
     }
     let hex = signature::hex_lower(&signature::hmac_sha256(secret.as_bytes(), body));
-    let mut signed: Vec<(VerifyKind, Headers, i64)> = vec![
+    let mut signed: Vec<(VerifyKind, String, Headers, i64)> = vec![
         (
             VerifyKind::Github,
+            secret.into(),
             vec![("X-Hub-Signature-256".into(), format!("sha256={hex}"))],
             input.now_secs,
         ),
         (
             VerifyKind::HmacSha256,
+            secret.into(),
             vec![("x-signature".into(), hex.to_uppercase())],
             input.now_secs,
         ),
@@ -157,18 +161,29 @@ fn signatures(input: &Input<'_>) {
     if secret == secret.trim_ascii() {
         signed.push((
             VerifyKind::Gitlab,
+            secret.into(),
             vec![("x-gitlab-token".into(), secret.into())],
             input.now_secs,
         ));
     }
     let ts = input.now_secs.checked_abs().unwrap_or(0);
-    let id = input.msg_id.trim_ascii();
-    if !id.is_empty() {
-        match signature::sign_standard(secret, id, ts, body) {
+    let id = match input.msg_id.trim_ascii() {
+        "" => "msg_1",
+        id => id,
+    };
+    // The fuzzed secret is rarely a valid whsec_ one; also sign with one built from its bytes,
+    // so the Standard Webhooks path is exercised by every input.
+    let mut key = secret.as_bytes().to_vec();
+    key.resize(key.len().clamp(16, 64), b'k');
+    let built = format!("whsec_{}", STANDARD.encode(&key));
+    assert!(signature::is_valid_whsec(&built), "{built:?}");
+    for whsec in [secret.to_string(), built] {
+        match signature::sign_standard(&whsec, id, ts, body) {
             Ok(sig) => {
-                assert!(signature::is_valid_whsec(secret));
+                assert!(signature::is_valid_whsec(&whsec));
                 signed.push((
                     VerifyKind::Standard,
+                    whsec,
                     vec![
                         ("webhook-id".into(), id.into()),
                         ("webhook-timestamp".into(), ts.to_string()),
@@ -179,11 +194,12 @@ fn signatures(input: &Input<'_>) {
             }
             Err(e) => {
                 assert_eq!(e, VerifyError::BadSecret);
-                assert!(!signature::is_valid_whsec(secret));
+                assert!(!signature::is_valid_whsec(&whsec));
             }
         }
     }
-    for (kind, headers, now) in signed {
+    for (kind, secret, headers, now) in signed {
+        let secret = secret.as_str();
         let good = verify_with(kind, secret, &headers, body, now);
         if secret.is_empty() {
             assert!(good.is_err(), "{kind}: an empty secret verified");

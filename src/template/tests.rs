@@ -167,3 +167,17 @@ fn fuzz_values_render_valid_json_and_templates_never_panic() {
         }
     }
 }
+
+/// Found by fuzzing: a placeholder inside a `\u` escape passed the sample check but broke
+/// JSON for other values.
+#[test]
+fn placeholders_cannot_split_a_unicode_escape() {
+    let e = Template::parse(r#"{"a":"\u0${hook_id}00"}"#).unwrap_err();
+    assert!(e.message.contains("\\u escape"), "{e}");
+    assert_eq!(e.column, 10);
+    assert!(Template::parse(r#"{"a":"\u00e9${hook_id}"}"#).is_ok());
+    assert!(
+        Template::parse(r#"{"a":"\\u${hook_id}"}"#).is_ok(),
+        "an escaped backslash starts no escape"
+    );
+}
