@@ -125,6 +125,9 @@ impl Template {
         // Hex digits still owed to a `\u` escape: a value spliced in there could complete the
         // escape for one value and break it for the next, so no placeholder may stand there.
         let mut hex_left = 0u8;
+        let mut hex = String::new();
+        // Just after a `\uD800`–`\uDBFF` escape: its low half must follow literally.
+        let mut after_high_surrogate = false;
         let mut pos = 0;
         while let Some(c) = char_at(text, pos) {
             let rest = text.get(pos..).unwrap_or("");
@@ -135,6 +138,13 @@ impl Template {
                         text,
                         pos,
                         "a placeholder cannot stand inside a \\u escape",
+                    ));
+                }
+                if after_high_surrogate {
+                    return Err(TemplateError::at(
+                        text,
+                        pos,
+                        "a placeholder cannot split a \\u surrogate pair",
                     ));
                 }
                 if !lit.is_empty() {
@@ -150,8 +160,14 @@ impl Template {
                 }
                 continue;
             }
+            after_high_surrogate = false;
             if hex_left > 0 && c.is_ascii_hexdigit() {
                 hex_left -= 1;
+                hex.push(c);
+                if hex_left == 0 {
+                    after_high_surrogate =
+                        u16::from_str_radix(&hex, 16).is_ok_and(|u| (0xD800..=0xDBFF).contains(&u));
+                }
             } else {
                 hex_left = 0;
             }
@@ -159,6 +175,7 @@ impl Template {
                 escaped = false;
                 if c == 'u' {
                     hex_left = 4;
+                    hex.clear();
                 }
             } else if c == '"' {
                 in_string = !in_string;

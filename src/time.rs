@@ -49,11 +49,19 @@ impl FromStr for Dur {
         if s.is_empty() {
             return Err("empty duration (expected e.g. \"30s\", \"5m\", \"2h\")".into());
         }
-        humantime::parse_duration(s).map(Dur).map_err(|e| {
+        let d = humantime::parse_duration(s).map_err(|e| {
             format!("invalid duration {s:?}: {e} (expected e.g. \"30s\", \"5m\", \"2h\")")
-        })
+        })?;
+        if d > MAX_DURATION {
+            return Err(format!("duration {s:?} is longer than 100 years"));
+        }
+        Ok(Dur(d))
     }
 }
+
+/// The longest duration accepted anywhere: far beyond any sensible timeout or retention, and
+/// small enough to print and parse back exactly.
+pub const MAX_DURATION: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
 
 impl fmt::Display for Dur {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -122,6 +130,9 @@ mod tests {
         }
         assert!("".parse::<Dur>().is_err());
         assert!("five".parse::<Dur>().is_err());
+        // Found by fuzzing: longer than anything printable round-trips.
+        assert!("18446744073709551615s 999999999ns".parse::<Dur>().is_err());
+        assert!("36500d".parse::<Dur>().is_ok());
     }
 
     #[test]

@@ -181,3 +181,12 @@ fn placeholders_cannot_split_a_unicode_escape() {
         "an escaped backslash starts no escape"
     );
 }
+
+/// Found by fuzzing: a placeholder between the halves of a surrogate pair.
+#[test]
+fn placeholders_cannot_split_a_surrogate_pair() {
+    let e = Template::parse(r#"{"a":"\ud83d${data.request.query}\ude00"}"#).unwrap_err();
+    assert!(e.message.contains("surrogate"), "{e}");
+    assert!(Template::parse(r#"{"a":"\ud83d\ude00${message}"}"#).is_ok());
+    assert!(Template::parse(r#"{"a":"\u00e9${message}"}"#).is_ok());
+}
