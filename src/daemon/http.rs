@@ -270,7 +270,7 @@ async fn refuse(
     allow: Option<String>,
 ) -> Response<Full<Bytes>> {
     // The refusal is answered even if it cannot be logged.
-    let _ = incoming::record(shared, call, &answer, Vec::new()).await;
+    let _ = incoming::record(shared, call, &answer, Vec::new(), None).await;
     finish(answer, allow)
 }
 

@@ -75,25 +75,29 @@ pub async fn handle(shared: Arc<Shared>, mut call: Call) -> Answer {
     if let Some(params) = &call.hook.options.params {
         call.inv.params = extract_params(params, &call.inv.content_type, &call.inv.body);
     }
-    let (answer, events) = match call.hook.kind {
-        HookKind::Script => (script(&shared, &call).await, Vec::new()),
-        HookKind::Message => message(&call),
-        HookKind::Outgoing => (Answer::not_found(), Vec::new()),
+    let (answer, events, run) = match call.hook.kind {
+        HookKind::Script => script(&shared, &call).await,
+        HookKind::Message => {
+            let (a, e) = message(&call);
+            (a, e, None)
+        }
+        HookKind::Outgoing => (Answer::not_found(), Vec::new(), None),
     };
-    match record(&shared, &call, &answer, events).await {
+    match record(&shared, &call, &answer, events, run).await {
         Ok(()) => answer,
         // Nothing is acknowledged that was not stored.
         Err(e) => store_failed(e),
     }
 }
 
-/// Counts the call, writes its log entry and puts its events (`webhook.received`, plus any
-/// the call produced) in the outbox, all in one transaction.
+/// Counts the call, writes its log entry, stores a sync run's outcome, and puts its events
+/// (`webhook.received`, plus any the call produced) in the outbox, all in one transaction.
 pub async fn record(
     shared: &Arc<Shared>,
     call: &Call,
     answer: &Answer,
     mut events: Vec<Event>,
+    run: Option<(i64, Outcome)>,
 ) -> Result<(), store::StoreError> {
     let entry = NewLog {
         time: crate::time::now_ms(),
@@ -132,6 +136,9 @@ pub async fn record(
     let id = shared
         .store
         .write(move |tx| {
+            if let Some((run_id, outcome)) = &run {
+                store::runs::finish(tx, *run_id, outcome)?;
+            }
             store::hooks::record_call(tx, hook_id, e.time, &status)?;
             outbox::write(tx, &st, e.time)?;
             store::logs::insert(tx, &e)
@@ -143,7 +150,9 @@ pub async fn record(
     Ok(())
 }
 
-async fn script(shared: &Arc<Shared>, call: &Call) -> Answer {
+/// A script call's answer, the events it produced and, for a sync run, the run's outcome for
+/// [`record`] to store.
+async fn script(shared: &Arc<Shared>, call: &Call) -> (Answer, Vec<Event>, Option<(i64, Outcome)>) {
     let hook = &call.hook;
     let place = match shared.runner.admit(hook, false) {
         Ok(p) => p,
@@ -154,7 +163,7 @@ async fn script(shared: &Arc<Shared>, call: &Call) -> Answer {
             )
             .with_error("queue full");
             a.retry_after = Some(retry_after(hook, shared));
-            return a;
+            return (a, Vec::new(), None);
         }
     };
     let now = crate::time::now_ms();
@@ -166,7 +175,7 @@ async fn script(shared: &Arc<Shared>, call: &Call) -> Answer {
             .await
         {
             Ok(id) => id,
-            Err(e) => return store_failed(e),
+            Err(e) => return (store_failed(e), Vec::new(), None),
         };
         spawn_async_run(shared.clone(), hook.clone(), id, call.inv.clone(), place);
         let mut a = if hook.raw_output() {
@@ -175,7 +184,7 @@ async fn script(shared: &Arc<Shared>, call: &Call) -> Answer {
             Answer::json(202, json!({"id": id.to_string(), "status": "queued"}))
         };
         a.run_id = Some(id);
-        return a;
+        return (a, Vec::new(), None);
     }
     let ticket = place.wait().await;
     let (hook_id, name) = (hook.id, hook.name.clone());
@@ -186,16 +195,17 @@ async fn script(shared: &Arc<Shared>, call: &Call) -> Answer {
         .await
     {
         Ok(id) => id,
-        Err(e) => return store_failed(e),
+        Err(e) => return (store_failed(e), Vec::new(), None),
     };
     if shared.registry.has_outgoing() {
         announce_start(shared, hook, id).await;
     }
-    let outcome = run_and_store(shared, hook, id, &call.inv).await;
+    let (outcome, event) = run_script(shared, hook, id, &call.inv).await;
     drop(ticket);
     let mut a = answer_for(hook, id, &outcome);
     a.run_id = Some(id);
-    a
+    // The outcome is stored with the call's record: one commit instead of two per sync call.
+    (a, vec![event], Some((id, outcome)))
 }
 
 /// Puts `script.started` in the outbox.
@@ -216,11 +226,16 @@ async fn announce_start(shared: &Arc<Shared>, hook: &Hook, id: i64) {
     }
 }
 
-/// Runs a script and stores the outcome with its `script.completed` / `script.failed` event.
-async fn run_and_store(shared: &Arc<Shared>, hook: &Hook, id: i64, inv: &Invocation) -> Outcome {
+/// Runs a script and returns its outcome with the `script.completed` / `script.failed` event
+/// that reports it; storing both is the caller's job.
+async fn run_script(
+    shared: &Arc<Shared>,
+    hook: &Hook,
+    id: i64,
+    inv: &Invocation,
+) -> (Outcome, Event) {
     let config = shared.config();
-    let outcome = shared.runner.execute(&config, hook, id, inv).await;
-    let o = outcome.clone();
+    let o = shared.runner.execute(&config, hook, id, inv).await;
     shared
         .metrics
         .run(&hook.name, o.status.as_str(), o.duration_ms as f64 / 1000.0);
@@ -243,6 +258,13 @@ async fn run_and_store(shared: &Arc<Shared>, hook: &Hook, id: i64, inv: &Invocat
             "stderr": events::excerpt(&o.stderr),
         }),
     );
+    (o, event)
+}
+
+/// Runs an async run's script and stores its outcome and event in their own transaction (its
+/// call was answered long ago).
+async fn run_and_store(shared: &Arc<Shared>, hook: &Hook, id: i64, inv: &Invocation) {
+    let (o, event) = run_script(shared, hook, id, inv).await;
     let staged = vec![outbox::stage(shared, event)];
     let st = staged.clone();
     let stored = shared
@@ -258,7 +280,6 @@ async fn run_and_store(shared: &Arc<Shared>, hook: &Hook, id: i64, inv: &Invocat
             tracing::error!(hook = %hook.name, run = id, "cannot store the run's outcome: {e}")
         }
     }
-    outcome
 }
 
 /// Runs a queued async run once its turn comes. Also used for queued runs found at start-up.
