@@ -75,6 +75,41 @@ fn scripts_get_the_request_through_env_stdin_and_body_file_only() {
 }
 
 #[test]
+fn scripts_are_written_once_per_text_and_run_files_go_at_shutdown() {
+    let mut d = Daemon::start();
+    let report = "echo \"$0 $(stat -c %a \"$0\") $(stat -c %a \"$(dirname \"$0\")\")\"";
+    let t = d.create("files", &["--run", report, "--raw-output"]);
+    let first = d.post(&d.path(&t), "").body;
+    let second = d.post(&d.path(&t), "").body;
+    assert_eq!(first, second, "the same script file serves every run");
+    let fields: Vec<&str> = first.split_whitespace().collect();
+    assert_eq!(fields.len(), 3, "{first}");
+    let (script, dir) = (
+        std::path::PathBuf::from(fields[0]),
+        std::path::PathBuf::from(fields[0])
+            .parent()
+            .unwrap()
+            .to_path_buf(),
+    );
+    assert_eq!(fields[1], "700", "script mode");
+    assert_eq!(fields[2], "711", "directory mode: reachable, not listable");
+
+    // An edited script gets its own file: the new text runs, not the cached one.
+    let out = d.ctl(&["edit", "files", "--run", "echo edited"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(d.post(&d.path(&t), "").body, "edited\n");
+
+    // A script file removed behind hookd's back is written again.
+    std::fs::remove_file(&script).unwrap();
+    let out = d.ctl(&["edit", "files", "--run", report]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(d.post(&d.path(&t), "").body, first);
+
+    assert_eq!(d.stop_with(15).code(), Some(0));
+    assert!(!dir.exists(), "{} is removed at shutdown", dir.display());
+}
+
+#[test]
 fn request_data_is_never_executed() {
     let d = Daemon::start();
     let marker = d.dir.path().join("pwned");

@@ -129,6 +129,7 @@ async fn serve(loaded: Loaded, overrides: Overrides) -> Result<(), DaemonError> 
         tokio::time::sleep(runner::KILL_GRACE).await;
         shared.runner.signal_all(nix::sys::signal::Signal::SIGKILL);
     }
+    shared.runner.remove_files();
     let now = crate::time::now_ms();
     // Anything still marked running did not finish under this process.
     let _ = shared

@@ -22,14 +22,15 @@ use nix::unistd::{Gid, Pid, Uid};
 use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, HashSet};
 use std::ffi::CString;
-use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Stdio;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+mod files;
 
 /// Time a process group gets between SIGTERM and SIGKILL.
 pub const KILL_GRACE: Duration = Duration::from_secs(5);
@@ -150,6 +151,7 @@ pub struct Runner {
     global: Mutex<(Arc<Semaphore>, u32)>,
     running: Arc<AtomicU64>,
     queued: Arc<AtomicU64>,
+    files: files::RunFiles,
 }
 
 impl Runner {
@@ -161,7 +163,13 @@ impl Runner {
             global: Mutex::new((Arc::new(Semaphore::new(n as usize)), n)),
             running: Arc::new(AtomicU64::new(0)),
             queued: Arc::new(AtomicU64::new(0)),
+            files: files::RunFiles::default(),
         }
+    }
+
+    /// Removes the scripts' and bodies' directory (at shutdown, once no run is left).
+    pub fn remove_files(&self) {
+        self.files.remove();
     }
 
     /// Applies a new `max_concurrent`; runs already holding slots keep them.
@@ -251,7 +259,7 @@ impl Runner {
         run_id: i64,
         inv: &Invocation,
     ) -> Outcome {
-        execute(config, hook, run_id, inv, &self.live).await
+        execute(config, hook, run_id, inv, &self.live, &self.files).await
     }
 }
 
@@ -330,6 +338,7 @@ async fn execute(
     run_id: i64,
     inv: &Invocation,
     live: &Mutex<HashSet<i32>>,
+    files: &files::RunFiles,
 ) -> Outcome {
     let started_at = crate::time::now_ms();
     let clock = Instant::now();
@@ -351,13 +360,14 @@ async fn execute(
         Ok(u) => u,
         Err(e) => return failed(e),
     };
-    let dir = match prepare_dir(hook, inv, &user) {
-        Ok(d) => d,
-        Err(e) => return failed(format!("cannot prepare the run directory: {e}")),
-    };
-    let script_path = dir.path().join("script");
-    let body_path = dir.path().join("body");
     let script = hook.options.script.as_deref().unwrap_or_default();
+    let prepared = files
+        .script(script, &user)
+        .and_then(|s| Ok((s, files.body(run_id, &inv.body, &user)?)));
+    let (script_path, body_file) = match prepared {
+        Ok(p) => p,
+        Err(e) => return failed(format!("cannot write the run's files: {e}")),
+    };
     let mut cmd = if script.starts_with("#!") {
         tokio::process::Command::new(&script_path)
     } else {
@@ -381,7 +391,7 @@ async fn execute(
         .env("HOOKD_QUERY", &inv.query)
         .env("HOOKD_REMOTE_ADDR", &inv.remote_addr)
         .env("HOOKD_CONTENT_TYPE", &inv.content_type)
-        .env("HOOKD_BODY_FILE", &body_path);
+        .env("HOOKD_BODY_FILE", body_file.path());
     for (name, value) in &inv.headers {
         cmd.env(header_var(name), value);
     }
@@ -467,7 +477,7 @@ async fn execute(
         .remove(&pgid.as_raw());
     let out = collect(stdout).await;
     let err = collect(stderr).await;
-    drop(dir);
+    drop(body_file);
     let exit_code = status.and_then(|s| s.code());
     let status = if timed_out {
         RunStatus::Timeout
@@ -484,45 +494,6 @@ async fn execute(
         started_at,
         duration_ms: clock.elapsed().as_millis() as i64,
     }
-}
-
-/// Where run directories go: memory-backed `/dev/shm` when the system has it (creating and
-/// removing files there costs a fraction of a disk filesystem's inode work, per call), else the
-/// temporary directory.
-fn run_dir_base() -> &'static Path {
-    static BASE: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
-    BASE.get_or_init(|| {
-        let shm = Path::new("/dev/shm");
-        let usable = std::fs::metadata(shm)
-            .is_ok_and(|m| m.is_dir() && m.permissions().mode() & 0o1777 == 0o1777);
-        if usable {
-            shm.to_path_buf()
-        } else {
-            std::env::temp_dir()
-        }
-    })
-}
-
-/// A private directory for one run holding the script and the body, owned by the run user.
-fn prepare_dir(hook: &Hook, inv: &Invocation, user: &RunAs) -> std::io::Result<tempfile::TempDir> {
-    let dir = tempfile::Builder::new()
-        .prefix("hookd-run-")
-        .tempdir_in(run_dir_base())?;
-    let script_path = dir.path().join("script");
-    let body_path = dir.path().join("body");
-    std::fs::write(
-        &script_path,
-        hook.options.script.as_deref().unwrap_or_default(),
-    )?;
-    std::fs::set_permissions(&script_path, std::fs::Permissions::from_mode(0o700))?;
-    std::fs::write(&body_path, &inv.body)?;
-    std::fs::set_permissions(&body_path, std::fs::Permissions::from_mode(0o600))?;
-    if user.switch {
-        for p in [dir.path(), script_path.as_path(), body_path.as_path()] {
-            nix::unistd::chown(p, Some(user.uid), Some(user.gid))?;
-        }
-    }
-    Ok(dir)
 }
 
 fn signal_group(pgid: Pid, sig: Signal) -> bool {

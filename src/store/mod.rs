@@ -141,17 +141,23 @@ impl Store {
 
 /// Runs `f` in a savepoint: released on success, rolled back on error.
 fn savepoint<T>(conn: &Connection, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
-    conn.execute_batch("SAVEPOINT job")?;
+    control(conn, "SAVEPOINT job")?;
     match f(conn) {
         Ok(v) => {
-            conn.execute_batch("RELEASE job")?;
+            control(conn, "RELEASE job")?;
             Ok(v)
         }
         Err(e) => {
-            let _ = conn.execute_batch("ROLLBACK TO job; RELEASE job");
+            let _ = control(conn, "ROLLBACK TO job").and_then(|()| control(conn, "RELEASE job"));
             Err(e)
         }
     }
+}
+
+/// Runs a transaction-control statement from the statement cache: every write runs several,
+/// and parsing them each time is a measurable share of a small commit.
+fn control(conn: &Connection, sql: &str) -> rusqlite::Result<()> {
+    conn.prepare_cached(sql)?.execute([]).map(drop)
 }
 
 /// The owner thread: reads run alone; consecutive writes are batched into one transaction.
@@ -186,15 +192,15 @@ fn owner(mut conn: Connection, rx: mpsc::Receiver<Job>) {
 }
 
 fn commit_batch(conn: &mut Connection, batch: Vec<WriteJob>) {
-    let begin = conn.execute_batch("BEGIN IMMEDIATE");
+    let begin = control(conn, "BEGIN IMMEDIATE");
     let live = begin.is_ok().then_some(&*conn);
     let completions: Vec<Completion> = batch.into_iter().map(|job| job(live)).collect();
     let outcome = match begin {
         Err(e) => Err(e),
-        Ok(()) => conn.execute_batch("COMMIT"),
+        Ok(()) => control(conn, "COMMIT"),
     };
     if outcome.is_err() {
-        let _ = conn.execute_batch("ROLLBACK");
+        let _ = control(conn, "ROLLBACK");
     }
     let err = outcome.err();
     for c in completions {
@@ -239,5 +245,7 @@ fn open_connection(path: &Path) -> Result<Connection> {
     conn.pragma_update(None, "synchronous", "FULL")?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
     conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    // Room for every statement the daemon runs, so the hot ones are never parsed again.
+    conn.set_prepared_statement_cache_capacity(128);
     Ok(conn)
 }
