@@ -413,8 +413,14 @@ async fn execute(
                 PathBuf::from("/")
             }
         });
+    // With no body there is nothing to write: /dev/null spares a pipe and its bookkeeping.
+    let stdin = if inv.body.is_empty() {
+        Stdio::null()
+    } else {
+        Stdio::piped()
+    };
     cmd.current_dir(cwd)
-        .stdin(Stdio::piped())
+        .stdin(stdin)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .process_group(0);
@@ -440,14 +446,11 @@ async fn execute(
         .unwrap_or_else(|e| e.into_inner())
         .insert(pgid.as_raw());
     let cap = config.scripts.max_output_bytes as usize;
-    let stdout = child
-        .stdout
-        .take()
-        .map(|r| tokio::spawn(read_capped(r, cap)));
-    let stderr = child
-        .stderr
-        .take()
-        .map(|r| tokio::spawn(read_capped(r, cap)));
+    // Both streams are read while the script runs (so it never stalls on a full pipe), in this
+    // task: a run costs no extra tasks.
+    let mut stdout = std::pin::pin!(read_stream(child.stdout.take(), cap));
+    let mut stderr = std::pin::pin!(read_stream(child.stderr.take(), cap));
+    let (mut out, mut err) = (None, None);
     if let Some(mut stdin) = child.stdin.take() {
         let body = inv.body.clone();
         // A script that never reads stdin must not block the run: write in the background and
@@ -457,26 +460,43 @@ async fn execute(
         });
     }
     let timeout = hook.options.timeout.unwrap_or(config.scripts.timeout).0;
-    let (status, timed_out) = tokio::select! {
-        s = child.wait() => (s.ok(), false),
-        _ = tokio::time::sleep(timeout) => {
-            signal_group(pgid, Signal::SIGTERM);
-            let s = match tokio::time::timeout(KILL_GRACE, child.wait()).await {
-                Ok(s) => s.ok(),
-                Err(_) => {
-                    signal_group(pgid, Signal::SIGKILL);
-                    child.wait().await.ok()
-                }
-            };
-            (s, true)
+    let mut waited = std::pin::pin!(async {
+        tokio::select! {
+            s = child.wait() => (s.ok(), false),
+            _ = tokio::time::sleep(timeout) => {
+                signal_group(pgid, Signal::SIGTERM);
+                let s = match tokio::time::timeout(KILL_GRACE, child.wait()).await {
+                    Ok(s) => s.ok(),
+                    Err(_) => {
+                        signal_group(pgid, Signal::SIGKILL);
+                        child.wait().await.ok()
+                    }
+                };
+                (s, true)
+            }
+        }
+    });
+    let (status, timed_out) = loop {
+        tokio::select! {
+            o = &mut stdout, if out.is_none() => out = Some(o),
+            e = &mut stderr, if err.is_none() => err = Some(e),
+            w = &mut waited => break w,
         }
     };
     clear_group(pgid).await;
     live.lock()
         .unwrap_or_else(|e| e.into_inner())
         .remove(&pgid.as_raw());
-    let out = collect(stdout).await;
-    let err = collect(stderr).await;
+    // A process that escaped the group may still hold a pipe; don't wait on it forever.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(2);
+    let out = match out {
+        Some(o) => o,
+        None => finish_stream(deadline, stdout).await,
+    };
+    let err = match err {
+        Some(e) => e,
+        None => finish_stream(deadline, stderr).await,
+    };
     drop(body_file);
     let exit_code = status.and_then(|s| s.code());
     let status = if timed_out {
@@ -515,29 +535,47 @@ async fn clear_group(pgid: Pid) {
     signal_group(pgid, Signal::SIGKILL);
 }
 
-async fn collect(task: Option<tokio::task::JoinHandle<Vec<u8>>>) -> Vec<u8> {
-    let Some(task) = task else { return Vec::new() };
-    // A process that escaped the group may still hold the pipe; don't wait on it forever.
-    match tokio::time::timeout(Duration::from_secs(2), task).await {
-        Ok(Ok(v)) => v,
-        _ => b"\n[hookd: output not complete: a process outside the run still holds the pipe]\n"
-            .to_vec(),
+async fn read_stream<R: AsyncRead + Unpin>(r: Option<R>, cap: usize) -> Vec<u8> {
+    match r {
+        Some(r) => read_capped(r, cap).await,
+        None => Vec::new(),
     }
+}
+
+async fn finish_stream(
+    deadline: tokio::time::Instant,
+    read: std::pin::Pin<&mut impl std::future::Future<Output = Vec<u8>>>,
+) -> Vec<u8> {
+    tokio::time::timeout_at(deadline, read)
+        .await
+        .unwrap_or_else(|_| {
+            b"\n[hookd: output not complete: a process outside the run still holds the pipe]\n"
+                .to_vec()
+        })
 }
 
 /// Reads a stream to its end, keeping at most `cap` bytes and marking what was cut.
 async fn read_capped<R: AsyncRead + Unpin>(mut r: R, cap: usize) -> Vec<u8> {
     let mut buf = Vec::new();
-    let mut chunk = vec![0u8; 16 * 1024];
     let mut dropped: u64 = 0;
+    let mut discard = [0u8; 4096];
     loop {
-        match r.read(&mut chunk).await {
-            Ok(0) | Err(_) => break,
-            Ok(n) => {
-                let room = cap.saturating_sub(buf.len()).min(n);
-                buf.extend_from_slice(&chunk[..room]);
-                dropped += (n - room) as u64;
+        let read = if buf.len() < cap {
+            // Straight into the kept output, growing it as it fills, never past the cap.
+            let room = cap - buf.len();
+            if buf.capacity() == buf.len() {
+                buf.reserve(room.min(buf.len().max(1024)));
             }
+            (&mut r).take(room as u64).read_buf(&mut buf).await
+        } else {
+            let n = r.read(&mut discard).await;
+            if let Ok(n) = n {
+                dropped += n as u64;
+            }
+            n
+        };
+        if matches!(read, Ok(0) | Err(_)) {
+            break;
         }
     }
     if dropped > 0 {

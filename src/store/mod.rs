@@ -60,7 +60,10 @@ enum Job {
     Write(WriteJob),
 }
 
-type WriteJob = Box<dyn FnOnce(Option<&Connection>) -> Completion + Send>;
+/// Runs on the open transaction (`None` if it could not begin); the flag says whether the job
+/// is alone in its batch, so it can skip its savepoint. Returns what to do once the batch
+/// has committed, and whether the job succeeded.
+type WriteJob = Box<dyn FnOnce(Option<&Connection>, bool) -> (Completion, bool) + Send>;
 
 /// Write jobs committed together at most; bounds the latency one commit adds to the first job.
 const MAX_BATCH: usize = 512;
@@ -120,19 +123,23 @@ impl Store {
         F: FnOnce(&Connection) -> Result<T> + Send + 'static,
     {
         let (reply, answer) = oneshot::channel();
-        let job = Job::Write(Box::new(move |conn: Option<&Connection>| {
+        let job = Job::Write(Box::new(move |conn: Option<&Connection>, alone: bool| {
             let result = match conn {
+                // Alone in its batch, a failed job rolls the whole transaction back instead.
+                Some(conn) if alone => f(conn),
                 Some(conn) => savepoint(conn, f),
                 None => Err(StoreError::Commit("the transaction could not begin".into())),
             };
-            Box::new(move |commit_error: Option<&rusqlite::Error>| {
+            let ok = result.is_ok();
+            let done: Completion = Box::new(move |commit_error: Option<&rusqlite::Error>| {
                 let result = match (result, commit_error) {
                     (Ok(v), None) => Ok(v),
                     (Err(e), _) => Err(e),
                     (Ok(_), Some(e)) => Err(StoreError::Commit(e.to_string())),
                 };
                 let _ = reply.send(result);
-            })
+            });
+            (done, ok)
         }));
         self.tx.send(job).map_err(|_| StoreError::Closed)?;
         answer.await.map_err(|_| StoreError::Closed)?
@@ -194,9 +201,20 @@ fn owner(mut conn: Connection, rx: mpsc::Receiver<Job>) {
 fn commit_batch(conn: &mut Connection, batch: Vec<WriteJob>) {
     let begin = control(conn, "BEGIN IMMEDIATE");
     let live = begin.is_ok().then_some(&*conn);
-    let completions: Vec<Completion> = batch.into_iter().map(|job| job(live)).collect();
+    let alone = batch.len() == 1;
+    let mut all_ok = true;
+    let completions: Vec<Completion> = batch
+        .into_iter()
+        .map(|job| {
+            let (done, ok) = job(live, alone);
+            all_ok &= ok;
+            done
+        })
+        .collect();
     let outcome = match begin {
         Err(e) => Err(e),
+        // A lone failed job has nothing worth committing (and no savepoint undid its changes).
+        Ok(()) if alone && !all_ok => control(conn, "ROLLBACK"),
         Ok(()) => control(conn, "COMMIT"),
     };
     if outcome.is_err() {
@@ -248,4 +266,62 @@ fn open_connection(path: &Path) -> Result<Connection> {
     // Room for every statement the daemon runs, so the hot ones are never parsed again.
     conn.set_prepared_statement_cache_capacity(128);
     Ok(conn)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn count(store: &Store) -> impl std::future::Future<Output = Result<Vec<i64>>> + '_ {
+        store.call(|c| {
+            let mut stmt = c.prepare("SELECT x FROM t ORDER BY x")?;
+            let rows = stmt.query_map([], |r| r.get(0))?;
+            Ok(rows.collect::<rusqlite::Result<Vec<i64>>>()?)
+        })
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn failed_writes_leave_nothing_and_spare_the_others() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("t.db")).unwrap();
+        store
+            .call(|c| Ok(c.execute_batch("CREATE TABLE t (x INTEGER)")?))
+            .await
+            .unwrap();
+
+        // Alone: the failed job's insert is rolled back.
+        let lone = store
+            .write(|c| {
+                c.execute("INSERT INTO t VALUES (-1)", [])?;
+                Err::<(), _>(StoreError::Rejected("no".into()))
+            })
+            .await;
+        assert!(matches!(lone, Err(StoreError::Rejected(_))));
+        assert_eq!(count(&store).await.unwrap(), Vec::<i64>::new());
+
+        // Many at once (batched or not): every even job commits, every odd one leaves nothing.
+        let jobs = (0..40i64).map(|i| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                store
+                    .write(move |c| {
+                        c.execute("INSERT INTO t VALUES (?1)", [i])?;
+                        if i % 2 == 1 {
+                            return Err(StoreError::Rejected(format!("job {i}")));
+                        }
+                        Ok(i)
+                    })
+                    .await
+            })
+        });
+        let mut results = Vec::new();
+        for j in jobs.collect::<Vec<_>>() {
+            results.push(j.await.unwrap());
+        }
+        for (i, r) in results.iter().enumerate() {
+            assert_eq!(r.is_ok(), i % 2 == 0, "job {i}: {r:?}");
+        }
+        let want: Vec<i64> = (0..40).filter(|i| i % 2 == 0).collect();
+        assert_eq!(count(&store).await.unwrap(), want);
+    }
 }
