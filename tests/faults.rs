@@ -291,6 +291,33 @@ fn an_unusable_state_dir_is_a_clear_error_at_start() {
 }
 
 #[test]
+fn a_second_daemon_on_the_same_state_dir_is_refused() {
+    let d = Daemon::start();
+    let t = d.create("m", &["--message"]);
+    let other = d.dir.path().join("other");
+    std::fs::create_dir_all(&other).unwrap();
+    let out = Command::new(crate::helper::HOOKD)
+        .args(["--listen", &format!("127.0.0.1:{}", free_port())])
+        .arg("--socket")
+        .arg(other.join("s.sock"))
+        .arg("--state-dir")
+        .arg(d.state_dir())
+        .arg("--config")
+        .arg(other.join("none.toml"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("hookd.db") && err.contains("in use by another process"),
+        "{err}"
+    );
+    // The first daemon is untouched.
+    let r = d.post(&d.path(&t), r#"{"content":"still here"}"#);
+    assert_eq!(r.status, 200, "{}", r.body);
+}
+
+#[test]
 fn a_full_disk_answers_503_and_acknowledges_only_what_was_stored() {
     let root = tempfile::tempdir().unwrap();
     let disk = root.path().join("disk");

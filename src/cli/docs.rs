@@ -65,7 +65,11 @@ Configuration when hookd runs as root (\fB$XDG_CONFIG_HOME/hookd/config.toml\fR 
 A missing file means the defaults; \fBhookd check\-config\fR prints the effective settings.
 .TP
 \fB/var/lib/hookd/hookd.db\fR
-The SQLite database (XDG state directory for other users): hooks, runs, logs. Mode 0600.
+The SQLite database (XDG state directory for other users): hooks, runs, logs, events and
+deliveries. Mode 0600. The daemon holds it exclusively while it runs: a second hookd on the
+same state directory is refused, and other programs (such as \fBsqlite3\fR) can open it only
+while hookd is stopped. Use \fBhookctl export\fR, \fBruns\fR and \fBlogs\fR to read it
+meanwhile, and stop hookd before copying the database.
 .TP
 \fB/run/hookd/hookd.sock\fR
 The control socket (\fB$XDG_RUNTIME_DIR/hookd/hookd.sock\fR for other users), mode 0660,

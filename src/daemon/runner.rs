@@ -152,7 +152,16 @@ pub struct Runner {
     running: Arc<AtomicU64>,
     queued: Arc<AtomicU64>,
     files: files::RunFiles,
+    /// Recently looked-up run users, by name (`None`: the daemon's own user).
+    users: Mutex<HashMap<Option<String>, CachedUser>>,
 }
+
+/// A run user and when it was looked up.
+type CachedUser = (Instant, Arc<RunAs>);
+
+/// How long a looked-up run user is reused: the user database is read at most this often per
+/// user instead of on every run, and changes to it apply to runs within this time.
+const USER_CACHE: Duration = Duration::from_secs(2);
 
 impl Runner {
     pub fn new(config: &Config) -> Runner {
@@ -164,6 +173,7 @@ impl Runner {
             running: Arc::new(AtomicU64::new(0)),
             queued: Arc::new(AtomicU64::new(0)),
             files: files::RunFiles::default(),
+            users: Mutex::new(HashMap::new()),
         }
     }
 
@@ -259,7 +269,22 @@ impl Runner {
         run_id: i64,
         inv: &Invocation,
     ) -> Outcome {
-        execute(config, hook, run_id, inv, &self.live, &self.files).await
+        execute(config, hook, run_id, inv, self).await
+    }
+
+    /// The run user, from the cache when it was looked up less than [`USER_CACHE`] ago.
+    /// Failures are not cached: a user created a moment ago is found on the next run.
+    fn user(&self, wanted: Option<&str>) -> Result<Arc<RunAs>, String> {
+        let key = wanted.map(str::to_string);
+        let mut users = self.users.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((at, user)) = users.get(&key)
+            && at.elapsed() < USER_CACHE
+        {
+            return Ok(user.clone());
+        }
+        let user = Arc::new(resolve_user(wanted)?);
+        users.insert(key, (Instant::now(), user.clone()));
+        Ok(user)
     }
 }
 
@@ -337,9 +362,9 @@ async fn execute(
     hook: &Hook,
     run_id: i64,
     inv: &Invocation,
-    live: &Mutex<HashSet<i32>>,
-    files: &files::RunFiles,
+    runner: &Runner,
 ) -> Outcome {
+    let (live, files) = (&runner.live, &runner.files);
     let started_at = crate::time::now_ms();
     let clock = Instant::now();
     let failed = |msg: String| Outcome {
@@ -356,7 +381,7 @@ async fn execute(
         .user
         .as_deref()
         .or((!default_user.is_empty()).then_some(default_user));
-    let user = match resolve_user(wanted) {
+    let user = match runner.user(wanted) {
         Ok(u) => u,
         Err(e) => return failed(e),
     };

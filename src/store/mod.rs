@@ -36,6 +36,10 @@ pub enum StoreError {
         found: i64,
         known: i64,
     },
+    #[error(
+        "the database at {0} is in use by another process (is another hookd running with this state_dir?)"
+    )]
+    InUse(PathBuf),
     #[error("the database thread has stopped")]
     Closed,
     #[error("the database could not commit: {0}")]
@@ -259,10 +263,27 @@ fn open_connection(path: &Path) -> Result<Connection> {
             source: e,
         }
     })?;
-    conn.pragma_update(None, "journal_mode", "WAL")?;
-    conn.pragma_update(None, "synchronous", "FULL")?;
-    conn.pragma_update(None, "foreign_keys", "ON")?;
     conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    // hookd is the database's only user: holding it exclusively spares every transaction its
+    // file-lock system calls, keeps the WAL index in memory instead of a shared-memory file,
+    // and stops a second daemon on the same state directory (which would deliver everything
+    // twice) at its first write.
+    let setup = (|| {
+        conn.pragma_update(None, "locking_mode", "EXCLUSIVE")?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        // Take the lock now, so a database another process holds is a clear error here.
+        conn.execute_batch("BEGIN IMMEDIATE; COMMIT")
+    })();
+    if let Err(e) = setup {
+        return Err(match e.sqlite_error_code() {
+            Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked) => {
+                StoreError::InUse(path.into())
+            }
+            _ => e.into(),
+        });
+    }
     // Room for every statement the daemon runs, so the hot ones are never parsed again.
     conn.set_prepared_statement_cache_capacity(128);
     Ok(conn)
