@@ -235,7 +235,8 @@ pub async fn worker(shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
         let want = slots.available_permits().clamp(1, 256) as u32;
         let batch = match shared
             .store
-            .write(move |tx| store::events::claim_due(tx, now, want))
+            // A lost claim only leaves the rows pending; start-up resets claimed ones anyway.
+            .write_history(move |tx| store::events::claim_due(tx, now, want))
             .await
         {
             Ok(b) => b,

@@ -133,9 +133,16 @@ pub async fn record(
     let hook_id = call.hook.id;
     let status = answer.status.to_string();
     let (e, st) = (entry.clone(), staged.clone());
+    // Events for outgoing hooks are accepted work and go to disk before the answer; a call
+    // that produced none leaves only history.
+    let durability = if staged.iter().any(|s| !s.targets.is_empty()) {
+        store::Durability::Disk
+    } else {
+        store::Durability::History
+    };
     let id = shared
         .store
-        .write(move |tx| {
+        .write_with(durability, move |tx| {
             if let Some((run_id, outcome)) = &run {
                 store::runs::finish(tx, *run_id, outcome)?;
             }
@@ -191,7 +198,9 @@ async fn script(shared: &Arc<Shared>, call: &Call) -> (Answer, Vec<Event>, Optio
     let started = crate::time::now_ms();
     let id = match shared
         .store
-        .write(move |tx| store::runs::insert_running(tx, hook_id, &name, started))
+        // History: if hookd dies mid-run the row is marked interrupted at start-up; if the
+        // machine loses power first, the caller got no answer either.
+        .write_history(move |tx| store::runs::insert_running(tx, hook_id, &name, started))
         .await
     {
         Ok(id) => id,

@@ -61,8 +61,24 @@ enum Job {
     Read(Box<dyn FnOnce(&mut Connection) + Send>),
     /// Runs inside a shared transaction, in its own savepoint; given no connection when the
     /// transaction could not begin, it does nothing but prepare its failure.
-    Write(WriteJob),
+    Write(WriteJob, Durability),
 }
+
+/// How far a write's commit must reach before its caller is answered.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Durability {
+    /// On the disk (fsync): survives a power loss. Work hookd accepted (queued runs, events and
+    /// deliveries in the outbox), configuration, anything a retry could not rebuild.
+    Disk,
+    /// In the database, through the operating system: survives hookd dying (even `kill -9`),
+    /// and reaches the disk with the next `Disk` commit, at most [`HISTORY_LAG`] later. Only
+    /// for history: log entries, run records of sync calls, call counters.
+    History,
+}
+
+/// How long history may wait for an fsync: a commit is made durable on disk when one of its
+/// writes asks for it, or when the last durable commit is this old.
+pub const HISTORY_LAG: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// Runs on the open transaction (`None` if it could not begin); the flag says whether the job
 /// is alone in its batch, so it can skip its savepoint. Returns what to do once the batch
@@ -126,25 +142,45 @@ impl Store {
         T: Send + 'static,
         F: FnOnce(&Connection) -> Result<T> + Send + 'static,
     {
+        self.write_with(Durability::Disk, f).await
+    }
+
+    /// [`Store::write`] for history: see [`Durability::History`].
+    pub async fn write_history<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T> + Send + 'static,
+    {
+        self.write_with(Durability::History, f).await
+    }
+
+    pub async fn write_with<T, F>(&self, durability: Durability, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T> + Send + 'static,
+    {
         let (reply, answer) = oneshot::channel();
-        let job = Job::Write(Box::new(move |conn: Option<&Connection>, alone: bool| {
-            let result = match conn {
-                // Alone in its batch, a failed job rolls the whole transaction back instead.
-                Some(conn) if alone => f(conn),
-                Some(conn) => savepoint(conn, f),
-                None => Err(StoreError::Commit("the transaction could not begin".into())),
-            };
-            let ok = result.is_ok();
-            let done: Completion = Box::new(move |commit_error: Option<&rusqlite::Error>| {
-                let result = match (result, commit_error) {
-                    (Ok(v), None) => Ok(v),
-                    (Err(e), _) => Err(e),
-                    (Ok(_), Some(e)) => Err(StoreError::Commit(e.to_string())),
+        let job = Job::Write(
+            Box::new(move |conn: Option<&Connection>, alone: bool| {
+                let result = match conn {
+                    // Alone in its batch, a failed job rolls the whole transaction back instead.
+                    Some(conn) if alone => f(conn),
+                    Some(conn) => savepoint(conn, f),
+                    None => Err(StoreError::Commit("the transaction could not begin".into())),
                 };
-                let _ = reply.send(result);
-            });
-            (done, ok)
-        }));
+                let ok = result.is_ok();
+                let done: Completion = Box::new(move |commit_error: Option<&rusqlite::Error>| {
+                    let result = match (result, commit_error) {
+                        (Ok(v), None) => Ok(v),
+                        (Err(e), _) => Err(e),
+                        (Ok(_), Some(e)) => Err(StoreError::Commit(e.to_string())),
+                    };
+                    let _ = reply.send(result);
+                });
+                (done, ok)
+            }),
+            durability,
+        );
         self.tx.send(job).map_err(|_| StoreError::Closed)?;
         answer.await.map_err(|_| StoreError::Closed)?
     }
@@ -174,6 +210,7 @@ fn control(conn: &Connection, sql: &str) -> rusqlite::Result<()> {
 /// The owner thread: reads run alone; consecutive writes are batched into one transaction.
 fn owner(mut conn: Connection, rx: mpsc::Receiver<Job>) {
     let mut next = None;
+    let mut sync = SyncState::default();
     loop {
         let job = match next.take() {
             Some(j) => j,
@@ -184,11 +221,15 @@ fn owner(mut conn: Connection, rx: mpsc::Receiver<Job>) {
         };
         match job {
             Job::Read(f) => f(&mut conn),
-            Job::Write(first) => {
+            Job::Write(first, d) => {
                 let mut batch = vec![first];
+                let mut durable = d == Durability::Disk;
                 while batch.len() < MAX_BATCH {
                     match rx.try_recv() {
-                        Ok(Job::Write(w)) => batch.push(w),
+                        Ok(Job::Write(w, d)) => {
+                            batch.push(w);
+                            durable |= d == Durability::Disk;
+                        }
                         Ok(read) => {
                             next = Some(read);
                             break;
@@ -196,13 +237,62 @@ fn owner(mut conn: Connection, rx: mpsc::Receiver<Job>) {
                         Err(_) => break,
                     }
                 }
-                commit_batch(&mut conn, batch);
+                sync.prepare(&conn, durable);
+                if commit_batch(&mut conn, batch) {
+                    sync.committed();
+                }
             }
         }
     }
 }
 
-fn commit_batch(conn: &mut Connection, batch: Vec<WriteJob>) {
+/// The connection's `synchronous` setting, switched per batch: FULL (fsync at commit) when the
+/// batch holds a [`Durability::Disk`] write or history has waited [`HISTORY_LAG`], else NORMAL.
+/// In WAL mode a NORMAL commit is complete and atomic but not yet flushed; the next FULL commit
+/// flushes it with its own.
+struct SyncState {
+    full: bool,
+    /// Whether the batch being committed is FULL.
+    pending_full: bool,
+    last_full: std::time::Instant,
+}
+
+impl Default for SyncState {
+    fn default() -> Self {
+        SyncState {
+            full: true,
+            pending_full: true,
+            last_full: std::time::Instant::now(),
+        }
+    }
+}
+
+impl SyncState {
+    fn prepare(&mut self, conn: &Connection, durable: bool) {
+        let want = durable || self.last_full.elapsed() >= HISTORY_LAG;
+        if want != self.full {
+            let sql = if want {
+                "PRAGMA synchronous = FULL"
+            } else {
+                "PRAGMA synchronous = NORMAL"
+            };
+            match control(conn, sql) {
+                Ok(()) => self.full = want,
+                Err(e) => tracing::warn!("cannot set the database's synchronous mode: {e}"),
+            }
+        }
+        self.pending_full = self.full;
+    }
+
+    fn committed(&mut self) {
+        if self.pending_full {
+            self.last_full = std::time::Instant::now();
+        }
+    }
+}
+
+/// Commits a batch; true when it committed.
+fn commit_batch(conn: &mut Connection, batch: Vec<WriteJob>) -> bool {
     let begin = control(conn, "BEGIN IMMEDIATE");
     let live = begin.is_ok().then_some(&*conn);
     let alone = batch.len() == 1;
@@ -225,9 +315,11 @@ fn commit_batch(conn: &mut Connection, batch: Vec<WriteJob>) {
         let _ = control(conn, "ROLLBACK");
     }
     let err = outcome.err();
+    let committed = err.is_none();
     for c in completions {
         c(err.as_ref());
     }
+    committed
 }
 
 fn open_connection(path: &Path) -> Result<Connection> {
@@ -344,5 +436,44 @@ mod tests {
         }
         let want: Vec<i64> = (0..40).filter(|i| i % 2 == 0).collect();
         assert_eq!(count(&store).await.unwrap(), want);
+    }
+
+    #[tokio::test]
+    async fn history_waits_for_fsync_at_most_the_lag() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("t.db")).unwrap();
+        let mode = || {
+            store.call(|c| Ok(c.pragma_query_value(None, "synchronous", |r| r.get::<_, i64>(0))?))
+        };
+        let (normal, full) = (1, 2);
+        store
+            .write(|c| Ok(c.execute_batch("CREATE TABLE t (x INTEGER)")?))
+            .await
+            .unwrap();
+        assert_eq!(mode().await.unwrap(), full, "a durable write is flushed");
+        let insert =
+            |x: i64| move |c: &Connection| Ok(c.execute("INSERT INTO t VALUES (?1)", [x])?);
+        store.write_history(insert(1)).await.unwrap();
+        assert_eq!(
+            mode().await.unwrap(),
+            normal,
+            "history right after a flush is not"
+        );
+        store.write(insert(2)).await.unwrap();
+        assert_eq!(mode().await.unwrap(), full);
+        store.write_history(insert(3)).await.unwrap();
+        assert_eq!(mode().await.unwrap(), normal);
+        tokio::time::sleep(HISTORY_LAG + std::time::Duration::from_millis(100)).await;
+        store.write_history(insert(4)).await.unwrap();
+        assert_eq!(
+            mode().await.unwrap(),
+            full,
+            "history older than the lag is flushed"
+        );
+        let n: i64 = store
+            .call(|c| Ok(c.query_row("SELECT count(*) FROM t", [], |r| r.get(0))?))
+            .await
+            .unwrap();
+        assert_eq!(n, 4);
     }
 }
