@@ -67,17 +67,8 @@ pub fn pattern_matches(pattern: &str, event_type: &str) -> bool {
 /// itself.
 pub fn subscribed(hook: &Hook, event: &Event, path_re: Option<&regex::Regex>) -> bool {
     let t = event.event_type.as_str();
-    if t == "test" {
-        return false;
-    }
     let o = &hook.options;
-    let matches = match &o.events {
-        Some(patterns) => patterns.iter().any(|p| pattern_matches(p, t)),
-        None => default_events(o.hook_type.as_deref())
-            .iter()
-            .any(|e| e == t),
-    };
-    if !matches || (is_alarm(t) && event.about() == Some(hook.name.as_str())) {
+    if !subscribes_to(hook, t) || (is_alarm(t) && event.about() == Some(hook.name.as_str())) {
         return false;
     }
     if t == "webhook.received" {
@@ -101,6 +92,20 @@ pub fn subscribed(hook: &Hook, event: &Event, path_re: Option<&regex::Regex>) ->
         }
     }
     true
+}
+
+/// Whether `hook` subscribes to events of type `t` at all, before any filter on their data:
+/// when no hook does, the event need not even be built.
+pub fn subscribes_to(hook: &Hook, t: &str) -> bool {
+    if t == "test" {
+        return false;
+    }
+    match &hook.options.events {
+        Some(patterns) => patterns.iter().any(|p| pattern_matches(p, t)),
+        None => default_events(hook.options.hook_type.as_deref())
+            .iter()
+            .any(|e| e == t),
+    }
 }
 
 /// Request headers whose values are credentials; they are replaced before an event stores them.

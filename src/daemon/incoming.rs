@@ -113,7 +113,7 @@ pub async fn record(
         ..NewLog::default()
     };
     // Building the event copies the request; skip it when no outgoing hook could want it.
-    if shared.registry.has_outgoing() {
+    if shared.registry.wants("webhook.received") {
         let inv = &call.inv;
         events.push(Event::new(
             "webhook.received",
@@ -206,7 +206,7 @@ async fn script(shared: &Arc<Shared>, call: &Call) -> (Answer, Vec<Event>, Optio
         Ok(id) => id,
         Err(e) => return (store_failed(e), Vec::new(), None),
     };
-    if shared.registry.has_outgoing() {
+    if shared.registry.wants("script.started") {
         announce_start(shared, hook, id).await;
     }
     let (outcome, event) = run_script(shared, hook, id, &call.inv).await;
@@ -214,7 +214,7 @@ async fn script(shared: &Arc<Shared>, call: &Call) -> (Answer, Vec<Event>, Optio
     let mut a = answer_for(hook, id, &outcome);
     a.run_id = Some(id);
     // The outcome is stored with the call's record: one commit instead of two per sync call.
-    (a, vec![event], Some((id, outcome)))
+    (a, event.into_iter().collect(), Some((id, outcome)))
 }
 
 /// Puts `script.started` in the outbox.
@@ -236,13 +236,14 @@ async fn announce_start(shared: &Arc<Shared>, hook: &Hook, id: i64) {
 }
 
 /// Runs a script and returns its outcome with the `script.completed` / `script.failed` event
-/// that reports it; storing both is the caller's job.
+/// that reports it (none when no outgoing hook subscribes to it); storing both is the caller's
+/// job.
 async fn run_script(
     shared: &Arc<Shared>,
     hook: &Hook,
     id: i64,
     inv: &Invocation,
-) -> (Outcome, Event) {
+) -> (Outcome, Option<Event>) {
     let config = shared.config();
     let o = shared.runner.execute(&config, hook, id, inv).await;
     shared
@@ -253,6 +254,9 @@ async fn run_script(
     } else {
         "script.failed"
     };
+    if !shared.registry.wants(event_type) {
+        return (o, None);
+    }
     let event = Event::new(
         event_type,
         json!({
@@ -267,14 +271,17 @@ async fn run_script(
             "stderr": events::excerpt(&o.stderr),
         }),
     );
-    (o, event)
+    (o, Some(event))
 }
 
 /// Runs an async run's script and stores its outcome and event in their own transaction (its
 /// call was answered long ago).
 async fn run_and_store(shared: &Arc<Shared>, hook: &Hook, id: i64, inv: &Invocation) {
     let (o, event) = run_script(shared, hook, id, inv).await;
-    let staged = vec![outbox::stage(shared, event)];
+    let staged: Vec<Staged> = event
+        .map(|e| outbox::stage(shared, e))
+        .into_iter()
+        .collect();
     let st = staged.clone();
     let stored = shared
         .store
@@ -309,7 +316,7 @@ pub fn spawn_async_run(
         {
             tracing::error!(hook = %hook.name, run = id, "cannot mark the run as running: {e}");
         }
-        if shared.registry.has_outgoing() {
+        if shared.registry.wants("script.started") {
             announce_start(&shared, &hook, id).await;
         }
         run_and_store(&shared, &hook, id, &inv).await;

@@ -150,13 +150,15 @@ impl Registry {
     }
 
     /// Whether any enabled outgoing hook exists (if not, events need not even be built).
-    pub fn has_outgoing(&self) -> bool {
-        !self
-            .inner
+    /// Whether any enabled outgoing hook subscribes to events of this type (before filters on
+    /// their data), so callers build events only when someone may receive them.
+    pub fn wants(&self, event_type: &str) -> bool {
+        self.inner
             .read()
             .unwrap_or_else(|e| e.into_inner())
             .outgoing
-            .is_empty()
+            .values()
+            .any(|(h, _)| crate::events::subscribes_to(h, event_type))
     }
 
     /// The enabled outgoing hooks that receive `event`, as (id, name).
