@@ -32,6 +32,9 @@ const BODY_EXCERPT: usize = 4096;
 pub struct Sender {
     plain: reqwest::Client,
     guarded: reqwest::Client,
+    /// Outgoing hooks whose last recorded attempt succeeded, so they have no `failing_since`
+    /// to clear: another success there changes nothing but history.
+    healthy: std::sync::Mutex<std::collections::HashSet<i64>>,
 }
 
 impl Sender {
@@ -46,6 +49,7 @@ impl Sender {
         Ok(Sender {
             plain: base().build()?,
             guarded: base().dns_resolver(Arc::new(GuardedResolver)).build()?,
+            healthy: Default::default(),
         })
     }
 }
@@ -430,9 +434,30 @@ async fn finish(
     // Whether the endpoint gets disabled depends on what the transaction finds
     // (`failing_since`), so the follow-up events are staged inside it.
     let shared2 = shared.clone();
+    // A success at an endpoint known to be healthy is history: if a power loss drops it, the
+    // delivery is sent again with the same webhook-id (at-least-once). Anything else may
+    // retry, alarm or disable, and goes to disk before it counts.
+    let durability = {
+        let mut healthy = shared
+            .sender
+            .healthy
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        let known = healthy.contains(&hook_id);
+        if succeeded {
+            healthy.insert(hook_id);
+        } else {
+            healthy.remove(&hook_id);
+        }
+        if succeeded && known {
+            store::Durability::History
+        } else {
+            store::Durability::Disk
+        }
+    };
     let result = shared
         .store
-        .write(move |tx| {
+        .write_with(durability, move |tx| {
             store::events::record_attempt(tx, delivery_id, &attempt)?;
             let mut reason = disable_reason;
             if tracks_failure {

@@ -365,6 +365,9 @@ fn open_connection(path: &Path) -> Result<Connection> {
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
+        // Each write job runs in a savepoint, and SQLite copies every page a savepoint first
+        // touches into a statement journal: in memory that is a copy, in a file a write.
+        conn.pragma_update(None, "temp_store", "MEMORY")?;
         // Take the lock now, so a database another process holds is a clear error here.
         conn.execute_batch("BEGIN IMMEDIATE; COMMIT")
     })();
