@@ -237,7 +237,7 @@ pub async fn worker(shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
     loop {
         let now = crate::time::now_ms();
         let want = slots.available_permits().clamp(1, 256) as u32;
-        let batch = match shared
+        let (batch, next) = match shared
             .store
             // A lost claim only leaves the rows pending; start-up resets claimed ones anyway.
             .write_history(move |tx| store::events::claim_due(tx, now, want))
@@ -246,11 +246,18 @@ pub async fn worker(shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
             Ok(b) => b,
             Err(e) => {
                 tracing::error!("cannot claim deliveries: {e}");
-                Vec::new()
+                (Vec::new(), None)
             }
         };
         let full = batch.len() as u32 == want;
-        for claimed in batch {
+        for row in batch {
+            let claimed = match row.parse() {
+                Ok(c) => c,
+                Err(e) => {
+                    tracing::error!("cannot send a claimed delivery: {e}");
+                    continue;
+                }
+            };
             let Ok(permit) = slots.clone().acquire_owned().await else {
                 return;
             };
@@ -263,12 +270,6 @@ pub async fn worker(shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
         if full {
             continue;
         }
-        let next = shared
-            .store
-            .call(|c| store::events::next_due(c))
-            .await
-            .ok()
-            .flatten();
         let wait = next
             .map(|t| Duration::from_millis((t - crate::time::now_ms()).clamp(0, 60_000) as u64))
             .unwrap_or(Duration::from_secs(60));

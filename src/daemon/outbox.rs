@@ -15,16 +15,28 @@ use crate::store::{self, Result};
 pub struct Staged {
     pub event: Event,
     pub targets: Vec<(i64, String)>,
+    /// The event's data as JSON, serialized when staged (only when it has targets).
+    data: String,
 }
 
 pub fn stage(shared: &Shared, event: Event) -> Staged {
     let targets = shared.registry.subscribers(&event);
-    Staged { event, targets }
+    let data = if targets.is_empty() {
+        String::new()
+    } else {
+        event.data.to_string()
+    };
+    Staged {
+        event,
+        targets,
+        data,
+    }
 }
 
 /// Only to the given hook, whatever it subscribes to (`hookctl test`).
 pub fn stage_to(event: Event, hook_id: i64, hook: &str) -> Staged {
     Staged {
+        data: event.data.to_string(),
         event,
         targets: vec![(hook_id, hook.to_string())],
     }
@@ -34,7 +46,7 @@ pub fn stage_to(event: Event, hook_id: i64, hook: &str) -> Staged {
 pub fn write(tx: &rusqlite::Connection, staged: &[Staged], now: i64) -> Result<Vec<i64>> {
     let mut ids = Vec::new();
     for s in staged.iter().filter(|s| !s.targets.is_empty()) {
-        store::events::insert_event(tx, &s.event)?;
+        store::events::insert_event(tx, &s.event, &s.data)?;
         for (hook_id, hook) in &s.targets {
             ids.push(store::events::insert_delivery(
                 tx,

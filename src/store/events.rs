@@ -11,9 +11,10 @@ use crate::proto::DeliveryView;
 use crate::time::rfc3339;
 use rusqlite::{Connection, OptionalExtension, params};
 
-pub fn insert_event(conn: &Connection, e: &Event) -> Result<()> {
+/// Stores an event; `data` is its data already serialized (outside the database thread).
+pub fn insert_event(conn: &Connection, e: &Event, data: &str) -> Result<()> {
     conn.prepare_cached("INSERT INTO events (id, type, time, data) VALUES (?1, ?2, ?3, ?4)")?
-        .execute(params![e.id, e.event_type, e.time, e.data.to_string()])?;
+        .execute(params![e.id, e.event_type, e.time, data])?;
     Ok(())
 }
 
@@ -45,8 +46,49 @@ pub struct Claimed {
     pub event: Event,
 }
 
-/// Marks up to `limit` due deliveries `sending` and returns them, oldest due first.
-pub fn claim_due(conn: &Connection, now: i64, limit: u32) -> Result<Vec<Claimed>> {
+/// A claimed delivery as read inside the transaction; [`ClaimedRow::parse`] decodes its event
+/// outside it, so the database thread spends nothing on JSON.
+#[derive(Debug)]
+pub struct ClaimedRow {
+    id: i64,
+    hook_id: i64,
+    hook: String,
+    attempts: u32,
+    created_at: i64,
+    event_id: String,
+    event_type: String,
+    time: i64,
+    data: String,
+}
+
+impl ClaimedRow {
+    pub fn parse(self) -> Result<Claimed> {
+        let data = serde_json::from_str(&self.data)
+            .map_err(|e| StoreError::Corrupt(format!("event {}: {e}", self.event_id)))?;
+        Ok(Claimed {
+            id: self.id,
+            hook_id: self.hook_id,
+            hook: self.hook,
+            attempts: self.attempts,
+            created_at: self.created_at,
+            event: Event {
+                id: self.event_id,
+                event_type: self.event_type,
+                time: self.time,
+                data,
+            },
+        })
+    }
+}
+
+/// Marks up to `limit` due deliveries `sending` and returns them, oldest due first, with the
+/// time the next pending one is due when fewer than `limit` were due (one job for the worker's
+/// whole round).
+pub fn claim_due(
+    conn: &Connection,
+    now: i64,
+    limit: u32,
+) -> Result<(Vec<ClaimedRow>, Option<i64>)> {
     let mut stmt = conn.prepare_cached(
         "UPDATE deliveries SET status = 'sending'
          WHERE id IN (SELECT id FROM deliveries WHERE status = 'pending' AND next_attempt_at <= ?1
@@ -65,20 +107,31 @@ pub fn claim_due(conn: &Connection, now: i64, limit: u32) -> Result<Vec<Claimed>
             ))
         })?
         .collect::<rusqlite::Result<_>>()?;
+    let mut event = conn.prepare_cached("SELECT type, time, data FROM events WHERE id = ?1")?;
     let mut out = Vec::with_capacity(rows.len());
     for (id, hook_id, hook, attempts, created_at, event_id) in rows {
-        let event = get_event(conn, &event_id)?
+        let (event_type, time, data) = event
+            .query_row([&event_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .optional()?
             .ok_or_else(|| StoreError::Corrupt(format!("delivery {id} has no event {event_id}")))?;
-        out.push(Claimed {
+        out.push(ClaimedRow {
             id,
             hook_id,
             hook,
             attempts,
             created_at,
-            event,
+            event_id,
+            event_type,
+            time,
+            data,
         });
     }
-    Ok(out)
+    let next = if out.len() < limit as usize {
+        next_due(conn)?
+    } else {
+        None
+    };
+    Ok((out, next))
 }
 
 pub fn get_event(conn: &Connection, id: &str) -> Result<Option<Event>> {
