@@ -376,50 +376,27 @@ async fn finish(
     let hook_name = c.hook.clone();
     let mut events = Vec::new();
     let mut disable_reason = None;
-    let attempt = match &decision {
-        Decision::Succeed => Attempt {
-            status: "succeeded",
-            http_status: sent.status,
-            error: None,
-            next_attempt_at: None,
-            at: now,
+    // The side effects of the decision; the attempt row follows from it.
+    match &decision {
+        Decision::Exhausted if cascade => events.push(failed_event()),
+        Decision::Disable(reason) => disable_reason = Some(reason.clone()),
+        _ => {}
+    }
+    let (status, next_attempt_at) = match &decision {
+        Decision::Succeed => ("succeeded", None),
+        Decision::Retry(d) => ("pending", Some(now + d.as_millis() as i64)),
+        Decision::Exhausted | Decision::Fail | Decision::Disable(_) => ("failed", None),
+    };
+    let attempt = Attempt {
+        status,
+        http_status: sent.status,
+        error: if matches!(decision, Decision::Succeed) {
+            None
+        } else {
+            sent.error.clone()
         },
-        Decision::Retry(d) => Attempt {
-            status: "pending",
-            http_status: sent.status,
-            error: sent.error.clone(),
-            next_attempt_at: Some(now + d.as_millis() as i64),
-            at: now,
-        },
-        Decision::Exhausted => {
-            if cascade {
-                events.push(failed_event());
-            }
-            Attempt {
-                status: "failed",
-                http_status: sent.status,
-                error: sent.error.clone(),
-                next_attempt_at: None,
-                at: now,
-            }
-        }
-        Decision::Fail => Attempt {
-            status: "failed",
-            http_status: sent.status,
-            error: sent.error.clone(),
-            next_attempt_at: None,
-            at: now,
-        },
-        Decision::Disable(reason) => {
-            disable_reason = Some(reason.clone());
-            Attempt {
-                status: "failed",
-                http_status: sent.status,
-                error: sent.error.clone(),
-                next_attempt_at: None,
-                at: now,
-            }
-        }
+        next_attempt_at,
+        at: now,
     };
     let (hook_id, delivery_id) = (c.hook_id, c.id);
     let disable_after = config.deliveries.disable_after.as_millis();
