@@ -295,8 +295,11 @@ pub fn set_failing_since(
 ) -> Result<Option<i64>> {
     match failing {
         None => {
-            conn.prepare_cached("UPDATE hooks SET failing_since = NULL WHERE id = ?1")?
-                .execute([hook_id])?;
+            // Only a failing hook's row changes: a success at a healthy endpoint writes nothing.
+            conn.prepare_cached(
+                "UPDATE hooks SET failing_since = NULL WHERE id = ?1 AND failing_since IS NOT NULL",
+            )?
+            .execute([hook_id])?;
             Ok(None)
         }
         Some(now) => {
