@@ -50,9 +50,12 @@ impl RunFiles {
         if let Some(d) = dir.as_ref() {
             return Ok(d.path().to_path_buf());
         }
-        let made = tempfile::Builder::new()
-            .prefix("hookd-runs-")
-            .tempdir_in(base())?;
+        let mut builder = tempfile::Builder::new();
+        builder.prefix("hookd-runs-");
+        // /dev/shm may exist and still refuse writes (a read-only mount in a container).
+        let made = builder
+            .tempdir_in(base())
+            .or_else(|_| builder.tempdir_in(std::env::temp_dir()))?;
         std::fs::set_permissions(made.path(), std::fs::Permissions::from_mode(0o711))?;
         let path = made.path().to_path_buf();
         *dir = Some(made);
