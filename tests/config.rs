@@ -1,7 +1,17 @@
 //! `hookd check-config`: effective config, and errors with line and column.
 
 use crate::helper::{HOOKD, text, write_file};
-use std::process::Command;
+use std::process::{Command, Output};
+
+/// `hookd check-config --config FILE`.
+fn check_config(file: &std::path::Path) -> Output {
+    Command::new(HOOKD)
+        .arg("check-config")
+        .arg("--config")
+        .arg(file)
+        .output()
+        .unwrap()
+}
 
 #[test]
 fn check_config_prints_the_effective_config() {
@@ -11,12 +21,7 @@ fn check_config_prints_the_effective_config() {
         "c.toml",
         "listen = \"127.0.0.1:9999\"\n[scripts]\ntimeout = \"30s\"\n",
     );
-    let out = Command::new(HOOKD)
-        .arg("check-config")
-        .arg("--config")
-        .arg(&f)
-        .output()
-        .unwrap();
+    let out = check_config(&f);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let printed = text(&out.stdout);
     assert!(printed.contains("listen = \"127.0.0.1:9999\""), "{printed}");
@@ -27,16 +32,7 @@ fn check_config_prints_the_effective_config() {
     );
     // The printed config is itself a valid config.
     let again = write_file(dir.path(), "again.toml", &printed);
-    assert!(
-        Command::new(HOOKD)
-            .arg("check-config")
-            .arg("--config")
-            .arg(&again)
-            .output()
-            .unwrap()
-            .status
-            .success()
-    );
+    assert!(check_config(&again).status.success());
 }
 
 #[test]
@@ -47,22 +43,12 @@ fn broken_config_names_line_and_column() {
         "bad.toml",
         "listen = \"127.0.0.1:9999\"\n[scripts]\ntimeout = 5\n",
     );
-    let out = Command::new(HOOKD)
-        .arg("check-config")
-        .arg("--config")
-        .arg(&f)
-        .output()
-        .unwrap();
+    let out = check_config(&f);
     assert_eq!(out.status.code(), Some(1));
     let err = text(&out.stderr);
     assert!(err.contains("bad.toml:3:11"), "{err}");
     let f = write_file(dir.path(), "typo.toml", "\n\nlissten = \"x\"\n");
-    let out = Command::new(HOOKD)
-        .arg("check-config")
-        .arg("--config")
-        .arg(&f)
-        .output()
-        .unwrap();
+    let out = check_config(&f);
     assert_eq!(out.status.code(), Some(1));
     assert!(
         text(&out.stderr).contains("typo.toml:3:1"),

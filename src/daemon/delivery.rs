@@ -251,10 +251,23 @@ pub async fn worker(shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
         };
         let full = batch.len() as u32 == want;
         for row in batch {
+            let id = row.id();
             let claimed = match row.parse() {
                 Ok(c) => c,
                 Err(e) => {
-                    tracing::error!("cannot send a claimed delivery: {e}");
+                    // Unreadable now means unreadable on every retry: fail it, visibly.
+                    tracing::error!(delivery = id, "cannot send a claimed delivery: {e}");
+                    let failed = Attempt {
+                        status: "failed",
+                        http_status: None,
+                        error: Some(e.to_string()),
+                        next_attempt_at: None,
+                        at: now,
+                    };
+                    let _ = shared
+                        .store
+                        .write(move |tx| store::events::record_attempt(tx, id, &failed))
+                        .await;
                     continue;
                 }
             };

@@ -135,7 +135,7 @@ pub async fn record(
     let (e, st) = (entry.clone(), staged.clone());
     // Events for outgoing hooks are accepted work and go to disk before the answer; a call
     // that produced none leaves only history.
-    let durability = if staged.iter().any(|s| !s.targets.is_empty()) {
+    let durability = if outbox::has_deliveries(&staged) {
         store::Durability::Disk
     } else {
         store::Durability::History

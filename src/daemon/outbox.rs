@@ -62,7 +62,13 @@ pub fn write(tx: &rusqlite::Connection, staged: &[Staged], now: i64) -> Result<V
 
 /// Tells the delivery worker that deliveries were committed.
 pub fn committed(shared: &Shared, staged: &[Staged]) {
-    if staged.iter().any(|s| !s.targets.is_empty()) {
+    if has_deliveries(staged) {
         shared.deliveries_due.notify_one();
     }
+}
+
+/// Whether writing `staged` creates any delivery: accepted work, which must reach the disk
+/// before the cause is acknowledged ([`store::Durability::Disk`]).
+pub fn has_deliveries(staged: &[Staged]) -> bool {
+    staged.iter().any(|s| !s.targets.is_empty())
 }

@@ -62,6 +62,10 @@ pub struct ClaimedRow {
 }
 
 impl ClaimedRow {
+    pub fn id(&self) -> i64 {
+        self.id
+    }
+
     pub fn parse(self) -> Result<Claimed> {
         let data = serde_json::from_str(&self.data)
             .map_err(|e| StoreError::Corrupt(format!("event {}: {e}", self.event_id)))?;

@@ -237,9 +237,9 @@ fn owner(mut conn: Connection, rx: mpsc::Receiver<Job>) {
                         Err(_) => break,
                     }
                 }
-                sync.prepare(&conn, durable);
+                let flushed = sync.prepare(&conn, durable);
                 if commit_batch(&mut conn, batch) {
-                    sync.committed();
+                    sync.committed(flushed);
                 }
             }
         }
@@ -252,8 +252,6 @@ fn owner(mut conn: Connection, rx: mpsc::Receiver<Job>) {
 /// flushes it with its own.
 struct SyncState {
     full: bool,
-    /// Whether the batch being committed is FULL.
-    pending_full: bool,
     last_full: std::time::Instant,
 }
 
@@ -261,14 +259,14 @@ impl Default for SyncState {
     fn default() -> Self {
         SyncState {
             full: true,
-            pending_full: true,
             last_full: std::time::Instant::now(),
         }
     }
 }
 
 impl SyncState {
-    fn prepare(&mut self, conn: &Connection, durable: bool) {
+    /// Sets the mode for the next batch; returns whether that batch commits with an fsync.
+    fn prepare(&mut self, conn: &Connection, durable: bool) -> bool {
         let want = durable || self.last_full.elapsed() >= HISTORY_LAG;
         if want != self.full {
             let sql = if want {
@@ -281,11 +279,12 @@ impl SyncState {
                 Err(e) => tracing::warn!("cannot set the database's synchronous mode: {e}"),
             }
         }
-        self.pending_full = self.full;
+        self.full
     }
 
-    fn committed(&mut self) {
-        if self.pending_full {
+    /// Records a batch that committed, with or without an fsync.
+    fn committed(&mut self, flushed: bool) {
+        if flushed {
             self.last_full = std::time::Instant::now();
         }
     }
@@ -315,11 +314,10 @@ fn commit_batch(conn: &mut Connection, batch: Vec<WriteJob>) -> bool {
         let _ = control(conn, "ROLLBACK");
     }
     let err = outcome.err();
-    let committed = err.is_none();
     for c in completions {
         c(err.as_ref());
     }
-    committed
+    err.is_none()
 }
 
 fn open_connection(path: &Path) -> Result<Connection> {

@@ -11,7 +11,6 @@
 
 use super::RunAs;
 use sha2::{Digest, Sha256};
-use std::collections::HashSet;
 use std::fs::OpenOptions;
 use std::io::{self, Write};
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
@@ -22,8 +21,6 @@ use std::sync::atomic::{AtomicU64, Ordering};
 #[derive(Default)]
 pub struct RunFiles {
     dir: Mutex<Option<tempfile::TempDir>>,
-    /// Script files already written, by path.
-    scripts: Mutex<HashSet<PathBuf>>,
     /// Makes temporary names unique within the directory.
     counter: AtomicU64,
 }
@@ -72,16 +69,11 @@ impl RunFiles {
             user.uid
         );
         let path = self.dir()?.join(name);
-        let known = self
-            .scripts
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .contains(&path);
-        // Known files are checked (one stat) in case something removed them, e.g. a session
-        // manager cleaning a user's files out of /dev/shm.
-        if known
-            && std::fs::symlink_metadata(&path)
-                .is_ok_and(|m| m.is_file() && m.uid() == user.uid.as_raw())
+        // Nobody else can create files in the directory, so a file under this name is the
+        // script. It is looked for on every run (one stat) rather than remembered, in case
+        // something removed it, e.g. a session manager cleaning a user's files out of /dev/shm.
+        if std::fs::symlink_metadata(&path)
+            .is_ok_and(|m| m.is_file() && m.uid() == user.uid.as_raw())
         {
             return Ok(path);
         }
@@ -97,10 +89,6 @@ impl RunFiles {
             let _ = std::fs::remove_file(&tmp);
             return Err(e);
         }
-        self.scripts
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(path.clone());
         Ok(path)
     }
 
@@ -116,10 +104,6 @@ impl RunFiles {
     pub fn remove(&self) {
         let dir = self.dir.lock().unwrap_or_else(|e| e.into_inner()).take();
         drop(dir);
-        self.scripts
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clear();
     }
 }
 
