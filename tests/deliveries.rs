@@ -223,6 +223,47 @@ fn hookctl_test_reports_the_receivers_answer() {
 }
 
 #[test]
+fn a_delivery_whose_stored_event_is_unreadable_fails_visibly() {
+    let mut d = Daemon::start();
+    // The receiver is down, so the delivery stays pending while hookd is stopped.
+    let reserved = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = reserved.local_addr().unwrap().port();
+    drop(reserved);
+    d.create(
+        "out",
+        &[
+            "--url",
+            &format!("http://127.0.0.1:{port}/"),
+            "--event",
+            "message.received",
+        ],
+    );
+    let chat = d.create("chat", &["--message"]);
+    assert_eq!(d.post(&d.path(&chat), r#"{"content": "x"}"#).status, 200);
+    d.stop_with(15);
+    let db = rusqlite::Connection::open(d.state_dir().join("hookd.db")).unwrap();
+    db.execute_batch(
+        "UPDATE events SET data = '{not json';
+         UPDATE deliveries SET status = 'pending', next_attempt_at = 0;",
+    )
+    .unwrap();
+    drop(db);
+    d.boot();
+    let mut last = serde_json::Value::Null;
+    wait_until("the delivery to fail", Duration::from_secs(20), || {
+        last = d.json(&["deliveries", "out"]);
+        last[0]["status"] == "failed"
+    });
+    let error = last[0]["last_error"].as_str().unwrap_or_default();
+    assert!(error.contains("corrupt"), "{last}");
+    assert!(
+        d.log().contains("cannot send a claimed delivery"),
+        "{}",
+        d.log()
+    );
+}
+
+#[test]
 fn a_delivery_queued_before_kill_9_is_delivered_after_restart() {
     let mut d = Daemon::start_with(
         "[deliveries]\nretry_schedule = [\"300ms\", \"300ms\", \"300ms\", \"300ms\", \"300ms\", \"300ms\", \"300ms\", \"300ms\", \"300ms\", \"300ms\"]\n",
