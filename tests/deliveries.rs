@@ -2,7 +2,7 @@
 
 use crate::helper::hmac_sha256;
 use crate::helper::receiver::Receiver;
-use crate::helper::{Daemon, wait_until};
+use crate::helper::{Daemon, free_port, wait_until};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use std::time::Duration;
@@ -226,9 +226,7 @@ fn hookctl_test_reports_the_receivers_answer() {
 fn a_delivery_whose_stored_event_is_unreadable_fails_visibly() {
     let mut d = Daemon::start();
     // The receiver is down, so the delivery stays pending while hookd is stopped.
-    let reserved = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = reserved.local_addr().unwrap().port();
-    drop(reserved);
+    let port = free_port();
     d.create(
         "out",
         &[
@@ -268,10 +266,8 @@ fn a_delivery_queued_before_kill_9_is_delivered_after_restart() {
     let mut d = Daemon::start_with(
         "[deliveries]\nretry_schedule = [\"300ms\", \"300ms\", \"300ms\", \"300ms\", \"300ms\", \"300ms\", \"300ms\", \"300ms\", \"300ms\", \"300ms\"]\n",
     );
-    // Reserve a port for a receiver that is not up yet.
-    let reserved = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = reserved.local_addr().unwrap().port();
-    drop(reserved);
+    // A port for a receiver that is not up yet.
+    let port = free_port();
     d.create(
         "later",
         &[
