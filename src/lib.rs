@@ -1,7 +1,7 @@
 //! hookd: a self-hosted webhook server for Linux hosts.
 //!
 //! The library holds everything; the `hookd` and `hookctl` binaries are thin shells around
-//! [`cli::daemon::main`] and [`cli::main`]. Modules are named after the nouns users know:
+//! the daemon ([`daemon::run`]) and [`cli::main`]. Modules are named after the nouns users know:
 //! hooks, tokens, config, the store, the daemon's HTTP and control sides, the runner.
 
 pub mod cli;
@@ -11,6 +11,7 @@ pub mod events;
 pub mod hook;
 pub mod netaddr;
 pub mod proto;
+pub mod run;
 pub mod signature;
 pub mod store;
 pub mod template;

@@ -1,7 +1,13 @@
-//! `hookd`, the daemon. Everything lives in the library; this parses, sets up logging and exits
-//! with the code the library chose.
+//! `hookd`, the daemon: parse the command line, set up logging, then run the daemon or
+//! `check-config`.
+//!
+//! Exit codes: 0 after an orderly stop or a valid config, 1 when the config is broken or the
+//! daemon cannot start (the message says which file, line and column, or which resource), 2 for
+//! usage errors (clap).
 
 use clap::Parser;
+use hookd::cli::args::{DaemonArgs, DaemonCommand};
+use hookd::config;
 
 fn main() {
     // glibc gives every thread its own malloc arena, each keeping memory it freed; two arenas
@@ -11,7 +17,7 @@ fn main() {
     unsafe {
         libc::mallopt(libc::M_ARENA_MAX, 2);
     }
-    let args = hookd::cli::args::DaemonArgs::parse();
+    let args = DaemonArgs::parse();
     // Under systemd the journal adds its own timestamps.
     let journald = std::env::var_os("JOURNAL_STREAM").is_some();
     let filter =
@@ -28,5 +34,33 @@ fn main() {
     } else {
         builder.init();
     }
-    std::process::exit(hookd::cli::daemon::main(args));
+    std::process::exit(run(args));
+}
+
+fn run(args: DaemonArgs) -> i32 {
+    let overrides = args.overrides();
+    let loaded = match config::load(&overrides) {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("hookd: invalid configuration: {e}");
+            return 1;
+        }
+    };
+    match args.command {
+        Some(DaemonCommand::CheckConfig) => {
+            match &loaded.file {
+                Some(f) => println!("# configuration OK: {}", f.display()),
+                None => println!("# no configuration file; these are the defaults"),
+            }
+            print!("{}", loaded.config.to_toml());
+            0
+        }
+        None => match hookd::daemon::run(loaded, overrides) {
+            Ok(()) => 0,
+            Err(e) => {
+                eprintln!("hookd: {e}");
+                1
+            }
+        },
+    }
 }

@@ -7,7 +7,6 @@
 
 pub mod args;
 pub mod client;
-pub mod daemon;
 pub mod docs;
 pub mod hooksfile;
 pub mod options;

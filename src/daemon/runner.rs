@@ -16,10 +16,9 @@
 use crate::config::Config;
 use crate::hook::Hook;
 use crate::proto::RunStatus;
-use bytes::Bytes;
+pub use crate::run::{Invocation, Outcome};
 use nix::sys::signal::{Signal, killpg};
 use nix::unistd::{Gid, Pid, Uid};
-use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, HashSet};
 use std::ffi::CString;
 use std::path::PathBuf;
@@ -35,48 +34,6 @@ mod files;
 /// Time a process group gets between SIGTERM and SIGKILL.
 pub const KILL_GRACE: Duration = Duration::from_secs(5);
 const PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-
-/// The request as a script sees it. Serializable so queued async runs survive a restart.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-pub struct Invocation {
-    pub method: String,
-    pub query: String,
-    pub remote_addr: String,
-    pub content_type: String,
-    /// Header names in lower case, in arrival order.
-    pub headers: Vec<(String, String)>,
-    #[serde(with = "body_b64")]
-    pub body: Bytes,
-    /// `HOOKD_PARAM_<NAME>` values, already extracted from the body.
-    pub params: Vec<(String, String)>,
-}
-
-mod body_b64 {
-    use base64::Engine;
-    use base64::engine::general_purpose::STANDARD;
-    use bytes::Bytes;
-    use serde::{Deserialize, Deserializer, Serializer};
-    pub fn serialize<S: Serializer>(b: &Bytes, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&STANDARD.encode(b))
-    }
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Bytes, D::Error> {
-        let s = String::deserialize(d)?;
-        STANDARD
-            .decode(s)
-            .map(Bytes::from)
-            .map_err(serde::de::Error::custom)
-    }
-}
-
-#[derive(Debug, Clone)]
-pub struct Outcome {
-    pub status: RunStatus,
-    pub exit_code: Option<i32>,
-    pub stdout: Vec<u8>,
-    pub stderr: Vec<u8>,
-    pub started_at: i64,
-    pub duration_ms: i64,
-}
 
 /// Why a call could not get in line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

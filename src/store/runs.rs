@@ -5,8 +5,8 @@
 //! is left waiting for it, so at start-up it is marked `interrupted` rather than run again.
 
 use super::{Result, StoreError};
-use crate::daemon::runner::{Invocation, Outcome};
 use crate::proto::{RunStatus, RunView};
+use crate::run::{Invocation, Outcome};
 use crate::time::rfc3339;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
