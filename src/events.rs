@@ -6,7 +6,8 @@
 //! changes what its pending deliveries will carry. Human `message` texts exist in English and
 //! Chinese. Data never carries a caller's credentials: signature and auth headers are redacted.
 
-use crate::hook::{EVENTS, Hook, default_events};
+use crate::event_catalogue::{self as catalogue, Lang, default_events};
+use crate::hook::Hook;
 use crate::template::Template;
 use serde_json::{Map, Value, json};
 
@@ -53,10 +54,6 @@ pub fn new_id() -> String {
     s
 }
 
-pub fn is_alarm(event_type: &str) -> bool {
-    EVENTS.iter().any(|(e, alarm)| *alarm && *e == event_type)
-}
-
 /// `*`, `prefix.*` or an exact name.
 pub fn pattern_matches(pattern: &str, event_type: &str) -> bool {
     match pattern.strip_suffix('*') {
@@ -72,7 +69,9 @@ pub fn pattern_matches(pattern: &str, event_type: &str) -> bool {
 pub fn subscribed(hook: &Hook, event: &Event, path_re: Option<&regex::Regex>) -> bool {
     let t = event.event_type.as_str();
     let o = &hook.options;
-    if !subscribes_to(hook, t) || (is_alarm(t) && event.about() == Some(hook.name.as_str())) {
+    if !subscribes_to(hook, t)
+        || (catalogue::is_alarm(t) && event.about() == Some(hook.name.as_str()))
+    {
         return false;
     }
     if t == "webhook.received" {
@@ -101,7 +100,7 @@ pub fn subscribed(hook: &Hook, event: &Event, path_re: Option<&regex::Regex>) ->
 /// Whether `hook` subscribes to events of type `t` at all, before any filter on their data:
 /// when no hook does, the event need not even be built.
 pub fn subscribes_to(hook: &Hook, t: &str) -> bool {
-    if t == "test" {
+    if catalogue::is_direct(t) {
         return false;
     }
     match &hook.options.events {
@@ -156,94 +155,9 @@ pub fn excerpt(bytes: &[u8]) -> String {
     String::from_utf8_lossy(cut).into_owned()
 }
 
-fn s<'a>(v: &'a Value, k: &str) -> &'a str {
-    v.get(k).and_then(Value::as_str).unwrap_or("")
-}
-
-fn secs(ms: &Value) -> String {
-    format!("{:.1}", ms.as_f64().unwrap_or(0.0) / 1000.0)
-}
-
 /// The human sentence for an event, in `lang` (`en` or `zh`).
 pub fn message(e: &Event, lang: &str) -> String {
-    let d = &e.data;
-    let hook = s(d, "hook");
-    let zh = lang == "zh";
-    match e.event_type.as_str() {
-        "webhook.received" => {
-            let (m, st) = (s(&d["request"], "method"), &d["response"]["status"]);
-            if zh {
-                format!("Webhook {hook} 被调用（{m}，响应 {st}）")
-            } else {
-                format!("Webhook {hook} was called ({m}, answered {st})")
-            }
-        }
-        "script.started" => {
-            if zh {
-                format!("脚本 {hook} 开始运行")
-            } else {
-                format!("Script {hook} started")
-            }
-        }
-        "script.completed" => {
-            let t = secs(&d["duration_ms"]);
-            if zh {
-                format!("脚本 {hook} 运行成功，耗时 {t} 秒")
-            } else {
-                format!("Script {hook} completed in {t} s")
-            }
-        }
-        "script.failed" if s(d, "status") == "timeout" => {
-            let t = secs(&d["duration_ms"]);
-            if zh {
-                format!("脚本 {hook} 超时，已运行 {t} 秒")
-            } else {
-                format!("Script {hook} timed out after {t} s")
-            }
-        }
-        "script.failed" => {
-            let code = d["exit_code"]
-                .as_i64()
-                .map(|c| c.to_string())
-                .unwrap_or_else(|| "none".into());
-            if zh {
-                format!("脚本 {hook} 运行失败（退出码 {code}）")
-            } else {
-                format!("Script {hook} failed (exit code {code})")
-            }
-        }
-        "message.received" => {
-            let who = match s(d, "username") {
-                "" => hook,
-                u => u,
-            };
-            format!("{who}: {}", s(d, "content"))
-        }
-        "delivery.failed" => {
-            let (t, n, err) = (s(d, "event_type"), &d["attempts"], s(d, "last_error"));
-            if zh {
-                format!("发往 {hook} 的 {t} 投递在 {n} 次尝试后失败：{err}")
-            } else {
-                format!("Delivery of {t} to {hook} failed after {n} attempts: {err}")
-            }
-        }
-        "endpoint.disabled" => {
-            let r = s(d, "reason");
-            if zh {
-                format!("外发 hook {hook} 已被停用：{r}")
-            } else {
-                format!("Outgoing hook {hook} was disabled: {r}")
-            }
-        }
-        "test" => {
-            if zh {
-                format!("来自 hookd 的测试事件（{hook}）")
-            } else {
-                format!("Test event from hookd for {hook}")
-            }
-        }
-        other => other.to_string(),
-    }
+    catalogue::message(&e.event_type, &e.data, Lang::parse(Some(lang)))
 }
 
 /// The variables a payload template sees for `e` delivered to `hook`.

@@ -10,6 +10,7 @@ mod validate;
 
 pub use validate::*;
 
+use crate::event_catalogue::default_events;
 use crate::proto::{HookKind, HookOptions, HookView, Mode};
 use crate::time::Dur;
 use std::collections::BTreeMap;
@@ -20,17 +21,6 @@ pub const MAX_CONCURRENCY: u32 = 1024;
 pub const MAX_QUEUE_LIMIT: u32 = 100_000;
 
 /// Every event type hookd emits, and which of them are alarms.
-pub const EVENTS: &[(&str, bool)] = &[
-    ("webhook.received", false),
-    ("script.started", false),
-    ("script.completed", false),
-    ("script.failed", true),
-    ("message.received", false),
-    ("delivery.failed", true),
-    ("endpoint.disabled", true),
-    ("test", false),
-];
-
 /// A hook as stored.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Hook {
@@ -48,6 +38,8 @@ pub struct Hook {
     pub last_status: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
+    /// Counts the stored changes; a write back of a hook read at an older revision is refused.
+    pub revision: i64,
 }
 
 impl Hook {
@@ -249,15 +241,6 @@ pub fn view(h: &Hook, d: &Defaults) -> HookView {
 }
 
 /// The events a hook of this `type` receives when it names none.
-pub fn default_events(hook_type: Option<&str>) -> Vec<String> {
-    let alarms = hook_type == Some("alarms");
-    EVENTS
-        .iter()
-        .filter(|(e, alarm)| *alarm == alarms && *e != "test")
-        .map(|(e, _)| e.to_string())
-        .collect()
-}
-
 /// Options as stored: without the fields that have their own columns or are instructions.
 pub fn stored_options(mut o: HookOptions) -> HookOptions {
     o.description = None;

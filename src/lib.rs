@@ -7,6 +7,7 @@
 pub mod cli;
 pub mod config;
 pub mod daemon;
+pub mod event_catalogue;
 pub mod events;
 pub mod hook;
 pub mod netaddr;

@@ -265,6 +265,19 @@ pub struct LogQuery {
     pub follow: bool,
 }
 
+impl LogQuery {
+    /// Whether an entry passes these filters (for streamed entries; the store filters the rest).
+    pub fn matches(&self, l: &LogView) -> bool {
+        self.hook
+            .as_ref()
+            .is_none_or(|h| l.hook.as_ref() == Some(h))
+            && self.direction.as_ref().is_none_or(|d| &l.direction == d)
+            && (!self.failed
+                || l.status.is_some_and(|s| s >= 400)
+                || (l.status.is_none() && l.error.is_some()))
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(tag = "response", rename_all = "snake_case")]
 pub enum Response {

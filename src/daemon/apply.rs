@@ -1,7 +1,7 @@
 //! `apply` and `export`: hooks as a declarative file.
 //!
 //! `apply` makes the stored hooks match the file: every hook in it is validated first, then all
-//! changes are written in one transaction, so a file with one bad hook changes nothing. A hook
+//! changes are written in one commit, so a file with one bad hook changes nothing. A hook
 //! whose stored state already equals the file is not written at all (its `updated_at` stays),
 //! which makes applying the same file twice a no-op. Options a file leaves out are reset to
 //! their defaults: the file is the whole truth about the hooks it names. Kinds never change in
@@ -10,7 +10,7 @@
 use crate::daemon::state::Shared;
 use crate::hook::{self, Hook};
 use crate::proto::{Change, ErrorBody, ErrorCode, HookOptions, HookSpec, Response, Secret};
-use crate::store::{self, logs::NewLog};
+use crate::store::{self, AdminAction, HookChange, NewLog};
 use crate::token::Token;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -77,6 +77,7 @@ fn desired(
         last_status: existing.and_then(|h| h.last_status.clone()),
         created_at: existing.map(|h| h.created_at).unwrap_or(now),
         updated_at: now,
+        revision: existing.map(|h| h.revision).unwrap_or(0),
     };
     Ok(Desired { hook, token })
 }
@@ -84,6 +85,82 @@ fn desired(
 fn same(a: &Hook, b: &Hook) -> bool {
     a.description == b.description && a.enabled == b.enabled && a.options == b.options
 }
+
+/// What applying a file would do: the changes to report and the writes that make them.
+struct Plan {
+    changes: Vec<Change>,
+    writes: Vec<HookChange>,
+}
+
+/// Compares the file with the stored hooks. Hooks are validated one at a time; the first
+/// invalid one refuses the whole file.
+fn plan(
+    specs: Vec<HookSpec>,
+    existing: Vec<Hook>,
+    prune: bool,
+    ctx: hook::Context,
+    base: &str,
+    uid: Option<u32>,
+) -> Result<Plan, String> {
+    let now = crate::time::now_ms();
+    let names: HashSet<String> = specs.iter().map(|s| s.name.clone()).collect();
+    let mut existing: HashMap<String, Hook> =
+        existing.into_iter().map(|h| (h.name.clone(), h)).collect();
+    let mut plan = Plan {
+        changes: Vec::new(),
+        writes: Vec::new(),
+    };
+    for spec in specs {
+        let current = existing.get(&spec.name);
+        let d = desired(spec, current, ctx, now)?;
+        let (action, url) = match current {
+            None => (
+                "create",
+                d.token
+                    .as_ref()
+                    .map(|t| format!("{base}/webhook/{}", t.as_str())),
+            ),
+            Some(h) if same(h, &d.hook) => ("unchanged", None),
+            Some(_) => ("update", None),
+        };
+        let log = |a| NewLog::admin(a, &d.hook.name, uid);
+        match action {
+            "create" => plan
+                .writes
+                .push(HookChange::Create(d.hook.clone(), log(AdminAction::Create))),
+            "update" => plan
+                .writes
+                .push(HookChange::Update(d.hook.clone(), log(AdminAction::Edit))),
+            _ => {}
+        }
+        plan.changes.push(Change {
+            name: d.hook.name,
+            action: action.to_string(),
+            url,
+        });
+    }
+    if prune {
+        let mut gone: Vec<Hook> = existing
+            .drain()
+            .filter(|(n, _)| !names.contains(n))
+            .map(|(_, h)| h)
+            .collect();
+        gone.sort_by(|a, b| a.name.cmp(&b.name));
+        for h in gone {
+            plan.changes.push(Change {
+                name: h.name.clone(),
+                action: "delete".into(),
+                url: None,
+            });
+            let log = NewLog::admin(AdminAction::Delete, &h.name, uid);
+            plan.writes.push(HookChange::Delete(h, log));
+        }
+    }
+    Ok(plan)
+}
+
+/// How often an apply is planned again when a hook changed between reading and writing.
+const APPLY_TRIES: usize = 5;
 
 pub async fn apply(
     shared: &Arc<Shared>,
@@ -99,108 +176,54 @@ pub async fn apply(
             dup.name
         )));
     }
-    let ctx = shared.context();
-    let base = shared.config().base_url();
-    let result = shared
-        .store
-        .write(move |tx| {
-            let now = crate::time::now_ms();
-            let existing: HashMap<String, Hook> = store::hooks::list(tx, None)?
-                .into_iter()
-                .map(|h| (h.name.clone(), h))
-                .collect();
-            let mut changes = Vec::new();
-            let mut logged = Vec::new();
-            let mut log =
-                |tx: &rusqlite::Connection, action: &str, name: &str| -> store::Result<()> {
-                    let entry = NewLog {
-                        time: now,
-                        direction: "admin",
-                        hook: Some(name.to_string()),
-                        method: Some(action.to_string()),
-                        uid,
-                        ..NewLog::default()
-                    };
-                    logged.push((store::logs::insert(tx, &entry)?, entry));
-                    Ok(())
-                };
-            // Hooks are validated and written one at a time; the first invalid one aborts the
-            // job, and its savepoint takes back everything written before it.
-            for spec in specs {
-                let current = existing.get(&spec.name);
-                let d = desired(spec, current, ctx, now).map_err(store::StoreError::Rejected)?;
-                let action = match current {
-                    None => "create",
-                    Some(h) if same(h, &d.hook) => "unchanged",
-                    Some(_) => "update",
-                };
-                let mut url = None;
-                if !dry_run {
-                    match action {
-                        "create" => {
-                            store::hooks::insert(tx, &d.hook)?;
-                            log(tx, "create", &d.hook.name)?;
-                            url = d
-                                .token
-                                .as_ref()
-                                .map(|t| format!("{base}/webhook/{}", t.as_str()));
-                        }
-                        "update" => {
-                            store::hooks::update(tx, &d.hook)?;
-                            log(tx, "edit", &d.hook.name)?;
-                        }
-                        _ => {}
-                    }
-                }
-                changes.push(Change {
-                    name: d.hook.name,
-                    action: action.to_string(),
-                    url,
-                });
-            }
-            if prune {
-                let mut gone: Vec<&String> =
-                    existing.keys().filter(|n| !names.contains(*n)).collect();
-                gone.sort();
-                for name in gone {
-                    if !dry_run {
-                        store::hooks::delete(tx, name)?;
-                        log(tx, "delete", name)?;
-                    }
-                    changes.push(Change {
-                        name: name.clone(),
-                        action: "delete".into(),
-                        url: None,
-                    });
-                }
-            }
-            Ok((changes, logged))
-        })
-        .await
-        .map_err(|e| match e {
-            store::StoreError::Rejected(why) => ErrorBody::invalid(why),
-            other => ErrorBody::internal(other),
-        });
-    let (changes, logged) = result?;
-    if !logged.is_empty() {
-        let hooks = shared
+    let (ctx, base) = (shared.context(), shared.config().base_url());
+    for _ in 0..APPLY_TRIES {
+        let existing = shared
             .store
-            .call(|c| store::hooks::list(c, None))
+            .list_hooks(None)
             .await
             .map_err(ErrorBody::internal)?;
-        let live: HashSet<i64> = hooks.iter().map(|h| h.id).collect();
-        shared.registry.load(hooks);
-        shared.runner.retain(&live);
-        for (id, entry) in logged {
-            let _ = shared.log_feed.send(store::logs::view(id, &entry));
+        let p =
+            plan(specs.clone(), existing, prune, ctx, &base, uid).map_err(ErrorBody::invalid)?;
+        if dry_run || p.writes.is_empty() {
+            return Ok(Response::Applied {
+                changes: p.changes,
+                dry_run,
+            });
         }
-        tracing::info!(
-            ?uid,
-            "applied a hooks file: {} change(s)",
-            changes.iter().filter(|c| c.action != "unchanged").count()
-        );
+        match shared.store.apply_hooks(p.writes).await {
+            Ok(_) => {
+                reload_registry(shared).await?;
+                tracing::info!(
+                    ?uid,
+                    "applied a hooks file: {} change(s)",
+                    p.changes.iter().filter(|c| c.action != "unchanged").count()
+                );
+                return Ok(Response::Applied {
+                    changes: p.changes,
+                    dry_run,
+                });
+            }
+            Err(store::StoreError::Conflict) => continue,
+            Err(e) => return Err(ErrorBody::internal(e)),
+        }
     }
-    Ok(Response::Applied { changes, dry_run })
+    Err(ErrorBody::internal(
+        "hooks kept changing while the file was applied; try again",
+    ))
+}
+
+/// Reloads every hook into the registry after a bulk change, and forgets deleted hooks' queues.
+async fn reload_registry(shared: &Arc<Shared>) -> Result<(), ErrorBody> {
+    let hooks = shared
+        .store
+        .list_hooks(None)
+        .await
+        .map_err(ErrorBody::internal)?;
+    let live: HashSet<i64> = hooks.iter().map(|h| h.id).collect();
+    shared.registry.load(hooks);
+    shared.runner.retain(&live);
+    Ok(())
 }
 
 pub async fn export(
@@ -210,19 +233,14 @@ pub async fn export(
 ) -> Result<Response, ErrorBody> {
     let hooks = match name {
         Some(n) => {
-            let m = n.clone();
-            let h = shared
-                .store
-                .call(move |c| store::hooks::get(c, &m))
-                .await
-                .map_err(ErrorBody::internal)?;
+            let h = shared.store.hook(&n).await.map_err(ErrorBody::internal)?;
             vec![h.ok_or_else(|| {
                 ErrorBody::new(ErrorCode::NotFound, format!("no hook named {n:?}"))
             })?]
         }
         None => shared
             .store
-            .call(|c| store::hooks::list(c, None))
+            .list_hooks(None)
             .await
             .map_err(ErrorBody::internal)?,
     };

@@ -9,15 +9,16 @@
 //! - Redirects are never followed. With `block_private_targets`, names are resolved by a
 //!   resolver that drops private and reserved addresses, so the connection goes only to an
 //!   address that was checked; literal IPs are checked before sending.
-//! - Alarms do not cascade: a delivery of `delivery.failed` or `endpoint.disabled` that itself
-//!   fails raises no further `delivery.failed`.
+//! - Alarms do not cascade: a delivery of an alarm (`delivery.failed`, `endpoint.disabled`)
+//!   that itself fails raises no further `delivery.failed`.
 
 use crate::config::Config;
 use crate::daemon::outbox;
 use crate::daemon::state::Shared;
+use crate::event_catalogue as catalogue;
 use crate::events::Event;
 use crate::hook::Hook;
-use crate::store::{self, events::Attempt, events::Claimed, logs::NewLog};
+use crate::store::{Attempt, AttemptRecord, Claimed, DeliveryStatus, Direction, NewLog};
 use serde_json::json;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -38,6 +39,18 @@ pub struct Sender {
 }
 
 impl Sender {
+    /// Notes how an attempt at `hook_id` went; true for a success at an endpoint already known
+    /// healthy, which changes nothing but history.
+    fn routine(&self, hook_id: i64, succeeded: bool) -> bool {
+        let mut healthy = self.healthy.lock().unwrap_or_else(|e| e.into_inner());
+        if succeeded {
+            !healthy.insert(hook_id)
+        } else {
+            healthy.remove(&hook_id);
+            false
+        }
+    }
+
     pub fn new() -> Result<Sender, reqwest::Error> {
         let base = || {
             reqwest::Client::builder()
@@ -237,12 +250,7 @@ pub async fn worker(shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
     loop {
         let now = crate::time::now_ms();
         let want = slots.available_permits().clamp(1, 256) as u32;
-        let (batch, next) = match shared
-            .store
-            // A lost claim only leaves the rows pending; start-up resets claimed ones anyway.
-            .write_history(move |tx| store::events::claim_due(tx, now, want))
-            .await
-        {
+        let (batch, next) = match shared.store.claim_due(now, want).await {
             Ok(b) => b,
             Err(e) => {
                 tracing::error!("cannot claim deliveries: {e}");
@@ -250,27 +258,7 @@ pub async fn worker(shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
             }
         };
         let full = batch.len() as u32 == want;
-        for row in batch {
-            let id = row.id();
-            let claimed = match row.parse() {
-                Ok(c) => c,
-                Err(e) => {
-                    // Unreadable now means unreadable on every retry: fail it, visibly.
-                    tracing::error!(delivery = id, "cannot send a claimed delivery: {e}");
-                    let failed = Attempt {
-                        status: "failed",
-                        http_status: None,
-                        error: Some(e.to_string()),
-                        next_attempt_at: None,
-                        at: now,
-                    };
-                    let _ = shared
-                        .store
-                        .write(move |tx| store::events::record_attempt(tx, id, &failed))
-                        .await;
-                    continue;
-                }
-            };
+        for claimed in batch {
             let Ok(permit) = slots.clone().acquire_owned().await else {
                 return;
             };
@@ -287,7 +275,7 @@ pub async fn worker(shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
             .map(|t| Duration::from_millis((t - crate::time::now_ms()).clamp(0, 60_000) as u64))
             .unwrap_or(Duration::from_secs(60));
         tokio::select! {
-            _ = shared.deliveries_due.notified() => {}
+            _ = shared.store.feeds().deliveries_due.notified() => {}
             _ = tokio::time::sleep(wait) => {}
             _ = stop.changed() => return,
         }
@@ -340,6 +328,38 @@ enum Decision {
     Disable(String),
 }
 
+impl Decision {
+    /// The attempt row that follows from the decision.
+    fn attempt(&self, sent: &Sent, now: i64) -> Attempt {
+        let (status, next_attempt_at) = match self {
+            Decision::Succeed => (DeliveryStatus::Succeeded, None),
+            Decision::Retry(d) => (DeliveryStatus::Pending, Some(now + d.as_millis() as i64)),
+            _ => (DeliveryStatus::Failed, None),
+        };
+        Attempt {
+            status,
+            http_status: sent.status,
+            error: (status != DeliveryStatus::Succeeded)
+                .then(|| sent.error.clone())
+                .flatten(),
+            next_attempt_at,
+            at: now,
+        }
+    }
+
+    /// The outcome label of the delivery metrics.
+    fn outcome(&self) -> &'static str {
+        match self {
+            Decision::Succeed => "succeeded",
+            Decision::Retry(_) => "retried",
+            _ => "failed",
+        }
+    }
+}
+
+/// Records an attempt with its consequences: the attempt row and log entry, `delivery.failed`
+/// when the retries are used up, and disabling the endpoint when it answered 410 or has been
+/// failing for `disable_after`.
 async fn finish(
     shared: &Arc<Shared>,
     c: &Claimed,
@@ -347,161 +367,105 @@ async fn finish(
     sent: &Sent,
     decision: Decision,
 ) {
-    let config = shared.config();
     let now = crate::time::now_ms();
-    let url = hook
-        .and_then(|h| h.options.url.as_deref())
-        .map(url_without_credentials);
-    let log = NewLog {
+    shared.metrics.delivery(&c.hook, decision.outcome());
+    let follow_up = match decision {
+        Decision::Exhausted if catalogue::cascades(&c.event.event_type) => {
+            Some(failed_event(c, sent))
+        }
+        _ => None,
+    };
+    let record = AttemptRecord {
+        delivery_id: c.id,
+        attempt: decision.attempt(sent, now),
+        log: attempt_log(c, hook, sent, now),
+        endpoint: hook.map(|h| h.id),
+        routine: shared
+            .sender
+            .routine(c.hook_id, matches!(decision, Decision::Succeed)),
+    };
+    let finished = match shared
+        .store
+        .finish_attempt(record, outbox::stage(shared, follow_up))
+        .await
+    {
+        Ok(f) => f,
+        Err(e) => {
+            tracing::error!(delivery = c.id, "cannot record a delivery attempt: {e}");
+            return;
+        }
+    };
+    let disable_after = shared.config().deliveries.disable_after.as_millis();
+    let reason = match decision {
+        Decision::Disable(reason) => Some(reason),
+        _ => finished
+            .failing_since
+            .filter(|since| now - since >= disable_after)
+            .map(|since| {
+                format!(
+                    "failing for {}",
+                    crate::time::Dur(Duration::from_millis((now - since) as u64))
+                )
+            }),
+    };
+    if let Some(reason) = reason {
+        disable(shared, c, reason, now).await;
+    }
+}
+
+/// The log entry of one attempt.
+fn attempt_log(c: &Claimed, hook: Option<&Hook>, sent: &Sent, now: i64) -> NewLog {
+    NewLog {
         time: now,
-        direction: "out",
+        direction: Direction::Out,
         hook: Some(c.hook.clone()),
         method: Some(
             hook.and_then(|h| h.options.method.clone())
                 .unwrap_or_else(|| "POST".into()),
         ),
-        url,
+        url: hook
+            .and_then(|h| h.options.url.as_deref())
+            .map(url_without_credentials),
         status: sent.status,
         error: sent.error.clone(),
         duration_ms: Some(sent.duration.as_millis() as i64),
         delivery_id: Some(c.id.to_string()),
         attempt: Some(c.attempts + 1),
         ..NewLog::default()
-    };
-    let cascade = !matches!(
-        c.event.event_type.as_str(),
-        "delivery.failed" | "endpoint.disabled"
-    );
-    let failed_event = || {
-        Event::new(
-            "delivery.failed",
-            json!({
-                "hook": c.hook,
-                "delivery_id": c.id.to_string(),
-                "event_id": c.event.id,
-                "event_type": c.event.event_type,
-                "attempts": c.attempts + 1,
-                "last_status": sent.status,
-                "last_error": sent.error,
-            }),
-        )
-    };
-    let hook_name = c.hook.clone();
-    let mut events = Vec::new();
-    let mut disable_reason = None;
-    // The side effects of the decision; the attempt row follows from it.
-    match &decision {
-        Decision::Exhausted if cascade => events.push(failed_event()),
-        Decision::Disable(reason) => disable_reason = Some(reason.clone()),
-        _ => {}
     }
-    let (status, next_attempt_at) = match &decision {
-        Decision::Succeed => ("succeeded", None),
-        Decision::Retry(d) => ("pending", Some(now + d.as_millis() as i64)),
-        Decision::Exhausted | Decision::Fail | Decision::Disable(_) => ("failed", None),
-    };
-    let attempt = Attempt {
-        status,
-        http_status: sent.status,
-        error: if matches!(decision, Decision::Succeed) {
-            None
-        } else {
-            sent.error.clone()
-        },
-        next_attempt_at,
-        at: now,
-    };
-    let (hook_id, delivery_id) = (c.hook_id, c.id);
-    let disable_after = config.deliveries.disable_after.as_millis();
-    let succeeded = matches!(decision, Decision::Succeed);
-    let retrying = matches!(decision, Decision::Retry(_));
-    let outcome = match decision {
-        Decision::Succeed => "succeeded",
-        Decision::Retry(_) => "retried",
-        _ => "failed",
-    };
-    shared.metrics.delivery(&c.hook, outcome);
-    let tracks_failure = hook.is_some();
-    // Whether the endpoint gets disabled depends on what the transaction finds
-    // (`failing_since`), so the follow-up events are staged inside it.
-    let shared2 = shared.clone();
-    // A success at an endpoint known to be healthy is history: if a power loss drops it, the
-    // delivery is sent again with the same webhook-id (at-least-once). Anything else may
-    // retry, alarm or disable, and goes to disk before it counts.
-    let durability = {
-        let mut healthy = shared
-            .sender
-            .healthy
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
-        let known = healthy.contains(&hook_id);
-        if succeeded {
-            healthy.insert(hook_id);
-        } else {
-            healthy.remove(&hook_id);
-        }
-        if succeeded && known {
-            store::Durability::History
-        } else {
-            store::Durability::Disk
-        }
-    };
-    let result = shared
+}
+
+fn failed_event(c: &Claimed, sent: &Sent) -> Event {
+    Event::new(
+        "delivery.failed",
+        json!({
+            "hook": c.hook,
+            "delivery_id": c.id.to_string(),
+            "event_id": c.event.id,
+            "event_type": c.event.event_type,
+            "attempts": c.attempts + 1,
+            "last_status": sent.status,
+            "last_error": sent.error,
+        }),
+    )
+}
+
+/// Disables the endpoint of `c` and announces it, unless it was disabled meanwhile.
+async fn disable(shared: &Arc<Shared>, c: &Claimed, reason: String, now: i64) {
+    let event = Event::new(
+        "endpoint.disabled",
+        json!({"hook": c.hook, "reason": reason}),
+    );
+    match shared
         .store
-        .write_with(durability, move |tx| {
-            store::events::record_attempt(tx, delivery_id, &attempt)?;
-            let mut reason = disable_reason;
-            if tracks_failure {
-                let since =
-                    store::events::set_failing_since(tx, hook_id, (!succeeded).then_some(now))?;
-                if reason.is_none()
-                    && let Some(since) = since
-                    && now - since >= disable_after
-                {
-                    reason = Some(format!(
-                        "failing for {}",
-                        crate::time::Dur(Duration::from_millis((now - since) as u64))
-                    ));
-                }
-            }
-            let mut disabled = None;
-            if let Some(r) = reason
-                && store::hooks::disable(tx, hook_id, now)?
-            {
-                events.push(Event::new(
-                    "endpoint.disabled",
-                    json!({"hook": hook_name, "reason": r}),
-                ));
-                disabled = Some(r);
-            }
-            let staged: Vec<outbox::Staged> = events
-                .into_iter()
-                .map(|e| outbox::stage(&shared2, e))
-                .collect();
-            outbox::write(tx, &staged, now)?;
-            let log_id = store::logs::insert(tx, &log)?;
-            Ok((log_id, log, staged, disabled))
-        })
-        .await;
-    match result {
-        Ok((log_id, log, staged, disabled)) => {
-            if let Some(reason) = disabled {
-                tracing::warn!(hook = %c.hook, "outgoing hook disabled: {reason}");
-                if let Ok(Some(h)) = shared
-                    .store
-                    .call(move |conn| store::hooks::get_by_id(conn, hook_id))
-                    .await
-                {
-                    shared.registry.upsert(h);
-                }
-            }
-            outbox::committed(shared, &staged);
-            if retrying {
-                // The worker planned its sleep while this row was `sending`; let it re-plan.
-                shared.deliveries_due.notify_one();
-            }
-            let _ = shared.log_feed.send(store::logs::view(log_id, &log));
+        .disable_endpoint(c.hook_id, now, outbox::stage(shared, [event]))
+        .await
+    {
+        Ok(Some(hook)) => {
+            tracing::warn!(hook = %c.hook, "outgoing hook disabled: {reason}");
+            shared.registry.upsert(hook);
         }
-        Err(e) => tracing::error!(delivery = c.id, "cannot record a delivery attempt: {e}"),
+        Ok(None) => {}
+        Err(e) => tracing::error!(hook = %c.hook, "cannot disable the outgoing hook: {e}"),
     }
 }

@@ -7,13 +7,13 @@
 
 use crate::daemon::incoming::{self, Call};
 use crate::daemon::manage::{get, internal};
-use crate::daemon::runner::Invocation;
 use crate::daemon::state::Shared;
 use crate::daemon::{delivery, outbox};
 use crate::events::Event;
 use crate::hook::Hook;
 use crate::proto::{self, ErrorBody, ErrorCode, LogQuery, Response};
-use crate::store;
+use crate::run::Invocation;
+use crate::store::{Claimed, DeliveryFilter, DeliveryStatus, Redelivery, RunFilter};
 use std::sync::Arc;
 use std::time::Instant;
 use tokio::io::AsyncWriteExt;
@@ -91,25 +91,16 @@ pub(crate) async fn test_outgoing(shared: &Arc<Shared>, h: Hook) -> Result<Respo
         "test",
         serde_json::json!({"hook": h.name, "hook_id": h.id.to_string()}),
     );
-    let staged = vec![outbox::stage_to(event.clone(), h.id, &h.name)];
-    let now = crate::time::now_ms();
     let id = shared
         .store
-        .write(move |tx| {
-            let ids = outbox::write(tx, &staged, now)?;
-            for id in &ids {
-                store::events::claim_one(tx, *id)?;
-            }
-            Ok(ids.first().copied().unwrap_or_default())
-        })
+        .claim_test(outbox::stage_to(event.clone(), h.id, &h.name))
         .await
         .map_err(internal)?;
-    let claimed = store::events::Claimed {
+    let claimed = Claimed {
         id,
         hook_id: h.id,
         hook: h.name.clone(),
         attempts: 0,
-        created_at: now,
         event,
     };
     let sent = delivery::deliver(shared, claimed, &h, false).await;
@@ -133,18 +124,21 @@ pub(crate) async fn deliveries(
     status: Option<String>,
     limit: u32,
 ) -> Result<Response, ErrorBody> {
-    if let Some(s) = &status
-        && !matches!(s.as_str(), "pending" | "failed" | "succeeded")
-    {
-        return Err(ErrorBody::invalid(format!(
-            "--status {s:?}: expected pending, failed or succeeded"
-        )));
-    }
-    let deliveries = shared
-        .store
-        .call(move |c| store::events::list(c, hook.as_deref(), status.as_deref(), limit))
-        .await
-        .map_err(internal)?;
+    let status = match status.as_deref() {
+        None => None,
+        Some(s @ ("pending" | "failed" | "succeeded")) => DeliveryStatus::parse(s),
+        Some(s) => {
+            return Err(ErrorBody::invalid(format!(
+                "--status {s:?}: expected pending, failed or succeeded"
+            )));
+        }
+    };
+    let filter = DeliveryFilter {
+        hook,
+        status,
+        limit,
+    };
+    let deliveries = shared.store.deliveries(filter).await.map_err(internal)?;
     Ok(Response::Deliveries { deliveries })
 }
 
@@ -152,74 +146,53 @@ pub(crate) async fn redeliver(shared: &Arc<Shared>, id: String) -> Result<Respon
     let not_found = || ErrorBody::new(ErrorCode::NotFound, format!("no delivery with id {id:?}"));
     let n: i64 = id.trim().parse().map_err(|_| not_found())?;
     let now = crate::time::now_ms();
-    match shared
-        .store
-        .write(move |tx| store::events::redeliver(tx, n, now))
-        .await
-        .map_err(internal)?
-    {
-        store::events::Redelivery::NotFound => Err(not_found()),
-        store::events::Redelivery::InFlight => Err(ErrorBody::invalid(format!(
+    match shared.store.redeliver(n, now).await.map_err(internal)? {
+        Redelivery::NotFound => Err(not_found()),
+        Redelivery::InFlight => Err(ErrorBody::invalid(format!(
             "delivery {n} is being sent right now"
         ))),
-        store::events::Redelivery::Queued(hook) => {
-            shared.deliveries_due.notify_one();
-            Ok(Response::Done {
-                message: format!("delivery {n} to {hook} queued again"),
-            })
-        }
+        Redelivery::Queued(hook) => Ok(Response::Done {
+            message: format!("delivery {n} to {hook} queued again"),
+        }),
     }
 }
 
+/// Runs of the hook named `hook` (by its id: runs of an earlier hook of that name are not
+/// its runs), or of a deleted hook by that name when no hook has it now.
 pub(crate) async fn runs(
     shared: &Arc<Shared>,
     hook: Option<String>,
     limit: u32,
 ) -> Result<Response, ErrorBody> {
-    if let Some(name) = &hook {
-        let n = name.clone();
-        let exists = shared
-            .store
-            .call(move |c| store::hooks::get(c, &n))
-            .await
-            .map_err(internal)?
-            .is_some();
-        let h = name.clone();
-        let any = shared
-            .store
-            .call(move |c| store::runs::list(c, Some(&h), 1))
-            .await
-            .map_err(internal)?;
-        if !exists && any.is_empty() {
-            return Err(ErrorBody::not_found(name));
+    let mut filter = RunFilter {
+        limit,
+        ..RunFilter::default()
+    };
+    if let Some(name) = hook {
+        match shared.store.hook(&name).await.map_err(internal)? {
+            Some(h) => filter.hook_id = Some(h.id),
+            None => filter.hook = Some(name),
         }
     }
-    let runs = shared
-        .store
-        .call(move |c| store::runs::list(c, hook.as_deref(), limit))
-        .await
-        .map_err(internal)?;
+    let runs = shared.store.runs(filter.clone()).await.map_err(internal)?;
+    if let Some(name) = filter.hook
+        && runs.is_empty()
+    {
+        return Err(ErrorBody::not_found(&name));
+    }
     Ok(Response::Runs { runs })
 }
 
 pub(crate) async fn run_show(shared: &Arc<Shared>, id: String) -> Result<Response, ErrorBody> {
     let not_found = || ErrorBody::new(ErrorCode::NotFound, format!("no run with id {id:?}"));
     let n: i64 = id.trim().parse().map_err(|_| not_found())?;
-    let run = shared
-        .store
-        .call(move |c| store::runs::get(c, n))
-        .await
-        .map_err(internal)?;
+    let run = shared.store.run(n).await.map_err(internal)?;
     run.map(|r| Response::Run(Box::new(r)))
         .ok_or_else(not_found)
 }
 
 pub(crate) async fn logs(shared: &Arc<Shared>, q: LogQuery) -> Result<Response, ErrorBody> {
-    let logs = shared
-        .store
-        .call(move |c| store::logs::query(c, &q))
-        .await
-        .map_err(internal)?;
+    let logs = shared.store.logs(q).await.map_err(internal)?;
     Ok(Response::Logs { logs })
 }
 
@@ -231,13 +204,8 @@ pub async fn follow_logs<W: AsyncWriteExt + Unpin>(
     mut shutdown: watch::Receiver<bool>,
 ) {
     // Subscribe before reading the backlog so nothing falls between the two.
-    let mut feed = shared.log_feed.subscribe();
-    let query = q.clone();
-    let backlog = match shared
-        .store
-        .call(move |c| store::logs::query(c, &query))
-        .await
-    {
+    let mut feed = shared.store.feeds().log.subscribe();
+    let backlog = match shared.store.logs(q.clone()).await {
         Ok(b) => b,
         Err(e) => {
             let _ = out
@@ -262,7 +230,7 @@ pub async fn follow_logs<W: AsyncWriteExt + Unpin>(
             got = feed.recv() => match got {
                 Ok(entry) => {
                     let id: i64 = entry.id.parse().unwrap_or(0);
-                    if id <= last || !store::logs::matches(&q, &entry) {
+                    if id <= last || !q.matches(&entry) {
                         continue;
                     }
                     if out.write_all(&proto::encode(&Response::Log(Box::new(entry)))).await.is_err() {

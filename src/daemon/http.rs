@@ -6,11 +6,10 @@
 //! and capped while streaming, so a caller cannot make hookd buffer more than `max_body_bytes`.
 
 use crate::daemon::incoming::{self, Answer, Call};
-use crate::daemon::runner::Invocation;
 use crate::daemon::state::Shared;
 use crate::netaddr::{self, Cidr};
+use crate::run::Invocation;
 use crate::signature::{self, VerifyKind};
-use crate::store;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
@@ -240,11 +239,9 @@ async fn verify(shared: &Arc<Shared>, call: &Call) -> Option<Answer> {
         );
     }
     let delivery = signature::delivery_id(kind, &header)?;
-    let hook_id = call.hook.id;
-    let d = delivery.clone();
     match shared
         .store
-        .write(move |tx| store::hooks::first_delivery(tx, hook_id, &d, now, now - REPLAY_WINDOW_MS))
+        .first_delivery(call.hook.id, delivery.clone(), now, now - REPLAY_WINDOW_MS)
         .await
     {
         Ok(true) => None,

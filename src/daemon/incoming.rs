@@ -5,13 +5,14 @@
 //! (run row, call count, log entry) and shapes the answer of the product contract. It never
 //! sees the token: `path` is already redacted.
 
-use crate::daemon::outbox::{self, Staged};
-use crate::daemon::runner::{Invocation, Outcome, Refused};
+use crate::daemon::outbox;
+use crate::daemon::runner::Refused;
 use crate::daemon::state::Shared;
 use crate::events::{self, Event};
 use crate::hook::Hook;
 use crate::proto::{HookKind, Mode, RunStatus};
-use crate::store::{self, logs::NewLog};
+use crate::run::{Invocation, Outcome};
+use crate::store::{self, CallRecord, Direction, NewLog, NewRun};
 use bytes::Bytes;
 use serde_json::json;
 use std::sync::Arc;
@@ -91,7 +92,7 @@ pub async fn handle(shared: Arc<Shared>, mut call: Call) -> Answer {
 }
 
 /// Counts the call, writes its log entry, stores a sync run's outcome, and puts its events
-/// (`webhook.received`, plus any the call produced) in the outbox, all in one transaction.
+/// (`webhook.received`, plus any the call produced) in the outbox, all in one commit.
 pub async fn record(
     shared: &Arc<Shared>,
     call: &Call,
@@ -99,9 +100,9 @@ pub async fn record(
     mut events: Vec<Event>,
     run: Option<(i64, Outcome)>,
 ) -> Result<(), store::StoreError> {
-    let entry = NewLog {
+    let log = NewLog {
         time: crate::time::now_ms(),
-        direction: "in",
+        direction: Direction::In,
         hook: Some(call.hook.name.clone()),
         method: Some(call.inv.method.clone()),
         url: Some(call.path.clone()),
@@ -125,35 +126,18 @@ pub async fn record(
             }),
         ));
     }
-    let staged: Vec<Staged> = events
-        .into_iter()
-        .map(|e| outbox::stage(shared, e))
-        .collect();
     shared.metrics.call(&call.hook.name, answer.status);
-    let hook_id = call.hook.id;
-    let status = answer.status.to_string();
-    let (e, st) = (entry.clone(), staged.clone());
-    // Events for outgoing hooks are accepted work and go to disk before the answer; a call
-    // that produced none leaves only history.
-    let durability = if outbox::has_deliveries(&staged) {
-        store::Durability::Disk
-    } else {
-        store::Durability::History
+    let record = CallRecord {
+        hook_id: call.hook.id,
+        status: answer.status,
+        log,
+        run,
     };
-    let id = shared
+    shared
         .store
-        .write_with(durability, move |tx| {
-            if let Some((run_id, outcome)) = &run {
-                store::runs::finish(tx, *run_id, outcome)?;
-            }
-            store::hooks::record_call(tx, hook_id, e.time, &status)?;
-            outbox::write(tx, &st, e.time)?;
-            store::logs::insert(tx, &e)
-        })
+        .record_call(record, outbox::stage(shared, events))
         .await
         .inspect_err(|e| tracing::error!(hook = %call.hook.name, "cannot record a call: {e}"))?;
-    outbox::committed(shared, &staged);
-    let _ = shared.log_feed.send(store::logs::view(id, &entry));
     Ok(())
 }
 
@@ -173,14 +157,9 @@ async fn script(shared: &Arc<Shared>, call: &Call) -> (Answer, Vec<Event>, Optio
             return (a, Vec::new(), None);
         }
     };
-    let now = crate::time::now_ms();
     if hook.mode() == Mode::Async {
-        let (hook_id, name, inv) = (hook.id, hook.name.clone(), call.inv.clone());
-        let id = match shared
-            .store
-            .write(move |tx| store::runs::insert_queued(tx, hook_id, &name, now, &inv))
-            .await
-        {
+        let run = new_run(hook);
+        let id = match shared.store.queue_run(run, call.inv.clone()).await {
             Ok(id) => id,
             Err(e) => return (store_failed(e), Vec::new(), None),
         };
@@ -194,21 +173,12 @@ async fn script(shared: &Arc<Shared>, call: &Call) -> (Answer, Vec<Event>, Optio
         return (a, Vec::new(), None);
     }
     let ticket = place.wait().await;
-    let (hook_id, name) = (hook.id, hook.name.clone());
-    let started = crate::time::now_ms();
-    let id = match shared
-        .store
-        // History: if hookd dies mid-run the row is marked interrupted at start-up; if the
-        // machine loses power first, the caller got no answer either.
-        .write_history(move |tx| store::runs::insert_running(tx, hook_id, &name, started))
-        .await
-    {
+    let run = new_run(hook);
+    let id = match shared.store.start_run(run).await {
         Ok(id) => id,
         Err(e) => return (store_failed(e), Vec::new(), None),
     };
-    if shared.registry.wants("script.started") {
-        announce_start(shared, hook, id).await;
-    }
+    announce_start(shared, hook, id).await;
     let (outcome, event) = run_script(shared, hook, id, &call.inv).await;
     drop(ticket);
     let mut a = answer_for(hook, id, &outcome);
@@ -217,21 +187,34 @@ async fn script(shared: &Arc<Shared>, call: &Call) -> (Answer, Vec<Event>, Optio
     (a, event.into_iter().collect(), Some((id, outcome)))
 }
 
-/// Puts `script.started` in the outbox.
-async fn announce_start(shared: &Arc<Shared>, hook: &Hook, id: i64) {
+fn new_run(hook: &Hook) -> NewRun {
+    NewRun {
+        hook_id: hook.id,
+        hook: hook.name.clone(),
+        at: crate::time::now_ms(),
+    }
+}
+
+/// The `script.started` event of run `id`, staged (empty when nobody subscribes).
+fn started_event(shared: &Shared, hook: &Hook, id: i64) -> store::Outbox {
+    if !shared.registry.wants("script.started") {
+        return store::Outbox::default();
+    }
     let event = Event::new(
         "script.started",
         json!({"hook": hook.name, "hook_id": hook.id.to_string(), "run_id": id.to_string(), "cwd": hook.options.cwd}),
     );
-    let staged = vec![outbox::stage(shared, event)];
-    let st = staged.clone();
-    match shared
-        .store
-        .write(move |tx| outbox::write(tx, &st, crate::time::now_ms()))
-        .await
-    {
-        Ok(_) => outbox::committed(shared, &staged),
-        Err(e) => tracing::error!(hook = %hook.name, run = id, "cannot store script.started: {e}"),
+    outbox::stage(shared, [event])
+}
+
+/// Puts a sync run's `script.started` in the outbox.
+async fn announce_start(shared: &Arc<Shared>, hook: &Hook, id: i64) {
+    let outbox = started_event(shared, hook, id);
+    if !outbox.has_deliveries() {
+        return;
+    }
+    if let Err(e) = shared.store.publish(outbox).await {
+        tracing::error!(hook = %hook.name, run = id, "cannot store script.started: {e}");
     }
 }
 
@@ -274,27 +257,16 @@ async fn run_script(
     (o, Some(event))
 }
 
-/// Runs an async run's script and stores its outcome and event in their own transaction (its
+/// Runs an async run's script and stores its outcome and event in their own commit (its
 /// call was answered long ago).
 async fn run_and_store(shared: &Arc<Shared>, hook: &Hook, id: i64, inv: &Invocation) {
     let (o, event) = run_script(shared, hook, id, inv).await;
-    let staged: Vec<Staged> = event
-        .map(|e| outbox::stage(shared, e))
-        .into_iter()
-        .collect();
-    let st = staged.clone();
-    let stored = shared
+    if let Err(e) = shared
         .store
-        .write(move |tx| {
-            store::runs::finish(tx, id, &o)?;
-            outbox::write(tx, &st, crate::time::now_ms())
-        })
-        .await;
-    match stored {
-        Ok(_) => outbox::committed(shared, &staged),
-        Err(e) => {
-            tracing::error!(hook = %hook.name, run = id, "cannot store the run's outcome: {e}")
-        }
+        .finish_run(id, o, outbox::stage(shared, event))
+        .await
+    {
+        tracing::error!(hook = %hook.name, run = id, "cannot store the run's outcome: {e}")
     }
 }
 
@@ -309,15 +281,9 @@ pub fn spawn_async_run(
     tokio::spawn(async move {
         let ticket = place.wait().await;
         let now = crate::time::now_ms();
-        if let Err(e) = shared
-            .store
-            .write(move |tx| store::runs::mark_running(tx, id, now))
-            .await
-        {
+        let started = started_event(&shared, &hook, id);
+        if let Err(e) = shared.store.run_started(id, now, started).await {
             tracing::error!(hook = %hook.name, run = id, "cannot mark the run as running: {e}");
-        }
-        if shared.registry.wants("script.started") {
-            announce_start(&shared, &hook, id).await;
         }
         run_and_store(&shared, &hook, id, &inv).await;
         drop(ticket);

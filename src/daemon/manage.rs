@@ -12,7 +12,7 @@ use crate::hook::{self, Hook};
 use crate::proto::{
     Created, ErrorBody, ErrorCode, HookKind, HookOptions, Request, Response, Secret, StatusView,
 };
-use crate::store::{self, logs::NewLog};
+use crate::store::{self, AdminAction, NewLog};
 use crate::token::Token;
 use std::sync::Arc;
 
@@ -85,32 +85,6 @@ pub(crate) fn internal(e: store::StoreError) -> ErrorBody {
     ErrorBody::internal(e)
 }
 
-fn admin_entry(action: &str, hook: &str, uid: Option<u32>) -> NewLog {
-    NewLog {
-        time: crate::time::now_ms(),
-        direction: "admin",
-        hook: Some(hook.to_string()),
-        method: Some(action.to_string()),
-        uid,
-        ..NewLog::default()
-    }
-}
-
-/// Writes the admin log entry inside `tx` and returns it for the live feed.
-fn log_admin(
-    tx: &rusqlite::Connection,
-    action: &str,
-    hook: &str,
-    uid: Option<u32>,
-) -> store::Result<(i64, NewLog)> {
-    let entry = admin_entry(action, hook, uid);
-    Ok((store::logs::insert(tx, &entry)?, entry))
-}
-
-fn publish(shared: &Shared, logged: (i64, NewLog)) {
-    let _ = shared.log_feed.send(store::logs::view(logged.0, &logged.1));
-}
-
 fn webhook_url(shared: &Shared, token: &Token) -> String {
     format!("{}/webhook/{}", shared.config().base_url(), token.as_str())
 }
@@ -149,27 +123,22 @@ async fn create(
         last_status: None,
         created_at: now,
         updated_at: now,
+        revision: 0,
     };
-    let row = h.clone();
-    let inserted = shared
+    let log = NewLog::admin(AdminAction::Create, &name, uid);
+    let Some(created) = shared
         .store
-        .write(move |tx| {
-            let Some(id) = store::hooks::insert(tx, &row)? else {
-                return Ok(None);
-            };
-            Ok(Some((id, log_admin(tx, "create", &row.name, uid)?)))
-        })
+        .create_hook(h.clone(), log)
         .await
-        .map_err(internal)?;
-    let Some((id, logged)) = inserted else {
+        .map_err(internal)?
+    else {
         return Err(ErrorBody::new(
             ErrorCode::AlreadyExists,
             format!("a hook named {name:?} already exists"),
         ));
     };
-    h.id = id;
+    h.id = created.id;
     shared.registry.upsert(h);
-    publish(shared, logged);
     tracing::info!(hook = %name, %kind, ?uid, "hook created");
     Ok(Response::Created(Created {
         name,
@@ -180,44 +149,42 @@ async fn create(
     }))
 }
 
-/// Applies `change` to the stored hook `name` in one transaction; `change` returns the admin
-/// action to log, or `None` when nothing changed (then nothing is written, not even
-/// `updated_at`).
+/// How often a change is tried again when another one got in between its read and its write.
+const CHANGE_TRIES: usize = 5;
+
+/// Applies `change` to the stored hook `name`: read, change, write back with the admin log
+/// entry, retried when another change got in between. `change` returns the action to log, or
+/// `None` when nothing changed (then nothing is written, not even `updated_at`).
 async fn modify<F>(
     shared: &Arc<Shared>,
     name: String,
     uid: Option<u32>,
-    change: F,
+    mut change: F,
 ) -> Result<Hook, ErrorBody>
 where
-    F: FnOnce(&mut Hook) -> Result<Option<&'static str>, String> + Send + 'static,
+    F: FnMut(&mut Hook) -> Result<Option<AdminAction>, String>,
 {
-    let res = shared
-        .store
-        .write(move |tx| {
-            let Some(mut h) = store::hooks::get(tx, &name)? else {
-                return Ok(Err(ErrorBody::not_found(&name)));
-            };
-            match change(&mut h) {
-                Err(e) => Ok(Err(ErrorBody::invalid(e))),
-                Ok(None) => Ok(Ok((h, None))),
-                Ok(Some(action)) => {
-                    h.updated_at = crate::time::now_ms();
-                    store::hooks::update(tx, &h)?;
-                    let logged = log_admin(tx, action, &h.name, uid)?;
-                    Ok(Ok((h, Some(logged))))
-                }
+    for _ in 0..CHANGE_TRIES {
+        let mut h = get(shared, name.clone()).await?;
+        let Some(action) = change(&mut h).map_err(ErrorBody::invalid)? else {
+            return Ok(h);
+        };
+        h.updated_at = crate::time::now_ms();
+        let log = NewLog::admin(action, &h.name, uid);
+        match shared.store.update_hook(h.clone(), log).await {
+            Ok(_) => {
+                h.revision += 1;
+                tracing::info!(hook = %h.name, action = action.as_str(), ?uid, "hook changed");
+                shared.registry.upsert(h.clone());
+                return Ok(h);
             }
-        })
-        .await
-        .map_err(internal)??;
-    let (h, logged) = res;
-    if let Some(logged) = logged {
-        tracing::info!(hook = %h.name, action = %logged.1.method.as_deref().unwrap_or(""), ?uid, "hook changed");
-        publish(shared, logged);
-        shared.registry.upsert(h.clone());
+            Err(store::StoreError::Conflict) => continue,
+            Err(e) => return Err(internal(e)),
+        }
     }
-    Ok(h)
+    Err(ErrorBody::internal(format!(
+        "{name} kept changing while this change was made; try again"
+    )))
 }
 
 async fn edit(
@@ -229,15 +196,15 @@ async fn edit(
     let ctx = shared.context();
     let generated =
         (patch.generate_secret.take() == Some(true)).then(crate::signature::generate_whsec);
-    let secret = generated.clone();
-    let h = modify(shared, name, uid, move |h| {
+    let h = modify(shared, name, uid, |h| {
+        let mut patch = patch.clone();
         hook::adapt_for_kind(h.kind, &mut patch)?;
         hook::check_applicable(h.kind, &patch)?;
         let before = h.clone();
         let mut o = h.options.clone();
         hook::merge(&mut o, patch);
-        if let Some(s) = secret {
-            o.secret = Some(Secret(s));
+        if let Some(s) = &generated {
+            o.secret = Some(Secret(s.clone()));
         }
         if let Some(d) = o.description.take() {
             h.description = d;
@@ -247,7 +214,7 @@ async fn edit(
         }
         hook::validate(h.kind, &o, ctx)?;
         h.options = hook::stored_options(o);
-        Ok((*h != before).then_some("edit"))
+        Ok((*h != before).then_some(AdminAction::Edit))
     })
     .await?;
     let view = hook::view(&h, &shared.defaults());
@@ -270,10 +237,14 @@ async fn set_enabled(
     enabled: bool,
     uid: Option<u32>,
 ) -> Result<Response, ErrorBody> {
-    let h = modify(shared, name, uid, move |h| {
+    let h = modify(shared, name, uid, |h| {
         let changed = h.enabled != enabled;
         h.enabled = enabled;
-        Ok(changed.then_some(if enabled { "enable" } else { "disable" }))
+        Ok(changed.then_some(if enabled {
+            AdminAction::Enable
+        } else {
+            AdminAction::Disable
+        }))
     })
     .await?;
     let state = if enabled { "enabled" } else { "disabled" };
@@ -289,7 +260,7 @@ async fn regenerate(
 ) -> Result<Response, ErrorBody> {
     let token = Token::generate();
     let (hash, prefix) = (token.hash(), token.shown_prefix());
-    let h = modify(shared, name, uid, move |h| {
+    let h = modify(shared, name, uid, |h| {
         if !h.kind.is_incoming() {
             return Err(format!(
                 "{} is an outgoing hook; only incoming hooks have a token",
@@ -297,8 +268,8 @@ async fn regenerate(
             ));
         }
         h.token_hash = Some(hash);
-        h.token_prefix = Some(prefix);
-        Ok(Some("regenerate"))
+        h.token_prefix = Some(prefix.clone());
+        Ok(Some(AdminAction::Regenerate))
     })
     .await?;
     Ok(Response::Created(Created {
@@ -315,24 +286,17 @@ async fn delete(
     name: String,
     uid: Option<u32>,
 ) -> Result<Response, ErrorBody> {
-    let n = name.clone();
-    let found = shared
+    let log = NewLog::admin(AdminAction::Delete, &name, uid);
+    let Some(deleted) = shared
         .store
-        .write(move |tx| {
-            let Some(h) = store::hooks::get(tx, &n)? else {
-                return Ok(None);
-            };
-            store::hooks::delete(tx, &n)?;
-            Ok(Some((h.id, log_admin(tx, "delete", &n, uid)?)))
-        })
+        .delete_hook(&name, log)
         .await
-        .map_err(internal)?;
-    let Some((id, logged)) = found else {
+        .map_err(internal)?
+    else {
         return Err(ErrorBody::not_found(&name));
     };
-    shared.registry.remove(id);
-    shared.runner.forget(id);
-    publish(shared, logged);
+    shared.registry.remove(deleted.hook_id);
+    shared.runner.forget(deleted.hook_id);
     tracing::info!(hook = %name, ?uid, "hook deleted");
     Ok(Response::Done {
         message: format!("hook {name} deleted"),
@@ -341,19 +305,15 @@ async fn delete(
 
 async fn list(shared: &Arc<Shared>, kind: Option<HookKind>) -> Result<Response, ErrorBody> {
     let d = shared.defaults();
-    let hooks = shared
-        .store
-        .call(move |c| store::hooks::list_map(c, kind, |h| Ok(hook::view(&h, &d))))
-        .await
-        .map_err(internal)?;
+    let hooks = shared.store.list_hooks(kind).await.map_err(internal)?;
+    let hooks = hooks.into_iter().map(|h| hook::view(&h, &d)).collect();
     Ok(Response::Hooks { hooks })
 }
 
 pub(crate) async fn get(shared: &Arc<Shared>, name: String) -> Result<Hook, ErrorBody> {
-    let n = name.clone();
     shared
         .store
-        .call(move |c| store::hooks::get(c, &n))
+        .hook(&name)
         .await
         .map_err(internal)?
         .ok_or_else(|| ErrorBody::not_found(&name))
@@ -365,20 +325,16 @@ async fn show(shared: &Arc<Shared>, name: String) -> Result<Response, ErrorBody>
 }
 
 async fn status(shared: &Arc<Shared>) -> Result<Response, ErrorBody> {
-    let (hooks, queued) = shared
-        .store
-        .call(|c| Ok((store::hooks::count(c)?, store::runs::count_queued(c)?)))
-        .await
-        .map_err(internal)?;
+    let counts = shared.store.counts().await.map_err(internal)?;
     let config = shared.config();
     Ok(Response::Status(StatusView {
         version: env!("CARGO_PKG_VERSION").to_string(),
         uptime_secs: shared.started.elapsed().as_secs(),
         listen: config.listen.to_string(),
         socket: config.socket.display().to_string(),
-        database: shared.store.path().display().to_string(),
-        hooks,
-        queue_depth: queued.max(shared.runner.queued()),
+        database: shared.store.location(),
+        hooks: counts.hooks,
+        queue_depth: counts.queued_runs.max(shared.runner.queued()),
         running_scripts: shared.runner.running(),
     }))
 }

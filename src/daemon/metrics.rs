@@ -173,11 +173,7 @@ pub async fn serve(
                         *resp.status_mut() = hyper::StatusCode::NOT_FOUND;
                         return Ok::<_, std::convert::Infallible>(resp);
                     }
-                    let pending = shared
-                        .store
-                        .call(|c| crate::store::events::count_pending(c))
-                        .await
-                        .unwrap_or(0);
+                    let pending = shared.store.count_pending().await.unwrap_or(0);
                     let text = shared.metrics.render(
                         shared.runner.running(),
                         shared.runner.queued(),

@@ -67,11 +67,9 @@ async fn serve(loaded: Loaded, overrides: Overrides) -> Result<(), DaemonError> 
     let sender =
         delivery::Sender::new().map_err(|e| DaemonError::Runtime(std::io::Error::other(e)))?;
     let shared = Shared::new(config.clone(), file.clone(), store, sender);
-    shared
-        .registry
-        .load(shared.store.call(|c| store::hooks::list(c, None)).await?);
+    shared.registry.load(shared.store.list_hooks(None).await?);
     resume_runs(&shared).await?;
-    let resumed = shared.store.write(store::events::reset_in_flight).await?;
+    let resumed = shared.store.reset_in_flight().await?;
     if resumed > 0 {
         tracing::info!(
             "{resumed} deliveries were in flight when hookd last stopped; sending them again"
@@ -94,7 +92,7 @@ async fn serve(loaded: Loaded, overrides: Overrides) -> Result<(), DaemonError> 
     tracing::info!(
         listen = %http.addr,
         socket = %config.socket.display(),
-        database = %config.db_path().display(),
+        database = %shared.store.location(),
         config = %file.as_ref().map(|f| f.display().to_string()).unwrap_or_else(|| "(none, defaults)".into()),
         "hookd {} ready",
         env!("CARGO_PKG_VERSION")
@@ -132,10 +130,7 @@ async fn serve(loaded: Loaded, overrides: Overrides) -> Result<(), DaemonError> 
     shared.runner.remove_files();
     let now = crate::time::now_ms();
     // Anything still marked running did not finish under this process.
-    let _ = shared
-        .store
-        .call(move |c| store::runs::recover(c, now).map(|_| ()))
-        .await;
+    let _ = shared.store.recover_runs(now).await;
     tracing::info!("stopped");
     Ok(())
 }
@@ -143,11 +138,8 @@ async fn serve(loaded: Loaded, overrides: Overrides) -> Result<(), DaemonError> 
 /// Marks runs a dead process left `running` as interrupted and runs the queued async ones.
 async fn resume_runs(shared: &Arc<Shared>) -> Result<(), DaemonError> {
     let now = crate::time::now_ms();
-    let queued = shared
-        .store
-        .call(move |c| store::runs::recover(c, now))
-        .await?;
-    for (id, hook_id, inv) in queued {
+    let queued = shared.store.recover_runs(now).await?;
+    for store::QueuedRun { id, hook_id, inv } in queued {
         match shared.registry.get_by_id(hook_id) {
             Some(hook) => {
                 let place = match shared.runner.admit(&hook, true) {
@@ -161,10 +153,7 @@ async fn resume_runs(shared: &Arc<Shared>) -> Result<(), DaemonError> {
                     run = id,
                     "queued run's hook is gone or disabled; marking it interrupted"
                 );
-                shared
-                    .store
-                    .call(move |c| store::runs::abandon(c, id, now))
-                    .await?;
+                shared.store.abandon_run(id, now).await?;
             }
         }
     }
@@ -237,16 +226,8 @@ async fn reload(shared: &Arc<Shared>, overrides: &Overrides, http: &mut Http) {
 async fn prune_loop(shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
     loop {
         let cutoff = crate::time::now_ms() - shared.config().log_retention.as_millis();
-        match shared
-            .store
-            .write(move |tx| {
-                let day_ago = crate::time::now_ms() - 24 * 3600 * 1000;
-                Ok(store::logs::prune(tx, cutoff)?
-                    + store::events::prune(tx, cutoff)?
-                    + store::hooks::prune_seen(tx, day_ago)?)
-            })
-            .await
-        {
+        let day_ago = crate::time::now_ms() - 24 * 3600 * 1000;
+        match shared.store.prune(cutoff, day_ago).await {
             Ok(n) if n > 0 => {
                 tracing::info!("pruned {n} old log entries, runs and delivered events")
             }

@@ -8,14 +8,12 @@
 use crate::config::Config;
 use crate::daemon::runner::Runner;
 use crate::hook::{Context, Defaults, Hook};
-use crate::proto::LogView;
 use crate::store::Store;
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
 use std::time::Instant;
 use subtle::ConstantTimeEq;
-use tokio::sync::broadcast;
 
 pub struct Shared {
     config: RwLock<Arc<Config>>,
@@ -26,10 +24,6 @@ pub struct Shared {
     pub started: Instant,
     pub daemon_uid: u32,
     pub daemon_user: String,
-    /// Every log entry written, for `hookctl logs -f`. Lagging followers skip, never block.
-    pub log_feed: broadcast::Sender<LogView>,
-    /// Woken whenever new deliveries are committed.
-    pub deliveries_due: tokio::sync::Notify,
     pub sender: crate::daemon::delivery::Sender,
     pub metrics: crate::daemon::metrics::Metrics,
     pub rate_limits: crate::daemon::limits::RateLimiter,
@@ -48,7 +42,6 @@ impl Shared {
             .flatten()
             .map(|u| u.name)
             .unwrap_or_else(|| uid.to_string());
-        let (log_feed, _) = broadcast::channel(1024);
         let runner = Runner::new(&config);
         Arc::new(Shared {
             config: RwLock::new(Arc::new(config)),
@@ -59,8 +52,6 @@ impl Shared {
             started: Instant::now(),
             daemon_uid: uid.as_raw(),
             daemon_user,
-            log_feed,
-            deliveries_due: tokio::sync::Notify::new(),
             sender,
             metrics: Default::default(),
             rate_limits: Default::default(),

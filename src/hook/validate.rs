@@ -5,7 +5,8 @@
 //! they read as answers to the command. User lookups and the root check reflect where scripts
 //! will really run. Nothing here touches the store.
 
-use super::{Context, EVENTS, MAX_CONCURRENCY, MAX_QUEUE_LIMIT};
+use super::{Context, MAX_CONCURRENCY, MAX_QUEUE_LIMIT};
+use crate::event_catalogue::CATALOGUE;
 use crate::proto::{HookKind, HookOptions};
 
 pub fn validate_name(name: &str) -> Result<(), String> {
@@ -106,11 +107,11 @@ pub fn valid_event_pattern(p: &str) -> bool {
         return true;
     }
     if let Some(prefix) = p.strip_suffix(".*") {
-        return EVENTS
+        return CATALOGUE
             .iter()
-            .any(|(e, _)| e.starts_with(&format!("{prefix}.")));
+            .any(|t| t.name.starts_with(&format!("{prefix}.")));
     }
-    EVENTS.iter().any(|(e, _)| *e == p)
+    CATALOGUE.iter().any(|t| t.name == p)
 }
 
 /// Validates a merged hook. Runs in the daemon, so user and permission checks see the daemon's
@@ -323,7 +324,7 @@ fn validate_outgoing(o: &HookOptions) -> Result<(), String> {
     }
     if let Some(events) = &o.events {
         if let Some(bad) = events.iter().find(|e| !valid_event_pattern(e)) {
-            let names: Vec<&str> = EVENTS.iter().map(|(e, _)| *e).collect();
+            let names: Vec<&str> = CATALOGUE.iter().map(|t| t.name).collect();
             return Err(format!(
                 "--event {bad:?} matches no event; use *, a prefix like script.*, or one of: {}",
                 names.join(", ")

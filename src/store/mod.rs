@@ -1,27 +1,34 @@
-//! The SQLite store, owned by one thread.
+//! Storage as a set of domain operations: what hookd keeps, not how.
 //!
-//! One `rusqlite::Connection` lives on a dedicated OS thread; async code sends it closures over a
-//! channel and awaits the answer, so blocking SQLite calls never run on the async runtime and no
-//! lock is ever held across an `.await`. Writers use `BEGIN IMMEDIATE` transactions. The schema
-//! is versioned with `PRAGMA user_version` (see [`schema`]); a database from a newer hookd is
-//! refused rather than guessed at. The database file is created 0600: it holds hook secrets.
+//! The daemon reaches its data only through [`Backend`]: whole units of work such as "record
+//! this call with its outcome and events", "claim due deliveries" or "finish an attempt". No
+//! connection, transaction or SQL crosses this line, so a backend may be an embedded database
+//! on a thread of its own ([`sqlite`]) or a server across the network. Each operation commits
+//! before it returns; one that writes accepted work (queued runs, events and their deliveries,
+//! configuration) reaches the disk first, while pure history may lag by [`HISTORY_LAG`].
+//!
+//! Events travel as an [`Outbox`]: staged by the daemon (subscribers matched, data serialized,
+//! outside the database), written by the operation that caused them in the same commit, and
+//! announced by the store itself on [`Store::deliveries_due`] once committed. So an event can
+//! neither be written without its cause nor forgotten by the delivery worker.
 
-pub mod events;
-pub mod hooks;
-pub mod logs;
-pub mod runs;
-pub mod schema;
+pub mod sqlite;
+mod types;
 
-use rusqlite::Connection;
-use std::os::unix::fs::PermissionsExt;
+pub use types::*;
+
+use crate::hook::Hook;
+use crate::proto::{DeliveryView, HookKind, LogQuery, LogView, RunView};
+use crate::run::{Invocation, Outcome};
+use std::future::Future;
 use std::path::{Path, PathBuf};
-use std::sync::mpsc;
-use tokio::sync::oneshot;
+use std::pin::Pin;
+use std::sync::Arc;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("database error: {0}")]
-    Sqlite(#[from] rusqlite::Error),
+    Database(String),
     #[error("{path}: cannot {action}: {source}")]
     Io {
         path: PathBuf,
@@ -44,437 +51,144 @@ pub enum StoreError {
     Closed,
     #[error("the database could not commit: {0}")]
     Commit(String),
-    /// A write job refused its input; everything it wrote is rolled back.
-    #[error("{0}")]
-    Rejected(String),
+    /// The hook changed between reading it and writing it back; read again and retry.
+    #[error("the hook was changed by someone else meanwhile")]
+    Conflict,
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
 }
 
 pub type Result<T> = std::result::Result<T, StoreError>;
 
-/// What a write job leaves to do once its batch's commit is known: answer its caller.
-type Completion = Box<dyn FnOnce(Option<&rusqlite::Error>) + Send>;
+/// What every storage operation returns: a future that owns what it needs.
+pub type Fut<'a, T> = Pin<Box<dyn Future<Output = Result<T>> + Send + 'a>>;
 
-enum Job {
-    /// Runs alone, on the bare connection.
-    Read(Box<dyn FnOnce(&mut Connection) + Send>),
-    /// Runs inside a shared transaction, in its own savepoint; given no connection when the
-    /// transaction could not begin, it does nothing but prepare its failure.
-    Write(WriteJob, Durability),
-}
-
-/// How far a write's commit must reach before its caller is answered.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub enum Durability {
-    /// On the disk (fsync): survives a power loss. Work hookd accepted (queued runs, events and
-    /// deliveries in the outbox), configuration, anything a retry could not rebuild.
-    Disk,
-    /// In the database, through the operating system: survives hookd dying (even `kill -9`),
-    /// and reaches the disk with the next `Disk` commit, at most [`HISTORY_LAG`] later. Only
-    /// for history: log entries, run records of sync calls, call counters.
-    History,
-}
-
-/// How long history may wait for an fsync: a commit is made durable on disk when one of its
-/// writes asks for it, or when the last durable commit is this old.
+/// How long history may wait for an fsync after it is committed.
 pub const HISTORY_LAG: std::time::Duration = std::time::Duration::from_secs(1);
 
-/// Runs on the open transaction (`None` if it could not begin); the flag says whether the job
-/// is alone in its batch, so it can skip its savepoint. Returns what to do once the batch
-/// has committed, and whether the job succeeded.
-type WriteJob = Box<dyn FnOnce(Option<&Connection>, bool) -> (Completion, bool) + Send>;
+/// The domain operations every backend provides. Each is one unit of work: it commits as a
+/// whole or not at all, and answers only once committed.
+pub trait Backend: Send + Sync {
+    /// Where the data lives, for `hookctl status` and messages.
+    fn location(&self) -> String;
 
-/// Write jobs committed together at most; bounds the latency one commit adds to the first job.
-const MAX_BATCH: usize = 512;
+    // Hooks.
+    fn list_hooks(&self, kind: Option<HookKind>) -> Fut<'_, Vec<Hook>>;
+    fn hook(&self, name: &str) -> Fut<'_, Option<Hook>>;
+    fn hook_by_id(&self, id: i64) -> Fut<'_, Option<Hook>>;
+    /// Inserts a hook with its admin log entry; `None` when the name is taken.
+    fn create_hook(&self, hook: Hook, log: NewLog) -> Fut<'_, Option<Created>>;
+    /// Writes back a hook read at `hook.revision`, with its admin log entry; the stored
+    /// revision goes one up. [`StoreError::Conflict`] when it was changed meanwhile.
+    fn update_hook(&self, hook: Hook, log: NewLog) -> Fut<'_, Written>;
+    /// Deletes a hook with its admin log entry; `None` when there is no such hook.
+    fn delete_hook(&self, name: &str, log: NewLog) -> Fut<'_, Option<Written>>;
+    /// Applies a whole hooks file at once: every change or none.
+    fn apply_hooks(&self, changes: Vec<HookChange>) -> Fut<'_, Vec<Written>>;
+    /// Disables an outgoing hook on hookd's own initiative and stages its announcement, both
+    /// only if it was still enabled; returns the hook as now stored.
+    fn disable_endpoint(&self, hook_id: i64, at: i64, outbox: Outbox) -> Fut<'_, Option<Hook>>;
+    /// Remembers a sender's delivery id; false when it was seen for this hook since `since`.
+    fn first_delivery(&self, hook_id: i64, id: String, at: i64, since: i64) -> Fut<'_, bool>;
+    fn counts(&self) -> Fut<'_, Counts>;
 
-/// A cheap, cloneable handle to the owner thread.
+    /// Events on their own, for what has no other record (`script.started` of a sync run).
+    fn publish(&self, outbox: Outbox) -> Fut<'_, ()>;
+
+    // Calls and runs.
+    /// Stores an async run as queued, with its request, before the caller hears 202.
+    fn queue_run(&self, run: NewRun, inv: Invocation) -> Fut<'_, i64>;
+    /// Stores a sync run as running (history).
+    fn start_run(&self, run: NewRun) -> Fut<'_, i64>;
+    /// A queued run got its turn: running now, its stored request dropped.
+    fn run_started(&self, id: i64, at: i64, outbox: Outbox) -> Fut<'_, ()>;
+    /// An async run's outcome with the event that reports it.
+    fn finish_run(&self, id: i64, outcome: Outcome, outbox: Outbox) -> Fut<'_, ()>;
+    /// A call's record: counted on its hook, logged, a sync run's outcome, and its events.
+    fn record_call(&self, call: CallRecord, outbox: Outbox) -> Fut<'_, i64>;
+    /// At start-up (and stop): runs left running become interrupted; the queued ones are
+    /// returned, oldest first, to be run now.
+    fn recover_runs(&self, at: i64) -> Fut<'_, Vec<QueuedRun>>;
+    /// A queued run whose hook is gone or disabled.
+    fn abandon_run(&self, id: i64, at: i64) -> Fut<'_, ()>;
+    fn runs(&self, filter: RunFilter) -> Fut<'_, Vec<RunView>>;
+    fn run(&self, id: i64) -> Fut<'_, Option<RunView>>;
+
+    // Deliveries.
+    /// Takes up to `limit` due deliveries for sending, oldest due first, and says when the next
+    /// one is due when fewer were.
+    fn claim_due(&self, at: i64, limit: u32) -> Fut<'_, (Vec<Claimed>, Option<i64>)>;
+    /// Writes an event to one hook and claims its delivery at once (`hookctl test`).
+    fn claim_test(&self, outbox: Outbox) -> Fut<'_, i64>;
+    /// Records one attempt with its log entry and follow-up events; for an attempt at a live
+    /// endpoint, also when the endpoint started failing (returned; `None` when healthy).
+    fn finish_attempt(&self, attempt: AttemptRecord, outbox: Outbox) -> Fut<'_, Finished>;
+    /// At start-up: deliveries a dead process was sending are due again.
+    fn reset_in_flight(&self) -> Fut<'_, usize>;
+    fn count_pending(&self) -> Fut<'_, u64>;
+    fn deliveries(&self, filter: DeliveryFilter) -> Fut<'_, Vec<DeliveryView>>;
+    fn redeliver(&self, id: i64, at: i64) -> Fut<'_, Redelivery>;
+
+    // History.
+    fn logs(&self, query: LogQuery) -> Fut<'_, Vec<LogView>>;
+    /// Deletes history older than `cutoff` and delivery ids older than `seen_cutoff`.
+    fn prune(&self, cutoff: i64, seen_cutoff: i64) -> Fut<'_, usize>;
+}
+
+/// What a backend announces once something is committed. Backends call these after their
+/// commit, never before, so a listener never sees what a failed commit took back.
+pub struct Feeds {
+    /// Woken whenever deliveries became due: new ones committed, a retry planned, a redeliver.
+    pub deliveries_due: tokio::sync::Notify,
+    /// Every log entry written, for `hookctl logs -f`. Lagging followers skip, never block.
+    pub log: tokio::sync::broadcast::Sender<LogView>,
+}
+
+impl Feeds {
+    pub(crate) fn new() -> Arc<Feeds> {
+        Arc::new(Feeds {
+            deliveries_due: tokio::sync::Notify::new(),
+            log: tokio::sync::broadcast::channel(1024).0,
+        })
+    }
+
+    /// Publishes committed log entries and wakes the delivery worker when `outbox` had any.
+    pub fn committed(&self, logs: impl IntoIterator<Item = (i64, NewLog)>, outbox: &Outbox) {
+        for (id, entry) in logs {
+            let _ = self.log.send(entry.view(id));
+        }
+        if outbox.has_deliveries() {
+            self.deliveries_due.notify_one();
+        }
+    }
+}
+
+/// A cheap, cloneable handle to the configured backend.
 #[derive(Clone)]
 pub struct Store {
-    tx: mpsc::Sender<Job>,
-    path: PathBuf,
+    backend: Arc<dyn Backend>,
+    feeds: Arc<Feeds>,
 }
 
 impl Store {
-    /// Opens (creating if needed) the database, applies migrations and starts the owner thread.
+    /// Opens the embedded database at `path`, creating and migrating it as needed.
     pub fn open(path: &Path) -> Result<Store> {
-        let mut conn = open_connection(path)?;
-        schema::migrate(&mut conn, path)?;
-        let (tx, rx) = mpsc::channel::<Job>();
-        std::thread::Builder::new()
-            .name("hookd-store".into())
-            .spawn(move || owner(conn, rx))
-            .map_err(|e| StoreError::Io {
-                path: path.into(),
-                action: "start the database thread",
-                source: e,
-            })?;
+        let feeds = Feeds::new();
+        let backend = sqlite::Sqlite::open(path, feeds.clone())?;
         Ok(Store {
-            tx,
-            path: path.to_path_buf(),
+            backend: Arc::new(backend),
+            feeds,
         })
     }
 
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-
-    /// Runs `f` on the owner thread, outside any transaction (reads, or writes that manage
-    /// their own transaction).
-    pub async fn call<T, F>(&self, f: F) -> Result<T>
-    where
-        T: Send + 'static,
-        F: FnOnce(&mut Connection) -> Result<T> + Send + 'static,
-    {
-        let (reply, answer) = oneshot::channel();
-        let job = Job::Read(Box::new(move |conn| {
-            let _ = reply.send(f(conn));
-        }));
-        self.tx.send(job).map_err(|_| StoreError::Closed)?;
-        answer.await.map_err(|_| StoreError::Closed)?
-    }
-
-    /// Runs `f` as one atomic unit of a write transaction, and answers only after that
-    /// transaction has committed (group commit: concurrent writers share one commit). If `f`
-    /// fails, its own changes are rolled back and the others' are kept.
-    pub async fn write<T, F>(&self, f: F) -> Result<T>
-    where
-        T: Send + 'static,
-        F: FnOnce(&Connection) -> Result<T> + Send + 'static,
-    {
-        self.write_with(Durability::Disk, f).await
-    }
-
-    /// [`Store::write`] for history: see [`Durability::History`].
-    pub async fn write_history<T, F>(&self, f: F) -> Result<T>
-    where
-        T: Send + 'static,
-        F: FnOnce(&Connection) -> Result<T> + Send + 'static,
-    {
-        self.write_with(Durability::History, f).await
-    }
-
-    pub async fn write_with<T, F>(&self, durability: Durability, f: F) -> Result<T>
-    where
-        T: Send + 'static,
-        F: FnOnce(&Connection) -> Result<T> + Send + 'static,
-    {
-        let (reply, answer) = oneshot::channel();
-        let job = Job::Write(
-            Box::new(move |conn: Option<&Connection>, alone: bool| {
-                let result = match conn {
-                    // Alone in its batch, a failed job rolls the whole transaction back instead.
-                    Some(conn) if alone => f(conn),
-                    Some(conn) => savepoint(conn, f),
-                    None => Err(StoreError::Commit("the transaction could not begin".into())),
-                };
-                let ok = result.is_ok();
-                let done: Completion = Box::new(move |commit_error: Option<&rusqlite::Error>| {
-                    let result = match (result, commit_error) {
-                        (Ok(v), None) => Ok(v),
-                        (Err(e), _) => Err(e),
-                        (Ok(_), Some(e)) => Err(StoreError::Commit(e.to_string())),
-                    };
-                    let _ = reply.send(result);
-                });
-                (done, ok)
-            }),
-            durability,
-        );
-        self.tx.send(job).map_err(|_| StoreError::Closed)?;
-        answer.await.map_err(|_| StoreError::Closed)?
+    pub fn feeds(&self) -> &Feeds {
+        &self.feeds
     }
 }
 
-/// Runs `f` in a savepoint: released on success, rolled back on error.
-fn savepoint<T>(conn: &Connection, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
-    control(conn, "SAVEPOINT job")?;
-    match f(conn) {
-        Ok(v) => {
-            control(conn, "RELEASE job")?;
-            Ok(v)
-        }
-        Err(e) => {
-            let _ = control(conn, "ROLLBACK TO job").and_then(|()| control(conn, "RELEASE job"));
-            Err(e)
-        }
-    }
-}
-
-/// Runs a transaction-control statement from the statement cache: every write runs several,
-/// and parsing them each time is a measurable share of a small commit.
-fn control(conn: &Connection, sql: &str) -> rusqlite::Result<()> {
-    conn.prepare_cached(sql)?.execute([]).map(drop)
-}
-
-/// The owner thread: reads run alone; consecutive writes are batched into one transaction.
-fn owner(mut conn: Connection, rx: mpsc::Receiver<Job>) {
-    let mut next = None;
-    let mut sync = SyncState::default();
-    loop {
-        let job = match next.take() {
-            Some(j) => j,
-            None => match rx.recv() {
-                Ok(j) => j,
-                Err(_) => return,
-            },
-        };
-        match job {
-            Job::Read(f) => f(&mut conn),
-            Job::Write(first, d) => {
-                let mut batch = vec![first];
-                let mut durable = d == Durability::Disk;
-                while batch.len() < MAX_BATCH {
-                    match rx.try_recv() {
-                        Ok(Job::Write(w, d)) => {
-                            batch.push(w);
-                            durable |= d == Durability::Disk;
-                        }
-                        Ok(read) => {
-                            next = Some(read);
-                            break;
-                        }
-                        Err(_) => break,
-                    }
-                }
-                let flushed = sync.prepare(&conn, durable);
-                if commit_batch(&mut conn, batch) {
-                    sync.committed(flushed);
-                }
-            }
-        }
-    }
-}
-
-/// The connection's `synchronous` setting, switched per batch: FULL (fsync at commit) when the
-/// batch holds a [`Durability::Disk`] write or history has waited [`HISTORY_LAG`], else NORMAL.
-/// In WAL mode a NORMAL commit is complete and atomic but not yet flushed; the next FULL commit
-/// flushes it with its own.
-struct SyncState {
-    full: bool,
-    last_full: std::time::Instant,
-}
-
-impl Default for SyncState {
-    fn default() -> Self {
-        SyncState {
-            full: true,
-            last_full: std::time::Instant::now(),
-        }
-    }
-}
-
-impl SyncState {
-    /// Sets the mode for the next batch; returns whether that batch commits with an fsync.
-    fn prepare(&mut self, conn: &Connection, durable: bool) -> bool {
-        let want = durable || self.last_full.elapsed() >= HISTORY_LAG;
-        if want != self.full {
-            let sql = if want {
-                "PRAGMA synchronous = FULL"
-            } else {
-                "PRAGMA synchronous = NORMAL"
-            };
-            match control(conn, sql) {
-                Ok(()) => self.full = want,
-                Err(e) => tracing::warn!("cannot set the database's synchronous mode: {e}"),
-            }
-        }
-        self.full
-    }
-
-    /// Records a batch that committed, with or without an fsync.
-    fn committed(&mut self, flushed: bool) {
-        if flushed {
-            self.last_full = std::time::Instant::now();
-        }
-    }
-}
-
-/// Commits a batch; true when it committed.
-fn commit_batch(conn: &mut Connection, batch: Vec<WriteJob>) -> bool {
-    let begin = control(conn, "BEGIN IMMEDIATE");
-    let live = begin.is_ok().then_some(&*conn);
-    let alone = batch.len() == 1;
-    let mut all_ok = true;
-    let completions: Vec<Completion> = batch
-        .into_iter()
-        .map(|job| {
-            let (done, ok) = job(live, alone);
-            all_ok &= ok;
-            done
-        })
-        .collect();
-    let outcome = match begin {
-        Err(e) => Err(e),
-        // A lone failed job has nothing worth committing (and no savepoint undid its changes).
-        Ok(()) if alone && !all_ok => control(conn, "ROLLBACK"),
-        Ok(()) => control(conn, "COMMIT"),
-    };
-    if outcome.is_err() {
-        let _ = control(conn, "ROLLBACK");
-    }
-    let err = outcome.err();
-    for c in completions {
-        c(err.as_ref());
-    }
-    err.is_none()
-}
-
-fn open_connection(path: &Path) -> Result<Connection> {
-    if let Some(dir) = path.parent()
-        && !dir.as_os_str().is_empty()
-        && !dir.exists()
-    {
-        std::fs::create_dir_all(dir).map_err(|e| StoreError::Io {
-            path: dir.into(),
-            action: "create the state directory",
-            source: e,
-        })?;
-        let _ = std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o750));
-    }
-    // SQLite's own message ("unable to open database file") hides the cause; ask the OS first.
-    std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .open(path)
-        .map_err(|e| StoreError::Io {
-            path: path.into(),
-            action: "open the database",
-            source: e,
-        })?;
-    let conn = Connection::open(path)?;
-    // Secrets live in here: nobody but hookd's user reads it.
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).map_err(|e| {
-        StoreError::Io {
-            path: path.into(),
-            action: "set permissions on",
-            source: e,
-        }
-    })?;
-    conn.busy_timeout(std::time::Duration::from_secs(5))?;
-    // hookd is the database's only user: holding it exclusively spares every transaction its
-    // file-lock system calls, keeps the WAL index in memory instead of a shared-memory file,
-    // and stops a second daemon on the same state directory (which would deliver everything
-    // twice) at its first write.
-    let setup = (|| {
-        conn.pragma_update(None, "locking_mode", "EXCLUSIVE")?;
-        conn.pragma_update(None, "journal_mode", "WAL")?;
-        conn.pragma_update(None, "synchronous", "FULL")?;
-        conn.pragma_update(None, "foreign_keys", "ON")?;
-        // Each write job runs in a savepoint, and SQLite copies every page a savepoint first
-        // touches into a statement journal: in memory that is a copy, in a file a write.
-        conn.pragma_update(None, "temp_store", "MEMORY")?;
-        // Take the lock now, so a database another process holds is a clear error here.
-        conn.execute_batch("BEGIN IMMEDIATE; COMMIT")
-    })();
-    if let Err(e) = setup {
-        return Err(match e.sqlite_error_code() {
-            Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked) => {
-                StoreError::InUse(path.into())
-            }
-            _ => e.into(),
-        });
-    }
-    // Room for every statement the daemon runs, so the hot ones are never parsed again.
-    conn.set_prepared_statement_cache_capacity(128);
-    Ok(conn)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn count(store: &Store) -> impl std::future::Future<Output = Result<Vec<i64>>> + '_ {
-        store.call(|c| {
-            let mut stmt = c.prepare("SELECT x FROM t ORDER BY x")?;
-            let rows = stmt.query_map([], |r| r.get(0))?;
-            Ok(rows.collect::<rusqlite::Result<Vec<i64>>>()?)
-        })
-    }
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn failed_writes_leave_nothing_and_spare_the_others() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&dir.path().join("t.db")).unwrap();
-        store
-            .call(|c| Ok(c.execute_batch("CREATE TABLE t (x INTEGER)")?))
-            .await
-            .unwrap();
-
-        // Alone: the failed job's insert is rolled back.
-        let lone = store
-            .write(|c| {
-                c.execute("INSERT INTO t VALUES (-1)", [])?;
-                Err::<(), _>(StoreError::Rejected("no".into()))
-            })
-            .await;
-        assert!(matches!(lone, Err(StoreError::Rejected(_))));
-        assert_eq!(count(&store).await.unwrap(), Vec::<i64>::new());
-
-        // Many at once (batched or not): every even job commits, every odd one leaves nothing.
-        let jobs = (0..40i64).map(|i| {
-            let store = store.clone();
-            tokio::spawn(async move {
-                store
-                    .write(move |c| {
-                        c.execute("INSERT INTO t VALUES (?1)", [i])?;
-                        if i % 2 == 1 {
-                            return Err(StoreError::Rejected(format!("job {i}")));
-                        }
-                        Ok(i)
-                    })
-                    .await
-            })
-        });
-        let mut results = Vec::new();
-        for j in jobs.collect::<Vec<_>>() {
-            results.push(j.await.unwrap());
-        }
-        for (i, r) in results.iter().enumerate() {
-            assert_eq!(r.is_ok(), i % 2 == 0, "job {i}: {r:?}");
-        }
-        let want: Vec<i64> = (0..40).filter(|i| i % 2 == 0).collect();
-        assert_eq!(count(&store).await.unwrap(), want);
-    }
-
-    #[tokio::test]
-    async fn history_waits_for_fsync_at_most_the_lag() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&dir.path().join("t.db")).unwrap();
-        let mode = || {
-            store.call(|c| Ok(c.pragma_query_value(None, "synchronous", |r| r.get::<_, i64>(0))?))
-        };
-        let (normal, full) = (1, 2);
-        store
-            .write(|c| Ok(c.execute_batch("CREATE TABLE t (x INTEGER)")?))
-            .await
-            .unwrap();
-        assert_eq!(mode().await.unwrap(), full, "a durable write is flushed");
-        let insert =
-            |x: i64| move |c: &Connection| Ok(c.execute("INSERT INTO t VALUES (?1)", [x])?);
-        store.write_history(insert(1)).await.unwrap();
-        assert_eq!(
-            mode().await.unwrap(),
-            normal,
-            "history right after a flush is not"
-        );
-        store.write(insert(2)).await.unwrap();
-        assert_eq!(mode().await.unwrap(), full);
-        store.write_history(insert(3)).await.unwrap();
-        assert_eq!(mode().await.unwrap(), normal);
-        tokio::time::sleep(HISTORY_LAG + std::time::Duration::from_millis(100)).await;
-        store.write_history(insert(4)).await.unwrap();
-        assert_eq!(
-            mode().await.unwrap(),
-            full,
-            "history older than the lag is flushed"
-        );
-        let n: i64 = store
-            .call(|c| Ok(c.query_row("SELECT count(*) FROM t", [], |r| r.get(0))?))
-            .await
-            .unwrap();
-        assert_eq!(n, 4);
+impl std::ops::Deref for Store {
+    type Target = dyn Backend;
+    fn deref(&self) -> &Self::Target {
+        &*self.backend
     }
 }

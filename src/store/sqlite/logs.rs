@@ -1,32 +1,10 @@
 //! Log entries: every incoming call, outgoing attempt and management action.
 //!
-//! Entries are appended, never edited, and pruned by age (`log_retention`). The entry type is
-//! [`crate::proto`]-free on purpose: the daemon fills [`NewLog`], readers get rows back in the
-//! protocol's view shape.
+//! Entries are appended, never edited, and pruned by age (`log_retention`). Readers get rows
+//! back in the protocol's view shape.
 
-use super::Result;
+use crate::store::{Direction, NewLog, Result};
 use rusqlite::{Connection, params};
-
-/// A log entry about to be written. Fields that do not apply stay `None`.
-#[derive(Debug, Clone, Default)]
-pub struct NewLog {
-    pub time: i64,
-    /// `in`, `out` or `admin`.
-    pub direction: &'static str,
-    pub hook: Option<String>,
-    /// HTTP method, or for admin entries the action (`create`, `delete`, …).
-    pub method: Option<String>,
-    /// Incoming: the path with the token redacted. Outgoing: the URL without credentials.
-    pub url: Option<String>,
-    pub status: Option<u16>,
-    pub error: Option<String>,
-    pub duration_ms: Option<i64>,
-    pub remote_addr: Option<String>,
-    pub run_id: Option<i64>,
-    pub delivery_id: Option<String>,
-    pub attempt: Option<u32>,
-    pub uid: Option<u32>,
-}
 
 pub fn insert(conn: &Connection, l: &NewLog) -> Result<i64> {
     conn.prepare_cached(
@@ -36,7 +14,7 @@ pub fn insert(conn: &Connection, l: &NewLog) -> Result<i64> {
     )?
     .execute(params![
         l.time,
-        l.direction,
+        l.direction.as_str(),
         l.hook,
         l.method,
         l.url,
@@ -50,25 +28,6 @@ pub fn insert(conn: &Connection, l: &NewLog) -> Result<i64> {
         l.uid
     ])?;
     Ok(conn.last_insert_rowid())
-}
-
-pub fn view(id: i64, l: &NewLog) -> crate::proto::LogView {
-    crate::proto::LogView {
-        id: id.to_string(),
-        time: crate::time::rfc3339(l.time),
-        direction: l.direction.to_string(),
-        hook: l.hook.clone(),
-        method: l.method.clone(),
-        url: l.url.clone(),
-        status: l.status,
-        error: l.error.clone(),
-        duration_ms: l.duration_ms,
-        remote_addr: l.remote_addr.clone(),
-        run_id: l.run_id.map(|r| r.to_string()),
-        delivery_id: l.delivery_id.clone(),
-        attempt: l.attempt,
-        uid: l.uid,
-    }
 }
 
 /// The newest `limit` entries matching `q`, returned oldest first (the way `tail` shows them).
@@ -87,11 +46,7 @@ pub fn query(conn: &Connection, q: &crate::proto::LogQuery) -> Result<Vec<crate:
             let direction: String = r.get(2)?;
             let entry = NewLog {
                 time: r.get(1)?,
-                direction: match direction.as_str() {
-                    "in" => "in",
-                    "out" => "out",
-                    _ => "admin",
-                },
+                direction: Direction::parse(&direction).unwrap_or(Direction::Admin),
                 hook: r.get(3)?,
                 method: r.get(4)?,
                 url: r.get(5)?,
@@ -104,21 +59,12 @@ pub fn query(conn: &Connection, q: &crate::proto::LogQuery) -> Result<Vec<crate:
                 attempt: r.get(12)?,
                 uid: r.get(13)?,
             };
-            Ok(view(r.get(0)?, &entry))
+            Ok(entry.view(r.get(0)?))
         },
     )?;
     let mut out: Vec<_> = rows.collect::<rusqlite::Result<_>>()?;
     out.reverse();
     Ok(out)
-}
-
-/// Whether an entry passes the filters of `q` (for streamed entries).
-pub fn matches(q: &crate::proto::LogQuery, l: &crate::proto::LogView) -> bool {
-    q.hook.as_ref().is_none_or(|h| l.hook.as_ref() == Some(h))
-        && q.direction.as_ref().is_none_or(|d| &l.direction == d)
-        && (!q.failed
-            || l.status.is_some_and(|s| s >= 400)
-            || (l.status.is_none() && l.error.is_some()))
 }
 
 /// Deletes log entries and finished runs older than `cutoff`; returns how many rows went.

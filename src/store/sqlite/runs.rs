@@ -4,9 +4,9 @@
 //! a restart can still run it. A sync run is stored when it starts: if the daemon dies, nobody
 //! is left waiting for it, so at start-up it is marked `interrupted` rather than run again.
 
-use super::{Result, StoreError};
 use crate::proto::{RunStatus, RunView};
 use crate::run::{Invocation, Outcome};
+use crate::store::{QueuedRun, Result, RunFilter, StoreError};
 use crate::time::rfc3339;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
@@ -50,7 +50,7 @@ pub fn finish(conn: &Connection, id: i64, o: &Outcome) -> Result<()> {
 
 /// At start-up: runs that were running when the daemon died are `interrupted`; the queued async
 /// runs are returned (oldest first) to be run now.
-pub fn recover(conn: &Connection, now: i64) -> Result<Vec<(i64, i64, Invocation)>> {
+pub fn recover(conn: &Connection, now: i64) -> Result<Vec<QueuedRun>> {
     conn.execute(
         "UPDATE runs SET status = 'interrupted', finished_at = ?1 WHERE status = 'running'",
         [now],
@@ -68,7 +68,7 @@ pub fn recover(conn: &Connection, now: i64) -> Result<Vec<(i64, i64, Invocation)
     for row in rows {
         let (id, hook_id, request) = row?;
         match request.as_deref().map(serde_json::from_slice::<Invocation>) {
-            Some(Ok(inv)) => out.push((id, hook_id, inv)),
+            Some(Ok(inv)) => out.push(QueuedRun { id, hook_id, inv }),
             _ => {
                 conn.execute(
                     "UPDATE runs SET status = 'interrupted', finished_at = ?2 WHERE id = ?1",
@@ -119,12 +119,13 @@ fn view(r: &Row, with_output: bool) -> rusqlite::Result<RunView> {
 const COLUMNS: &str = "id, hook, status, exit_code, queued_at, started_at, finished_at";
 
 /// Newest first.
-pub fn list(conn: &Connection, hook: Option<&str>, limit: u32) -> Result<Vec<RunView>> {
+pub fn list(conn: &Connection, f: &RunFilter) -> Result<Vec<RunView>> {
     let sql = format!(
-        "SELECT {COLUMNS} FROM runs WHERE ?1 IS NULL OR hook = ?1 ORDER BY id DESC LIMIT ?2"
+        "SELECT {COLUMNS} FROM runs WHERE (?1 IS NULL OR hook_id = ?1) AND (?2 IS NULL OR hook = ?2)
+         ORDER BY id DESC LIMIT ?3"
     );
     let mut stmt = conn.prepare_cached(&sql)?;
-    let rows = stmt.query_map(params![hook, limit], |r| view(r, false))?;
+    let rows = stmt.query_map(params![f.hook_id, f.hook, f.limit], |r| view(r, false))?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 

@@ -5,7 +5,7 @@
 //! Migrations are append-only: a released step is never edited. Tables refer to hooks by id and
 //! also copy the hook's name, so history (runs, logs, deliveries) outlives a deleted hook.
 
-use super::{Result, StoreError};
+use crate::store::{Result, StoreError};
 use rusqlite::Connection;
 use std::path::Path;
 
@@ -98,6 +98,12 @@ pub const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (hook_id, delivery_id)
     ) WITHOUT ROWID;
     CREATE INDEX seen_deliveries_time ON seen_deliveries (time);
+    "#,
+    // 4: hooks carry a revision, so a change made from a stale read is refused; runs are
+    // listed by the hook's id (a later hook of the same name is another hook).
+    r#"
+    ALTER TABLE hooks ADD COLUMN revision INTEGER NOT NULL DEFAULT 0;
+    CREATE INDEX runs_hook_id ON runs (hook_id, id);
     "#,
 ];
 

@@ -4,13 +4,13 @@
 //! by (name, token hash) or shown in listings has its own column. Functions take a connection or
 //! transaction and are called from the store's owner thread.
 
-use super::{Result, StoreError};
 use crate::hook::Hook;
 use crate::proto::{HookKind, HookOptions};
+use crate::store::{Result, StoreError};
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
 const COLUMNS: &str = "id, name, kind, description, enabled, token_hash, token_prefix, options, \
-                       call_count, last_call_at, last_status, created_at, updated_at";
+                       call_count, last_call_at, last_status, created_at, updated_at, revision";
 
 fn from_row(r: &Row) -> rusqlite::Result<std::result::Result<Hook, String>> {
     let kind: String = r.get(2)?;
@@ -45,6 +45,7 @@ fn from_row(r: &Row) -> rusqlite::Result<std::result::Result<Hook, String>> {
         last_status: r.get(10)?,
         created_at: r.get(11)?,
         updated_at: r.get(12)?,
+        revision: r.get(13)?,
     }))
 }
 
@@ -111,39 +112,50 @@ pub fn insert(conn: &Connection, h: &Hook) -> Result<Option<i64>> {
     }
 }
 
-/// Writes back everything an admin can change.
+/// Writes back everything an admin can change, if the stored row is still at `h.revision`
+/// ([`StoreError::Conflict`] otherwise); the revision goes one up.
 pub fn update(conn: &Connection, h: &Hook) -> Result<()> {
     let options =
         serde_json::to_string(&h.options).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-    conn.prepare_cached(
-        "UPDATE hooks SET description = ?2, enabled = ?3, token_hash = ?4, token_prefix = ?5,
-                          options = ?6, updated_at = ?7 WHERE id = ?1",
-    )?
-    .execute(params![
-        h.id,
-        h.description,
-        h.enabled,
-        h.token_hash.as_ref().map(|x| x.as_slice()),
-        h.token_prefix,
-        options,
-        h.updated_at
-    ])?;
+    let n = conn
+        .prepare_cached(
+            "UPDATE hooks SET description = ?2, enabled = ?3, token_hash = ?4, token_prefix = ?5,
+                          options = ?6, updated_at = ?7, revision = revision + 1
+             WHERE id = ?1 AND revision = ?8",
+        )?
+        .execute(params![
+            h.id,
+            h.description,
+            h.enabled,
+            h.token_hash.as_ref().map(|x| x.as_slice()),
+            h.token_prefix,
+            options,
+            h.updated_at,
+            h.revision
+        ])?;
+    if n == 0 {
+        return Err(StoreError::Conflict);
+    }
     Ok(())
 }
 
-pub fn delete(conn: &Connection, name: &str) -> Result<bool> {
-    Ok(conn
-        .prepare_cached("DELETE FROM hooks WHERE name = ?1")?
-        .execute([name])?
-        > 0)
+/// Deletes the hook `h` as read (same id and revision; [`StoreError::Conflict`] otherwise).
+pub fn delete(conn: &Connection, h: &Hook) -> Result<()> {
+    let n = conn
+        .prepare_cached("DELETE FROM hooks WHERE id = ?1 AND revision = ?2")?
+        .execute(params![h.id, h.revision])?;
+    if n == 0 {
+        return Err(StoreError::Conflict);
+    }
+    Ok(())
 }
 
 /// Counts a call and remembers how it was answered.
-pub fn record_call(conn: &Connection, id: i64, at: i64, status: &str) -> Result<()> {
+pub fn record_call(conn: &Connection, id: i64, at: i64, status: u16) -> Result<()> {
     conn.prepare_cached(
         "UPDATE hooks SET call_count = call_count + 1, last_call_at = ?2, last_status = ?3 WHERE id = ?1",
     )?
-    .execute(params![id, at, status])?;
+    .execute(params![id, at, status.to_string()])?;
     Ok(())
 }
 
@@ -194,7 +206,8 @@ pub fn get_by_id(conn: &Connection, id: i64) -> Result<Option<Hook>> {
 pub fn disable(conn: &Connection, id: i64, at: i64) -> Result<bool> {
     Ok(conn
         .prepare_cached(
-            "UPDATE hooks SET enabled = 0, updated_at = ?2 WHERE id = ?1 AND enabled = 1",
+            "UPDATE hooks SET enabled = 0, updated_at = ?2, revision = revision + 1
+             WHERE id = ?1 AND enabled = 1",
         )?
         .execute(params![id, at])?
         > 0)

@@ -5,9 +5,11 @@
 //! (retry) / succeeded / failed; `sending` rows found at start-up belong to a dead process and go
 //! back to pending, so every accepted event is delivered at least once.
 
-use super::{Result, StoreError};
 use crate::events::Event;
 use crate::proto::DeliveryView;
+use crate::store::{
+    Attempt, Claimed, DeliveryFilter, DeliveryStatus, Redelivery, Result, StoreError,
+};
 use crate::time::rfc3339;
 use rusqlite::{Connection, OptionalExtension, params};
 
@@ -34,18 +36,6 @@ pub fn insert_delivery(
     Ok(conn.last_insert_rowid())
 }
 
-/// A delivery taken for sending.
-#[derive(Debug, Clone)]
-pub struct Claimed {
-    pub id: i64,
-    pub hook_id: i64,
-    pub hook: String,
-    /// Attempts made before this one.
-    pub attempts: u32,
-    pub created_at: i64,
-    pub event: Event,
-}
-
 /// A claimed delivery as read inside the transaction; [`ClaimedRow::parse`] decodes its event
 /// outside it, so the database thread spends nothing on JSON.
 #[derive(Debug)]
@@ -54,7 +44,6 @@ pub struct ClaimedRow {
     hook_id: i64,
     hook: String,
     attempts: u32,
-    created_at: i64,
     event_id: String,
     event_type: String,
     time: i64,
@@ -74,7 +63,6 @@ impl ClaimedRow {
             hook_id: self.hook_id,
             hook: self.hook,
             attempts: self.attempts,
-            created_at: self.created_at,
             event: Event {
                 id: self.event_id,
                 event_type: self.event_type,
@@ -97,23 +85,16 @@ pub fn claim_due(
         "UPDATE deliveries SET status = 'sending'
          WHERE id IN (SELECT id FROM deliveries WHERE status = 'pending' AND next_attempt_at <= ?1
                       ORDER BY next_attempt_at LIMIT ?2)
-         RETURNING id, hook_id, hook, attempts, created_at, event_id",
+         RETURNING id, hook_id, hook, attempts, event_id",
     )?;
-    let rows: Vec<(i64, i64, String, u32, i64, String)> = stmt
+    let rows: Vec<(i64, i64, String, u32, String)> = stmt
         .query_map(params![now, limit], |r| {
-            Ok((
-                r.get(0)?,
-                r.get(1)?,
-                r.get(2)?,
-                r.get(3)?,
-                r.get(4)?,
-                r.get(5)?,
-            ))
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
         })?
         .collect::<rusqlite::Result<_>>()?;
     let mut event = conn.prepare_cached("SELECT type, time, data FROM events WHERE id = ?1")?;
     let mut out = Vec::with_capacity(rows.len());
-    for (id, hook_id, hook, attempts, created_at, event_id) in rows {
+    for (id, hook_id, hook, attempts, event_id) in rows {
         let (event_type, time, data) = event
             .query_row([&event_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
             .optional()?
@@ -123,7 +104,6 @@ pub fn claim_due(
             hook_id,
             hook,
             attempts,
-            created_at,
             event_id,
             event_type,
             time,
@@ -138,50 +118,14 @@ pub fn claim_due(
     Ok((out, next))
 }
 
-pub fn get_event(conn: &Connection, id: &str) -> Result<Option<Event>> {
-    let row = conn
-        .prepare_cached("SELECT type, time, data FROM events WHERE id = ?1")?
-        .query_row([id], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, i64>(1)?,
-                r.get::<_, String>(2)?,
-            ))
-        })
-        .optional()?;
-    match row {
-        None => Ok(None),
-        Some((event_type, time, data)) => {
-            let data = serde_json::from_str(&data)
-                .map_err(|e| StoreError::Corrupt(format!("event {id}: {e}")))?;
-            Ok(Some(Event {
-                id: id.to_string(),
-                event_type,
-                time,
-                data,
-            }))
-        }
-    }
-}
-
-/// The result of one attempt, as stored.
-#[derive(Debug, Clone)]
-pub struct Attempt {
-    pub status: &'static str,
-    pub http_status: Option<u16>,
-    pub error: Option<String>,
-    pub next_attempt_at: Option<i64>,
-    pub at: i64,
-}
-
 pub fn record_attempt(conn: &Connection, id: i64, a: &Attempt) -> Result<()> {
-    let finished = (a.status != "pending").then_some(a.at);
+    let finished = (a.status != DeliveryStatus::Pending).then_some(a.at);
     conn.prepare_cached(
         "UPDATE deliveries SET status = ?2, attempts = attempts + 1, last_status = ?3, last_error = ?4,
                                next_attempt_at = ?5, finished_at = ?6
          WHERE id = ?1",
     )?
-    .execute(params![id, a.status, a.http_status, a.error, a.next_attempt_at, finished])?;
+    .execute(params![id, a.status.as_str(), a.http_status, a.error, a.next_attempt_at, finished])?;
     Ok(())
 }
 
@@ -208,15 +152,6 @@ pub fn count_pending(conn: &Connection) -> Result<u64> {
         [],
         |r| r.get::<_, i64>(0),
     )? as u64)
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Redelivery {
-    NotFound,
-    /// It is being sent right now.
-    InFlight,
-    /// Queued again under the same id and event id, to hook `0`.
-    Queued(String),
 }
 
 /// Sends a stored delivery again, now.
@@ -250,12 +185,8 @@ pub fn claim_one(conn: &Connection, id: i64) -> Result<bool> {
 }
 
 /// Newest first.
-pub fn list(
-    conn: &Connection,
-    hook: Option<&str>,
-    status: Option<&str>,
-    limit: u32,
-) -> Result<Vec<DeliveryView>> {
+pub fn list(conn: &Connection, f: &DeliveryFilter) -> Result<Vec<DeliveryView>> {
+    let status = f.status.map(DeliveryStatus::as_str);
     let mut stmt = conn.prepare_cached(
         "SELECT d.id, d.hook, d.event_id, e.type, d.status, d.attempts, d.last_status, d.last_error,
                 d.next_attempt_at, d.created_at
@@ -264,7 +195,7 @@ pub fn list(
            AND (?2 IS NULL OR d.status = ?2 OR (?2 = 'pending' AND d.status = 'sending'))
          ORDER BY d.id DESC LIMIT ?3",
     )?;
-    let rows = stmt.query_map(params![hook, status, limit], |r| {
+    let rows = stmt.query_map(params![f.hook, status, f.limit], |r| {
         let status: String = r.get(4)?;
         let next: Option<i64> = r.get(8)?;
         Ok(DeliveryView {

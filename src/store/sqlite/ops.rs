@@ -1,0 +1,388 @@
+//! The domain operations on SQLite: each one job on the owner thread, so each one commit.
+//!
+//! Writes that carry an [`Outbox`] pick their durability from it (deliveries are accepted work
+//! and reach the disk; everything else here that is pure history may lag), and announce what
+//! they committed through [`Feeds`](crate::store::Feeds) after the commit.
+
+use super::{Durability, Sqlite, events, hooks, logs, runs};
+use crate::hook::Hook;
+use crate::proto::{DeliveryView, HookKind, LogQuery, LogView, RunView};
+use crate::run::{Invocation, Outcome};
+use crate::store::{
+    AttemptRecord, Backend, CallRecord, Claimed, Counts, Created, DeliveryFilter, DeliveryStatus,
+    Finished, Fut, HookChange, NewLog, NewRun, Outbox, QueuedRun, Redelivery, Result, RunFilter,
+    StoreError, Written,
+};
+use rusqlite::Connection;
+
+/// Writes the staged events and one delivery per subscriber; returns the deliveries' ids.
+fn write_outbox(tx: &Connection, outbox: &Outbox, now: i64) -> Result<Vec<i64>> {
+    let mut ids = Vec::new();
+    for s in outbox.events() {
+        events::insert_event(tx, &s.event, &s.data)?;
+        for (hook_id, hook) in &s.targets {
+            ids.push(events::insert_delivery(
+                tx,
+                &s.event.id,
+                *hook_id,
+                hook,
+                now,
+            )?);
+        }
+    }
+    Ok(ids)
+}
+
+impl Sqlite {
+    /// A write whose only announcement is its log entries and outbox.
+    async fn logged<T, F>(
+        &self,
+        d: Durability,
+        logs: Vec<NewLog>,
+        outbox: Outbox,
+        f: F,
+    ) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T> + Send + 'static,
+    {
+        let (entries, ob) = (logs.clone(), outbox.clone());
+        let (value, ids) = self
+            .write(d, move |tx| {
+                let value = f(tx)?;
+                write_outbox(tx, &ob, crate::time::now_ms())?;
+                let ids = entries
+                    .iter()
+                    .map(|e| logs::insert(tx, e))
+                    .collect::<Result<Vec<i64>>>()?;
+                Ok((value, ids))
+            })
+            .await?;
+        self.feeds.committed(ids.into_iter().zip(logs), &outbox);
+        Ok(value)
+    }
+}
+
+impl Backend for Sqlite {
+    fn location(&self) -> String {
+        self.path.display().to_string()
+    }
+
+    fn list_hooks(&self, kind: Option<HookKind>) -> Fut<'_, Vec<Hook>> {
+        Box::pin(self.call(move |c| hooks::list(c, kind)))
+    }
+
+    fn hook(&self, name: &str) -> Fut<'_, Option<Hook>> {
+        let name = name.to_string();
+        Box::pin(self.call(move |c| hooks::get(c, &name)))
+    }
+
+    fn hook_by_id(&self, id: i64) -> Fut<'_, Option<Hook>> {
+        Box::pin(self.call(move |c| hooks::get_by_id(c, id)))
+    }
+
+    fn create_hook(&self, hook: Hook, log: NewLog) -> Fut<'_, Option<Created>> {
+        Box::pin(async move {
+            let entry = log.clone();
+            let created = self
+                .write(Durability::Disk, move |tx| {
+                    let Some(id) = hooks::insert(tx, &hook)? else {
+                        return Ok(None);
+                    };
+                    Ok(Some(Created {
+                        id,
+                        log_id: logs::insert(tx, &entry)?,
+                    }))
+                })
+                .await?;
+            if let Some(c) = created {
+                self.feeds.committed([(c.log_id, log)], &Outbox::default());
+            }
+            Ok(created)
+        })
+    }
+
+    fn update_hook(&self, hook: Hook, log: NewLog) -> Fut<'_, Written> {
+        Box::pin(async move {
+            let mut written = self
+                .apply_hooks(vec![HookChange::Update(hook, log)])
+                .await?;
+            written.pop().ok_or(StoreError::Conflict)
+        })
+    }
+
+    fn delete_hook(&self, name: &str, log: NewLog) -> Fut<'_, Option<Written>> {
+        let name = name.to_string();
+        Box::pin(async move {
+            let Some(hook) = self.hook(&name).await? else {
+                return Ok(None);
+            };
+            let mut written = self
+                .apply_hooks(vec![HookChange::Delete(hook, log)])
+                .await?;
+            Ok(written.pop())
+        })
+    }
+
+    fn apply_hooks(&self, changes: Vec<HookChange>) -> Fut<'_, Vec<Written>> {
+        Box::pin(async move {
+            let entries: Vec<NewLog> = changes.iter().map(|c| c.log().clone()).collect();
+            let written: Vec<Written> = self
+                .write(Durability::Disk, move |tx| {
+                    changes.iter().map(|c| apply_change(tx, c)).collect()
+                })
+                .await?;
+            let logs = written.iter().map(|w| w.log_id).zip(entries);
+            self.feeds.committed(logs, &Outbox::default());
+            Ok(written)
+        })
+    }
+
+    fn disable_endpoint(&self, hook_id: i64, at: i64, outbox: Outbox) -> Fut<'_, Option<Hook>> {
+        Box::pin(async move {
+            let ob = outbox.clone();
+            let hook = self
+                .write(Durability::Disk, move |tx| {
+                    if !hooks::disable(tx, hook_id, at)? {
+                        return Ok(None);
+                    }
+                    write_outbox(tx, &ob, at)?;
+                    hooks::get_by_id(tx, hook_id)
+                })
+                .await?;
+            if hook.is_some() {
+                self.feeds.committed([], &outbox);
+            }
+            Ok(hook)
+        })
+    }
+
+    fn first_delivery(&self, hook_id: i64, id: String, at: i64, since: i64) -> Fut<'_, bool> {
+        Box::pin(self.write(Durability::Disk, move |tx| {
+            hooks::first_delivery(tx, hook_id, &id, at, since)
+        }))
+    }
+
+    fn counts(&self) -> Fut<'_, Counts> {
+        Box::pin(self.call(|c| {
+            Ok(Counts {
+                hooks: hooks::count(c)?,
+                queued_runs: runs::count_queued(c)?,
+            })
+        }))
+    }
+
+    fn queue_run(&self, run: NewRun, inv: Invocation) -> Fut<'_, i64> {
+        Box::pin(self.write(Durability::Disk, move |tx| {
+            runs::insert_queued(tx, run.hook_id, &run.hook, run.at, &inv)
+        }))
+    }
+
+    fn publish(&self, outbox: Outbox) -> Fut<'_, ()> {
+        Box::pin(self.logged(Durability::of(&outbox), Vec::new(), outbox, |_| Ok(())))
+    }
+
+    fn start_run(&self, run: NewRun) -> Fut<'_, i64> {
+        // History: if hookd dies mid-run the row is marked interrupted at start-up; if the
+        // machine loses power first, the caller got no answer either.
+        Box::pin(self.write(Durability::History, move |tx| {
+            runs::insert_running(tx, run.hook_id, &run.hook, run.at)
+        }))
+    }
+
+    fn run_started(&self, id: i64, at: i64, outbox: Outbox) -> Fut<'_, ()> {
+        Box::pin(
+            self.logged(Durability::Disk, Vec::new(), outbox, move |tx| {
+                runs::mark_running(tx, id, at)
+            }),
+        )
+    }
+
+    fn finish_run(&self, id: i64, outcome: Outcome, outbox: Outbox) -> Fut<'_, ()> {
+        Box::pin(
+            self.logged(Durability::Disk, Vec::new(), outbox, move |tx| {
+                runs::finish(tx, id, &outcome)
+            }),
+        )
+    }
+
+    fn record_call(&self, call: CallRecord, outbox: Outbox) -> Fut<'_, i64> {
+        let d = Durability::of(&outbox);
+        let log = call.log.clone();
+        Box::pin(async move {
+            let entry = log.clone();
+            let ob = outbox.clone();
+            let id = self
+                .write(d, move |tx| {
+                    if let Some((run_id, outcome)) = &call.run {
+                        runs::finish(tx, *run_id, outcome)?;
+                    }
+                    hooks::record_call(tx, call.hook_id, entry.time, call.status)?;
+                    write_outbox(tx, &ob, entry.time)?;
+                    logs::insert(tx, &entry)
+                })
+                .await?;
+            self.feeds.committed([(id, log)], &outbox);
+            Ok(id)
+        })
+    }
+
+    fn recover_runs(&self, at: i64) -> Fut<'_, Vec<QueuedRun>> {
+        Box::pin(self.call(move |c| runs::recover(c, at)))
+    }
+
+    fn abandon_run(&self, id: i64, at: i64) -> Fut<'_, ()> {
+        Box::pin(self.call(move |c| runs::abandon(c, id, at)))
+    }
+
+    fn runs(&self, filter: RunFilter) -> Fut<'_, Vec<RunView>> {
+        Box::pin(self.call(move |c| runs::list(c, &filter)))
+    }
+
+    fn run(&self, id: i64) -> Fut<'_, Option<RunView>> {
+        Box::pin(self.call(move |c| runs::get(c, id)))
+    }
+
+    fn claim_due(&self, at: i64, limit: u32) -> Fut<'_, (Vec<Claimed>, Option<i64>)> {
+        Box::pin(async move {
+            // A lost claim only leaves the rows pending; start-up resets claimed ones anyway.
+            let (rows, next) = self
+                .write(Durability::History, move |tx| {
+                    events::claim_due(tx, at, limit)
+                })
+                .await?;
+            // Events are decoded here, off the database thread. One that cannot be read now
+            // cannot be read on any retry either: it fails, visibly.
+            let mut claimed = Vec::with_capacity(rows.len());
+            for row in rows {
+                let id = row.id();
+                match row.parse() {
+                    Ok(c) => claimed.push(c),
+                    Err(e) => self.fail_unreadable(id, at, e).await,
+                }
+            }
+            Ok((claimed, next))
+        })
+    }
+
+    fn claim_test(&self, outbox: Outbox) -> Fut<'_, i64> {
+        Box::pin(self.write(Durability::Disk, move |tx| {
+            let ids = write_outbox(tx, &outbox, crate::time::now_ms())?;
+            for id in &ids {
+                events::claim_one(tx, *id)?;
+            }
+            ids.first().copied().ok_or(StoreError::Conflict)
+        }))
+    }
+
+    fn finish_attempt(&self, a: AttemptRecord, outbox: Outbox) -> Fut<'_, Finished> {
+        let d = if a.routine && !outbox.has_deliveries() {
+            Durability::History
+        } else {
+            Durability::Disk
+        };
+        let retry = a.attempt.status == DeliveryStatus::Pending;
+        let log = a.log.clone();
+        Box::pin(async move {
+            let ob = outbox.clone();
+            let finished = self
+                .write(d, move |tx| {
+                    events::record_attempt(tx, a.delivery_id, &a.attempt)?;
+                    let failing = a.attempt.status != DeliveryStatus::Succeeded;
+                    let failing_since = match a.endpoint {
+                        Some(hook_id) => {
+                            events::set_failing_since(tx, hook_id, failing.then_some(a.attempt.at))?
+                        }
+                        None => None,
+                    };
+                    write_outbox(tx, &ob, a.attempt.at)?;
+                    let log_id = logs::insert(tx, &a.log)?;
+                    Ok(Finished {
+                        log_id,
+                        failing_since,
+                    })
+                })
+                .await?;
+            self.feeds.committed([(finished.log_id, log)], &outbox);
+            if retry {
+                // The worker planned its sleep while this row was `sending`; let it re-plan.
+                self.feeds.deliveries_due.notify_one();
+            }
+            Ok(finished)
+        })
+    }
+
+    fn reset_in_flight(&self) -> Fut<'_, usize> {
+        Box::pin(self.write(Durability::Disk, events::reset_in_flight))
+    }
+
+    fn count_pending(&self) -> Fut<'_, u64> {
+        Box::pin(self.call(|c| events::count_pending(c)))
+    }
+
+    fn deliveries(&self, filter: DeliveryFilter) -> Fut<'_, Vec<DeliveryView>> {
+        Box::pin(self.call(move |c| events::list(c, &filter)))
+    }
+
+    fn redeliver(&self, id: i64, at: i64) -> Fut<'_, Redelivery> {
+        Box::pin(async move {
+            let r = self
+                .write(Durability::Disk, move |tx| events::redeliver(tx, id, at))
+                .await?;
+            if matches!(r, Redelivery::Queued(_)) {
+                self.feeds.deliveries_due.notify_one();
+            }
+            Ok(r)
+        })
+    }
+
+    fn logs(&self, query: LogQuery) -> Fut<'_, Vec<LogView>> {
+        Box::pin(self.call(move |c| logs::query(c, &query)))
+    }
+
+    fn prune(&self, cutoff: i64, seen_cutoff: i64) -> Fut<'_, usize> {
+        Box::pin(self.write(Durability::Disk, move |tx| {
+            Ok(logs::prune(tx, cutoff)?
+                + events::prune(tx, cutoff)?
+                + hooks::prune_seen(tx, seen_cutoff)?)
+        }))
+    }
+}
+
+impl Sqlite {
+    /// Fails a claimed delivery whose stored event cannot be decoded.
+    async fn fail_unreadable(&self, id: i64, at: i64, e: StoreError) {
+        tracing::error!(delivery = id, "cannot send a claimed delivery: {e}");
+        let failed = crate::store::Attempt {
+            status: DeliveryStatus::Failed,
+            http_status: None,
+            error: Some(e.to_string()),
+            next_attempt_at: None,
+            at,
+        };
+        let _ = self
+            .write(Durability::Disk, move |tx| {
+                events::record_attempt(tx, id, &failed)
+            })
+            .await;
+    }
+}
+
+/// One change of [`Backend::apply_hooks`], with its admin log entry.
+fn apply_change(tx: &Connection, c: &HookChange) -> Result<Written> {
+    let hook_id = match c {
+        HookChange::Create(h, _) => hooks::insert(tx, h)?.ok_or(StoreError::Conflict)?,
+        HookChange::Update(h, _) => {
+            hooks::update(tx, h)?;
+            h.id
+        }
+        HookChange::Delete(h, _) => {
+            hooks::delete(tx, h)?;
+            h.id
+        }
+    };
+    Ok(Written {
+        hook_id,
+        log_id: logs::insert(tx, c.log())?,
+    })
+}
