@@ -183,6 +183,33 @@ pub fn message(name: &str, d: &Value, lang: Lang) -> String {
     }
 }
 
+/// Template variables for a representative `script.completed` event: every variable, with
+/// values that stress escaping (quotes, a newline, a backslash), so a template that survives
+/// this sample yields valid JSON for real events too.
+pub fn sample_vars() -> Value {
+    serde_json::json!({
+        "event_type": "script.completed",
+        "event_id": "evt_sample",
+        "timestamp": "2026-01-01T00:00:00Z",
+        "status": "success",
+        "hook_name": "deploy",
+        "hook_id": "1",
+        "duration_ms": 1200,
+        "exit_code": 0,
+        "message": "Script deploy completed in 1.2 s: \"quoted\"\nnext line \\ done",
+        "output": "line one\nline \"two\"\t\\",
+        "project_name": "deploy",
+        "project_path": "/srv/app",
+        "secret": "whsec_c2FtcGxl",
+        "data": {
+            "hook": "deploy",
+            "run_id": "1",
+            "exit_code": 0,
+            "request": {"method": "POST", "path": "/webhook/hkd_abcd…", "query": "", "headers": {}, "body": {"ref": "refs/heads/main"}},
+        },
+    })
+}
+
 fn script_failed(d: &Value, lang: Lang) -> String {
     let hook = s(d, "hook");
     if s(d, "status") == "timeout" {

@@ -220,33 +220,6 @@ pub fn payload(e: &Event, hook: &Hook) -> Result<Vec<u8>, String> {
     serde_json::to_vec(&body).map_err(|e| e.to_string())
 }
 
-/// Template variables for a representative `script.completed` event: every variable, with
-/// values that stress escaping (quotes, a newline, a backslash), so a template that survives
-/// this sample yields valid JSON for real events too.
-pub fn sample_vars() -> Value {
-    json!({
-        "event_type": "script.completed",
-        "event_id": "evt_sample",
-        "timestamp": "2026-01-01T00:00:00Z",
-        "status": "success",
-        "hook_name": "deploy",
-        "hook_id": "1",
-        "duration_ms": 1200,
-        "exit_code": 0,
-        "message": "Script deploy completed in 1.2 s: \"quoted\"\nnext line \\ done",
-        "output": "line one\nline \"two\"\t\\",
-        "project_name": "deploy",
-        "project_path": "/srv/app",
-        "secret": "whsec_c2FtcGxl",
-        "data": {
-            "hook": "deploy",
-            "run_id": "1",
-            "exit_code": 0,
-            "request": {"method": "POST", "path": "/webhook/hkd_abcd…", "query": "", "headers": {}, "body": {"ref": "refs/heads/main"}},
-        },
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

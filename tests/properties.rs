@@ -28,7 +28,7 @@ proptest! {
     #[test]
     fn arbitrary_templates_never_panic(text in "[{}\\[\\]\"$a-z:,. '?=!\\\\0-9]{0,64}") {
         if let Ok(t) = Template::parse(&text) {
-            if let Ok(out) = t.render(&hookd::events::sample_vars()) {
+            if let Ok(out) = t.render(&hookd::event_catalogue::sample_vars()) {
                 prop_assert!(serde_json::from_str::<serde_json::Value>(&out).is_ok(), "{out}");
             }
         }
@@ -128,7 +128,7 @@ fn fuzz_regressions_hold() {
         seen += 1;
         let text = String::from_utf8_lossy(&bytes);
         // A template that passes the create-time check renders JSON for any values.
-        if Template::check(&text, &hookd::events::sample_vars()).is_ok() {
+        if Template::check(&text, &hookd::event_catalogue::sample_vars()).is_ok() {
             let t = Template::parse(&text).unwrap();
             for v in ["zz", "\"", "\\", "0", ""] {
                 let vars = serde_json::json!({"hook_id": v, "message": v, "event_id": v, "status": v, "data": {"x": v}});

@@ -5,7 +5,7 @@
 //! a privilege. A socket file left by a killed daemon is replaced; a live one is never stolen.
 //! The caller's uid comes from the kernel (SO_PEERCRED) and is recorded with every change.
 
-use crate::daemon::manage;
+use crate::daemon::handlers;
 use crate::daemon::state::Shared;
 use crate::proto::{self, ErrorBody, ErrorCode, PROTOCOL_VERSION, Request, Response};
 use std::os::unix::fs::PermissionsExt;
@@ -168,10 +168,11 @@ async fn connection(stream: UnixStream, shared: Arc<Shared>, shutdown: watch::Re
                 "the first request must be hello",
             )),
             (Request::Logs(q), true) if q.follow => {
-                crate::daemon::history::follow_logs(&shared, q, &mut write, shutdown.clone()).await;
+                crate::daemon::handlers::follow_logs(&shared, q, &mut write, shutdown.clone())
+                    .await;
                 return;
             }
-            (request, true) => manage::handle(&shared, request, uid).await,
+            (request, true) => handlers::handle(&shared, request, uid).await,
         };
         if write.write_all(&proto::encode(&response)).await.is_err() {
             return;

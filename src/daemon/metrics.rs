@@ -1,18 +1,14 @@
-//! Prometheus metrics: counters kept in memory, served as text on `metrics_listen`.
+//! Prometheus metrics: counters kept in memory, served as text on `metrics_listen` by
+//! [`crate::daemon::scrape`].
 //!
 //! Counters start at zero with each process (Prometheus handles resets). Label values are hook
 //! names (A-Z a-z 0-9 . _ -) and fixed words, so they never need escaping. Gauges (queue depth,
 //! running scripts, pending deliveries) are read when scraped. Serving is off unless
 //! `metrics_listen` is set; it has no authentication, so bind it to loopback or a private net.
 
-use crate::daemon::state::Shared;
-use bytes::Bytes;
-use http_body_util::Full;
-use hyper_util::rt::TokioIo;
 use std::collections::BTreeMap;
 use std::fmt::Write;
-use std::sync::{Arc, Mutex};
-use tokio::sync::watch;
+use std::sync::Mutex;
 
 /// Upper bounds (seconds) of the run duration histogram.
 const BUCKETS: [f64; 10] = [0.01, 0.05, 0.1, 0.5, 1.0, 5.0, 10.0, 30.0, 60.0, 300.0];
@@ -146,53 +142,5 @@ impl Metrics {
             let _ = writeln!(out, "{name} {v}");
         }
         out
-    }
-}
-
-/// Serves `GET /metrics` until `stop` flips.
-pub async fn serve(
-    listener: tokio::net::TcpListener,
-    shared: Arc<Shared>,
-    mut stop: watch::Receiver<bool>,
-) {
-    loop {
-        let (stream, _) = tokio::select! {
-            a = listener.accept() => match a {
-                Ok(x) => x,
-                Err(_) => continue,
-            },
-            _ = stop.changed() => return,
-        };
-        let shared = shared.clone();
-        let service =
-            hyper::service::service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
-                let shared = shared.clone();
-                async move {
-                    let mut resp = hyper::Response::new(Full::new(Bytes::new()));
-                    if req.uri().path() != "/metrics" {
-                        *resp.status_mut() = hyper::StatusCode::NOT_FOUND;
-                        return Ok::<_, std::convert::Infallible>(resp);
-                    }
-                    let pending = shared.store.count_pending().await.unwrap_or(0);
-                    let text = shared.metrics.render(
-                        shared.runner.running(),
-                        shared.runner.queued(),
-                        pending,
-                    );
-                    *resp.body_mut() = Full::new(Bytes::from(text));
-                    resp.headers_mut().insert(
-                        hyper::header::CONTENT_TYPE,
-                        hyper::header::HeaderValue::from_static(
-                            "text/plain; version=0.0.4; charset=utf-8",
-                        ),
-                    );
-                    Ok(resp)
-                }
-            });
-        tokio::spawn(async move {
-            let _ = hyper::server::conn::http1::Builder::new()
-                .serve_connection(TokioIo::new(stream), service)
-                .await;
-        });
     }
 }

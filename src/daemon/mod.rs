@@ -6,17 +6,17 @@
 //! scripts still running after that have their process groups ended, and the process exits 0.
 //! SIGHUP re-reads the config; an invalid file is logged and the running config stays.
 
-pub mod apply;
 pub mod control;
 pub mod delivery;
-pub mod history;
+pub mod handlers;
 pub mod http;
 pub mod incoming;
 pub mod limits;
-pub mod manage;
 pub mod metrics;
 pub mod outbox;
 pub mod runner;
+pub mod scrape;
+pub mod sender;
 pub mod signal;
 pub mod state;
 pub mod systemd;
@@ -65,7 +65,7 @@ async fn serve(loaded: Loaded, overrides: Overrides) -> Result<(), DaemonError> 
     let mut signals = signal::listen().map_err(DaemonError::Runtime)?;
     let store = Store::open(&config.db_path())?;
     let sender =
-        delivery::Sender::new().map_err(|e| DaemonError::Runtime(std::io::Error::other(e)))?;
+        sender::Sender::new().map_err(|e| DaemonError::Runtime(std::io::Error::other(e)))?;
     let shared = Shared::new(config.clone(), file.clone(), store, sender);
     shared.registry.load(shared.store.list_hooks(None).await?);
     resume_runs(&shared).await?;
@@ -87,7 +87,7 @@ async fn serve(loaded: Loaded, overrides: Overrides) -> Result<(), DaemonError> 
             .await
             .map_err(|e| DaemonError::Listen { addr, source: e })?;
         tracing::info!("metrics on http://{addr}/metrics");
-        tokio::spawn(metrics::serve(listener, shared.clone(), stop_rx.clone()));
+        tokio::spawn(scrape::serve(listener, shared.clone(), stop_rx.clone()));
     }
     tracing::info!(
         listen = %http.addr,

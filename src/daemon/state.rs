@@ -24,7 +24,7 @@ pub struct Shared {
     pub started: Instant,
     pub daemon_uid: u32,
     pub daemon_user: String,
-    pub sender: crate::daemon::delivery::Sender,
+    pub sender: crate::daemon::sender::Sender,
     pub metrics: crate::daemon::metrics::Metrics,
     pub rate_limits: crate::daemon::limits::RateLimiter,
 }
@@ -34,7 +34,7 @@ impl Shared {
         config: Config,
         config_file: Option<PathBuf>,
         store: Store,
-        sender: crate::daemon::delivery::Sender,
+        sender: crate::daemon::sender::Sender,
     ) -> Arc<Shared> {
         let uid = nix::unistd::geteuid();
         let daemon_user = nix::unistd::User::from_uid(uid)

@@ -351,7 +351,7 @@ fn validate_outgoing(o: &HookOptions) -> Result<(), String> {
         ));
     }
     if let Some(t) = &o.template {
-        crate::template::Template::check(t, &crate::events::sample_vars())
+        crate::template::Template::check(t, &crate::event_catalogue::sample_vars())
             .map_err(|e| format!("--template: {e}"))?;
     }
     if let Some(headers) = &o.headers {

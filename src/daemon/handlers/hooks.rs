@@ -1,95 +1,24 @@
-//! One handler per control request, reached from the exhaustive match in [`handle`]; the
-//! handlers that read history or make test calls live in [`crate::daemon::history`].
+//! Requests that change or show hooks: create, edit, enable/disable, regenerate, delete,
+//! list, show.
 //!
-//! Every change to a hook is a read-modify-write inside one store transaction that also appends
-//! the admin log entry with the caller's uid, so the change and its record cannot part. After a
+//! Every change is read, changed and written back with its admin log entry (the caller's uid)
+//! in one storage operation; a change that raced another is read and made again. After a
 //! change commits, the in-memory registry is updated for that one hook. Validation runs on the
 //! daemon's side: user lookups and permission checks reflect where scripts will actually run.
 
-use crate::daemon::history;
+use super::{get, internal};
 use crate::daemon::state::Shared;
 use crate::hook::{self, Hook};
-use crate::proto::{
-    Created, ErrorBody, ErrorCode, HookKind, HookOptions, Request, Response, Secret, StatusView,
-};
+use crate::proto::{Created, ErrorBody, ErrorCode, HookKind, HookOptions, Response, Secret};
 use crate::store::{self, AdminAction, NewLog};
 use crate::token::Token;
 use std::sync::Arc;
-
-pub async fn handle(shared: &Arc<Shared>, request: Request, uid: Option<u32>) -> Response {
-    let result = match request {
-        Request::Hello { .. } => Err(ErrorBody::new(
-            ErrorCode::BadRequest,
-            "hello was already exchanged",
-        )),
-        Request::Create {
-            name,
-            kind,
-            options,
-        } => create(shared, name, kind, *options, uid).await,
-        Request::Edit { name, options } => edit(shared, name, *options, uid).await,
-        Request::List { kind } => {
-            let r = list(shared, kind).await;
-            release_memory();
-            r
-        }
-        Request::Show { name } => show(shared, name).await,
-        Request::SetEnabled { name, enabled } => set_enabled(shared, name, enabled, uid).await,
-        Request::Delete { name } => delete(shared, name, uid).await,
-        Request::Regenerate { name } => regenerate(shared, name, uid).await,
-        Request::Status => status(shared).await,
-        Request::Test {
-            name,
-            method,
-            body,
-            content_type,
-        } => history::test(shared, name, method, body, content_type).await,
-        Request::Runs { hook, limit } => history::runs(shared, hook, limit).await,
-        Request::RunShow { id } => history::run_show(shared, id).await,
-        Request::Logs(q) => history::logs(shared, q).await,
-        Request::Deliveries {
-            hook,
-            status,
-            limit,
-        } => history::deliveries(shared, hook, status, limit).await,
-        Request::Redeliver { id } => history::redeliver(shared, id).await,
-        Request::Apply {
-            hooks,
-            prune,
-            dry_run,
-        } => {
-            let r = crate::daemon::apply::apply(shared, hooks, prune, dry_run, uid).await;
-            release_memory();
-            r
-        }
-        Request::Export {
-            name,
-            include_secrets,
-        } => crate::daemon::apply::export(shared, name, include_secrets).await,
-    };
-    result.unwrap_or_else(Response::Error)
-}
-
-/// Hands memory freed by a bulk operation (a large `apply` or `list`) back to the OS; glibc
-/// otherwise keeps it, and the daemon's resident size would stay at the operation's peak.
-fn release_memory() {
-    #[cfg(target_env = "gnu")]
-    // SAFETY: malloc_trim only returns free heap pages to the kernel.
-    unsafe {
-        libc::malloc_trim(0);
-    }
-}
-
-pub(crate) fn internal(e: store::StoreError) -> ErrorBody {
-    tracing::error!("{e}");
-    ErrorBody::internal(e)
-}
 
 fn webhook_url(shared: &Shared, token: &Token) -> String {
     format!("{}/webhook/{}", shared.config().base_url(), token.as_str())
 }
 
-async fn create(
+pub(super) async fn create(
     shared: &Arc<Shared>,
     name: String,
     kind: HookKind,
@@ -151,7 +80,6 @@ async fn create(
 
 /// How often a change is tried again when another one got in between its read and its write.
 const CHANGE_TRIES: usize = 5;
-
 /// Applies `change` to the stored hook `name`: read, change, write back with the admin log
 /// entry, retried when another change got in between. `change` returns the action to log, or
 /// `None` when nothing changed (then nothing is written, not even `updated_at`).
@@ -187,7 +115,7 @@ where
     )))
 }
 
-async fn edit(
+pub(super) async fn edit(
     shared: &Arc<Shared>,
     name: String,
     mut patch: HookOptions,
@@ -231,7 +159,7 @@ async fn edit(
     Ok(Response::Hook(Box::new(view)))
 }
 
-async fn set_enabled(
+pub(super) async fn set_enabled(
     shared: &Arc<Shared>,
     name: String,
     enabled: bool,
@@ -253,7 +181,7 @@ async fn set_enabled(
     })
 }
 
-async fn regenerate(
+pub(super) async fn regenerate(
     shared: &Arc<Shared>,
     name: String,
     uid: Option<u32>,
@@ -281,7 +209,7 @@ async fn regenerate(
     }))
 }
 
-async fn delete(
+pub(super) async fn delete(
     shared: &Arc<Shared>,
     name: String,
     uid: Option<u32>,
@@ -303,38 +231,17 @@ async fn delete(
     })
 }
 
-async fn list(shared: &Arc<Shared>, kind: Option<HookKind>) -> Result<Response, ErrorBody> {
+pub(super) async fn list(
+    shared: &Arc<Shared>,
+    kind: Option<HookKind>,
+) -> Result<Response, ErrorBody> {
     let d = shared.defaults();
     let hooks = shared.store.list_hooks(kind).await.map_err(internal)?;
     let hooks = hooks.into_iter().map(|h| hook::view(&h, &d)).collect();
     Ok(Response::Hooks { hooks })
 }
 
-pub(crate) async fn get(shared: &Arc<Shared>, name: String) -> Result<Hook, ErrorBody> {
-    shared
-        .store
-        .hook(&name)
-        .await
-        .map_err(internal)?
-        .ok_or_else(|| ErrorBody::not_found(&name))
-}
-
-async fn show(shared: &Arc<Shared>, name: String) -> Result<Response, ErrorBody> {
+pub(super) async fn show(shared: &Arc<Shared>, name: String) -> Result<Response, ErrorBody> {
     let h = get(shared, name).await?;
     Ok(Response::Hook(Box::new(hook::view(&h, &shared.defaults()))))
-}
-
-async fn status(shared: &Arc<Shared>) -> Result<Response, ErrorBody> {
-    let counts = shared.store.counts().await.map_err(internal)?;
-    let config = shared.config();
-    Ok(Response::Status(StatusView {
-        version: env!("CARGO_PKG_VERSION").to_string(),
-        uptime_secs: shared.started.elapsed().as_secs(),
-        listen: config.listen.to_string(),
-        socket: config.socket.display().to_string(),
-        database: shared.store.location(),
-        hooks: counts.hooks,
-        queue_depth: counts.queued_runs.max(shared.runner.queued()),
-        running_scripts: shared.runner.running(),
-    }))
 }

@@ -1,0 +1,99 @@
+//! The control socket's requests, one handler per request, reached from the one exhaustive
+//! match in [`handle`]. Each file holds one family: hooks, runs, logs, deliveries, apply and
+//! export, status, test. Handlers reach storage only through its domain operations.
+
+mod apply;
+mod deliveries;
+mod hooks;
+mod logs;
+mod runs;
+mod status;
+mod test;
+
+pub use logs::follow_logs;
+
+use crate::daemon::state::Shared;
+use crate::hook::Hook;
+use crate::proto::{ErrorBody, ErrorCode, Request, Response};
+use crate::store;
+use std::sync::Arc;
+
+pub async fn handle(shared: &Arc<Shared>, request: Request, uid: Option<u32>) -> Response {
+    let result = match request {
+        Request::Hello { .. } => Err(ErrorBody::new(
+            ErrorCode::BadRequest,
+            "hello was already exchanged",
+        )),
+        Request::Create {
+            name,
+            kind,
+            options,
+        } => hooks::create(shared, name, kind, *options, uid).await,
+        Request::Edit { name, options } => hooks::edit(shared, name, *options, uid).await,
+        Request::List { kind } => {
+            let r = hooks::list(shared, kind).await;
+            release_memory();
+            r
+        }
+        Request::Show { name } => hooks::show(shared, name).await,
+        Request::SetEnabled { name, enabled } => {
+            hooks::set_enabled(shared, name, enabled, uid).await
+        }
+        Request::Delete { name } => hooks::delete(shared, name, uid).await,
+        Request::Regenerate { name } => hooks::regenerate(shared, name, uid).await,
+        Request::Status => status::status(shared).await,
+        Request::Test {
+            name,
+            method,
+            body,
+            content_type,
+        } => test::test(shared, name, method, body, content_type).await,
+        Request::Runs { hook, limit } => runs::runs(shared, hook, limit).await,
+        Request::RunShow { id } => runs::run_show(shared, id).await,
+        Request::Logs(q) => logs::logs(shared, q).await,
+        Request::Deliveries {
+            hook,
+            status,
+            limit,
+        } => deliveries::deliveries(shared, hook, status, limit).await,
+        Request::Redeliver { id } => deliveries::redeliver(shared, id).await,
+        Request::Apply {
+            hooks,
+            prune,
+            dry_run,
+        } => {
+            let r = apply::apply(shared, hooks, prune, dry_run, uid).await;
+            release_memory();
+            r
+        }
+        Request::Export {
+            name,
+            include_secrets,
+        } => apply::export(shared, name, include_secrets).await,
+    };
+    result.unwrap_or_else(Response::Error)
+}
+
+/// Hands memory freed by a bulk operation (a large `apply` or `list`) back to the OS; glibc
+/// otherwise keeps it, and the daemon's resident size would stay at the operation's peak.
+fn release_memory() {
+    #[cfg(target_env = "gnu")]
+    // SAFETY: malloc_trim only returns free heap pages to the kernel.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+}
+
+fn internal(e: store::StoreError) -> ErrorBody {
+    tracing::error!("{e}");
+    ErrorBody::internal(e)
+}
+
+async fn get(shared: &Arc<Shared>, name: String) -> Result<Hook, ErrorBody> {
+    shared
+        .store
+        .hook(&name)
+        .await
+        .map_err(internal)?
+        .ok_or_else(|| ErrorBody::not_found(&name))
+}
