@@ -32,7 +32,7 @@ pub struct Config {
     pub log_retention: Dur,
     /// Proxies (addresses or CIDRs) whose `X-Forwarded-For` is believed; nobody else's is.
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub trust_proxy: Vec<String>,
+    pub trust_proxy: Vec<crate::netaddr::Cidr>,
     /// Where Prometheus metrics are served (`/metrics`); off when unset.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub metrics_listen: Option<SocketAddr>,
@@ -246,10 +246,6 @@ impl Config {
             return Err(format!(
                 "public_url {url:?} must start with http:// or https://"
             ));
-        }
-        for p in &self.trust_proxy {
-            p.parse::<crate::netaddr::Cidr>()
-                .map_err(|e| format!("trust_proxy {p:?}: {e}"))?;
         }
         if self.max_connections == 0 {
             return Err("max_connections must be at least 1".into());

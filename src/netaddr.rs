@@ -129,6 +129,20 @@ impl FromStr for Cidr {
     }
 }
 
+/// In config files a network is its text: `10.0.0.0/8`, or a bare address.
+impl serde::Serialize for Cidr {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Cidr {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        text.parse().map_err(serde::de::Error::custom)
+    }
+}
+
 impl fmt::Display for Cidr {
     /// Canonical `addr/len`, always with the length.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

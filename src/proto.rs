@@ -300,6 +300,9 @@ pub enum Response {
         body: String,
         #[serde(skip_serializing_if = "Option::is_none")]
         duration_ms: Option<u64>,
+        /// What the test did differently from a real call (checks it skipped).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        note: Option<String>,
     },
     Deliveries {
         deliveries: Vec<DeliveryView>,

@@ -8,6 +8,7 @@ mod config;
 mod deliveries;
 mod docs;
 mod faults;
+mod gate;
 mod hostile;
 mod manage;
 mod metrics;

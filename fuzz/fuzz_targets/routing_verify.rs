@@ -265,7 +265,11 @@ fn client_ips(input: &Input<'_>) {
             headers.append(n, v);
         }
     }
-    let trust: Vec<String> = input.trust_proxy.iter().map(|s| s.to_string()).collect();
+    let trust: Vec<Cidr> = input
+        .trust_proxy
+        .iter()
+        .filter_map(|s| s.parse().ok())
+        .collect();
     let got = hookd::daemon::http::client_ip(input.peer, &headers, &trust);
     let peer = canonical(input.peer);
     if trust.is_empty() {
@@ -273,8 +277,7 @@ fn client_ips(input: &Input<'_>) {
         return;
     }
     if got != peer {
-        let nets: Vec<Cidr> = trust.iter().filter_map(|c| c.parse().ok()).collect();
-        let trusted = |ip: IpAddr| nets.iter().any(|n| n.contains(ip));
+        let trusted = |ip: IpAddr| trust.iter().any(|n| n.contains(ip));
         assert!(trusted(peer), "untrusted peer {peer} let {got} through");
         assert!(!trusted(got), "returned the trusted proxy {got}");
         assert_eq!(got, canonical(got));

@@ -414,13 +414,20 @@ fn print(command: &Command, response: Response, json: bool) -> Result<i32, Failu
             status,
             body,
             duration_ms,
+            note,
         } => {
+            if let Some(note) = &note {
+                eprintln!("hookctl: {note}");
+            }
             if json {
                 let mut v = serde_json::json!({"status": status});
                 if let Some(d) = duration_ms {
                     v["duration_ms"] = serde_json::json!(d);
                 }
                 v["body"] = serde_json::json!(body);
+                if let Some(note) = note {
+                    v["note"] = serde_json::json!(note);
+                }
                 output::json(&v);
             } else {
                 match duration_ms {

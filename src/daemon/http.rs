@@ -1,15 +1,15 @@
 //! The HTTP side: `/healthz` and the webhook routes, on hyper 1.
 //!
-//! Routing, method checks and body limits happen here; what a call *does* is in
-//! [`crate::daemon::incoming`]. The token never leaves this module: it is looked up by hash and
+//! Routing and body limits happen here, the checks a call must pass in [`crate::daemon::gate`],
+//! and what a call *does* in [`crate::daemon::incoming`]. The token never leaves this module: it is looked up by hash and
 //! the path is redacted before anything logs it. Bodies are refused early on `Content-Length`
 //! and capped while streaming, so a caller cannot make hookd buffer more than `max_body_bytes`.
 
+use crate::daemon::gate::{self, Caller, Refused};
 use crate::daemon::incoming::{self, Answer, Call};
 use crate::daemon::state::Shared;
 use crate::netaddr::{self, Cidr};
 use crate::run::Invocation;
-use crate::signature::{self, VerifyKind};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
@@ -25,8 +25,6 @@ use tokio::sync::watch;
 
 /// Routes that take a token, in the order they are tried.
 const ROUTES: [&str; 3] = ["/webhook/", "/api/webhook/", "/api/webhooks/execute/"];
-/// How long a sender's delivery id is remembered for replay protection.
-const REPLAY_WINDOW_MS: i64 = 24 * 3600 * 1000;
 
 /// Accepts connections until `shutdown` flips, then lets in-flight requests finish (bounded by
 /// `grace`).
@@ -107,93 +105,35 @@ async fn route(
     let Some(hook) = token_of(path).and_then(|t| shared.registry.lookup(t)) else {
         return finish(Answer::not_found(), None);
     };
-    let config = shared.config();
-    let redacted = crate::token::redact_path(path);
-    let client = client_ip(remote.ip(), req.headers(), &config.trust_proxy);
-    let mut headers = Vec::with_capacity(req.headers().len());
-    for (name, value) in req.headers() {
-        // Header values that are not text cannot be passed to a script faithfully; pass them lossily.
-        headers.push((
-            name.as_str().to_string(),
-            String::from_utf8_lossy(value.as_bytes()).into_owned(),
-        ));
-    }
-    let content_type = req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_string();
-    let inv = Invocation {
-        method: req.method().as_str().to_string(),
-        query: req.uri().query().unwrap_or("").to_string(),
-        remote_addr: client.to_string(),
-        content_type,
-        headers,
-        ..Invocation::default()
-    };
+    let client = client_ip(remote.ip(), req.headers(), &shared.config().trust_proxy);
+    let caller = Caller::Http(client);
+    let (parts, body) = req.into_parts();
     let mut call = Call {
         hook,
-        path: redacted,
-        inv,
+        path: crate::token::redact_path(parts.uri.path()),
+        inv: invocation(&parts, client),
         received,
     };
-
-    if let Some(allowed) = &call.hook.options.allow_ip
-        && !allowed
-            .iter()
-            .filter_map(|c| c.parse::<Cidr>().ok())
-            .any(|c| c.contains(client))
-    {
-        let answer = Answer::json(403, json!({"error": "forbidden"})).with_error(format!(
-            "client {client} is not in the hook's --allow-ip list"
-        ));
-        return refuse(&shared, &call, answer, None).await;
-    }
-    if !call.hook.allows_method(&call.inv.method) {
-        let allow = call.hook.methods().join(", ");
-        let answer = Answer::json(405, json!({"error": "method not allowed"}))
-            .with_error("method not allowed");
-        return refuse(&shared, &call, answer, Some(allow)).await;
-    }
-    if let Some(Ok((calls, per))) = call
-        .hook
-        .options
-        .rate_limit
-        .as_deref()
-        .map(crate::hook::parse_rate_limit)
-        && let Err(wait) = shared.rate_limits.check(call.hook.id, calls, per)
-    {
-        let mut answer = Answer::json(429, json!({"error": "rate limit exceeded"}))
-            .with_error("rate limit exceeded");
-        answer.retry_after = Some(wait);
-        return refuse(&shared, &call, answer, None).await;
-    }
-    let max = config.max_body_bytes;
-    let too_large = || {
-        Answer::json(
-            413,
-            json!({"error": format!("request body is larger than {max} bytes")}),
-        )
-        .with_error("body too large")
-    };
-    let declared = req
-        .headers()
+    let declared = parts
+        .headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > max) {
-        return refuse(&shared, &call, too_large(), None).await;
+    if let Err(r) = gate::admit(&shared, &call.hook, &call.inv.method, caller) {
+        return refuse(&shared, &call, r, declared.unwrap_or(0)).await;
     }
-    call.inv.body = match Limited::new(req.into_body(), max as usize).collect().await {
-        Ok(b) => b.to_bytes(),
-        Err(e)
-            if e.downcast_ref::<http_body_util::LengthLimitError>()
-                .is_some() =>
-        {
-            return refuse(&shared, &call, too_large(), None).await;
+    call.inv.body = match read_body(&shared, body, declared).await {
+        Ok(b) => b,
+        Err(BodyError::TooLarge) => {
+            let max = shared.config().max_body_bytes;
+            let answer = Answer::json(
+                413,
+                json!({"error": format!("request body is larger than {max} bytes")}),
+            )
+            .with_error("body too large");
+            return refuse(&shared, &call, answer.into(), declared.unwrap_or(max)).await;
         }
-        Err(e) => {
+        Err(BodyError::Unreadable(e)) => {
             tracing::debug!("reading a request body from {remote}: {e}");
             return finish(
                 Answer::json(400, json!({"error": "could not read the request body"})),
@@ -201,8 +141,9 @@ async fn route(
             );
         }
     };
-    if let Some(answer) = verify(&shared, &call).await {
-        return refuse(&shared, &call, answer, None).await;
+    if let Err(r) = gate::verify(&shared, &call.hook, &call.inv, caller).await {
+        let size = call.inv.body.len() as u64;
+        return refuse(&shared, &call, r, size).await;
     }
     // The call runs in its own task so that a caller hanging up does not cut a run short.
     match tokio::spawn(incoming::handle(shared, call)).await {
@@ -214,71 +155,85 @@ async fn route(
     }
 }
 
-/// Signature check and replay protection; `Some` is the answer that ends the call here. Why a
-/// signature failed goes to the log, never to the caller.
-async fn verify(shared: &Arc<Shared>, call: &Call) -> Option<Answer> {
-    let o = &call.hook.options;
-    let (Some(kind), Some(secret)) = (
-        o.verify.as_deref().and_then(VerifyKind::parse),
-        o.secret.as_ref(),
-    ) else {
-        return None;
-    };
-    let headers = &call.inv.headers;
-    let header = |name: &str| {
-        headers
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.clone())
-    };
-    let now = crate::time::now_ms();
-    if let Err(e) = signature::verify(kind, &secret.0, &header, &call.inv.body, now / 1000) {
-        return Some(
-            Answer::json(401, json!({"error": "unauthorized"}))
-                .with_error(format!("verification failed: {e}")),
-        );
+/// The request as a script will see it, without its body yet.
+fn invocation(parts: &hyper::http::request::Parts, client: IpAddr) -> Invocation {
+    let mut headers = Vec::with_capacity(parts.headers.len());
+    for (name, value) in &parts.headers {
+        // Header values that are not text cannot be passed to a script faithfully; pass them lossily.
+        headers.push((
+            name.as_str().to_string(),
+            String::from_utf8_lossy(value.as_bytes()).into_owned(),
+        ));
     }
-    let delivery = signature::delivery_id(kind, &header)?;
-    match shared
-        .store
-        .first_delivery(call.hook.id, delivery.clone(), now, now - REPLAY_WINDOW_MS)
-        .await
-    {
-        Ok(true) => None,
-        Ok(false) => Some(
-            Answer::json(200, json!({"status": "duplicate"}))
-                .with_note(format!("duplicate delivery {delivery}: not run again")),
-        ),
-        Err(e) => {
-            tracing::error!("cannot check for a replayed delivery: {e}");
-            Some(
-                Answer::json(503, json!({"error": "hookd cannot write its database"}))
-                    .with_error(format!("store: {e}")),
-            )
-        }
+    let content_type = parts
+        .headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    Invocation {
+        method: parts.method.as_str().to_string(),
+        query: parts.uri.query().unwrap_or("").to_string(),
+        remote_addr: client.to_string(),
+        content_type,
+        headers,
+        ..Invocation::default()
     }
 }
 
-/// Answers a call that stops before it runs, logging it like any other call.
+enum BodyError {
+    TooLarge,
+    Unreadable(Box<dyn std::error::Error + Send + Sync>),
+}
+
+/// Reads the body within `max_body_bytes`, refusing early on a larger `Content-Length`.
+async fn read_body(
+    shared: &Shared,
+    body: Incoming,
+    declared: Option<u64>,
+) -> Result<Bytes, BodyError> {
+    let max = shared.config().max_body_bytes;
+    if declared.is_some_and(|n| n > max) {
+        return Err(BodyError::TooLarge);
+    }
+    match Limited::new(body, max as usize).collect().await {
+        Ok(b) => Ok(b.to_bytes()),
+        Err(e)
+            if e.downcast_ref::<http_body_util::LengthLimitError>()
+                .is_some() =>
+        {
+            Err(BodyError::TooLarge)
+        }
+        Err(e) => Err(BodyError::Unreadable(e)),
+    }
+}
+
+/// Answers a call the gate refused, logging the refusal and nothing more of the call.
 async fn refuse(
     shared: &Arc<Shared>,
     call: &Call,
-    answer: Answer,
-    allow: Option<String>,
+    refused: Refused,
+    size: u64,
 ) -> Response<Full<Bytes>> {
-    // The refusal is answered even if it cannot be logged.
-    let _ = incoming::record(shared, call, &answer, Vec::new(), None).await;
-    finish(answer, allow)
+    let refusal = gate::Refusal {
+        hook: &call.hook,
+        path: &call.path,
+        method: &call.inv.method,
+        remote_addr: &call.inv.remote_addr,
+        size,
+        received: call.received,
+    };
+    gate::record(shared, refusal, &refused.answer).await;
+    finish(refused.answer, refused.allow)
 }
 
 /// The caller's address: the peer, or when the peer is a trusted proxy, the right-most address
 /// in `X-Forwarded-For` that is not itself a trusted proxy.
-pub fn client_ip(peer: IpAddr, headers: &hyper::HeaderMap, trust_proxy: &[String]) -> IpAddr {
+pub fn client_ip(peer: IpAddr, headers: &hyper::HeaderMap, trusted: &[Cidr]) -> IpAddr {
     let peer = netaddr::canonical(peer);
-    if trust_proxy.is_empty() {
+    if trusted.is_empty() {
         return peer;
     }
-    let trusted: Vec<Cidr> = trust_proxy.iter().filter_map(|c| c.parse().ok()).collect();
     let is_trusted = |ip: IpAddr| trusted.iter().any(|c| c.contains(ip));
     if !is_trusted(peer) {
         return peer;

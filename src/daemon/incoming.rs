@@ -6,6 +6,7 @@
 //! sees the token: `path` is already redacted.
 
 use crate::daemon::outbox;
+use crate::daemon::registry::LiveHook;
 use crate::daemon::runner::Refused;
 use crate::daemon::state::Shared;
 use crate::events::{self, Event};
@@ -19,7 +20,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 pub struct Call {
-    pub hook: Arc<Hook>,
+    pub hook: Arc<LiveHook>,
     /// The called path with the token redacted.
     pub path: String,
     pub inv: Invocation,
@@ -273,7 +274,7 @@ async fn run_and_store(shared: &Arc<Shared>, hook: &Hook, id: i64, inv: &Invocat
 /// Runs a queued async run once its turn comes. Also used for queued runs found at start-up.
 pub fn spawn_async_run(
     shared: Arc<Shared>,
-    hook: Arc<Hook>,
+    hook: Arc<LiveHook>,
     id: i64,
     inv: Invocation,
     place: crate::daemon::runner::Place,

@@ -8,12 +8,14 @@
 
 pub mod control;
 pub mod delivery;
+pub mod gate;
 pub mod handlers;
 pub mod http;
 pub mod incoming;
 pub mod limits;
 pub mod metrics;
 pub mod outbox;
+pub mod registry;
 pub mod runner;
 pub mod scrape;
 pub mod sender;

@@ -5,7 +5,9 @@
 //! identifies a caller (signature, IP allowlist, rate limit), and the answer says so.
 
 use super::{get, internal};
-use crate::daemon::incoming::{self, Call};
+use crate::daemon::gate::{self, Caller};
+use crate::daemon::incoming::{self, Answer, Call};
+use crate::daemon::registry::LiveHook;
 use crate::daemon::state::Shared;
 use crate::daemon::{delivery, outbox};
 use crate::events::Event;
@@ -16,7 +18,8 @@ use crate::store::Claimed;
 use std::sync::Arc;
 use std::time::Instant;
 
-/// Calls an incoming hook exactly as an HTTP caller would, minus the network.
+/// Calls an incoming hook exactly as an HTTP caller would, minus the network: through the
+/// gate (which skips only the checks that identify a caller) and the same call path.
 pub(super) async fn test(
     shared: &Arc<Shared>,
     name: String,
@@ -34,14 +37,34 @@ pub(super) async fn test(
             h.name
         )));
     }
-    let method = method.unwrap_or_else(|| "POST".into()).to_ascii_uppercase();
-    if !h.allows_method(&method) {
-        return Ok(Response::TestResult {
-            status: 405,
-            body: r#"{"error":"method not allowed"}"#.into(),
-            duration_ms: None,
-        });
+    let hook = Arc::new(LiveHook::compile(h).map_err(|(_, e)| ErrorBody::invalid(e))?);
+    let note = Caller::Test.skipped(&hook);
+    let inv = test_invocation(method, body, content_type);
+    if let Err(r) = gate::admit(shared, &hook, &inv.method, Caller::Test) {
+        return Ok(test_result(&r.answer, note));
     }
+    let path = format!(
+        "/webhook/{}… (hookctl test)",
+        hook.token_prefix.clone().unwrap_or_default()
+    );
+    let call = Call {
+        hook,
+        path,
+        inv,
+        received: Instant::now(),
+    };
+    let answer = tokio::spawn(incoming::handle(shared.clone(), call))
+        .await
+        .map_err(ErrorBody::internal)?;
+    Ok(test_result(&answer, note))
+}
+
+/// The request `hookctl test` makes: POST by default, JSON when there is a body.
+fn test_invocation(
+    method: Option<String>,
+    body: Option<String>,
+    content_type: Option<String>,
+) -> Invocation {
     let body = body.unwrap_or_default();
     let content_type = content_type.unwrap_or_else(|| {
         if body.is_empty() {
@@ -54,32 +77,23 @@ pub(super) async fn test(
     if !content_type.is_empty() {
         headers.push(("content-type".to_string(), content_type.clone()));
     }
-    let inv = Invocation {
-        method,
+    Invocation {
+        method: method.unwrap_or_else(|| "POST".into()).to_ascii_uppercase(),
         remote_addr: "local".into(),
         content_type,
         headers,
         body: body.into_bytes().into(),
         ..Invocation::default()
-    };
-    let path = format!(
-        "/webhook/{}… (hookctl test)",
-        h.token_prefix.clone().unwrap_or_default()
-    );
-    let call = Call {
-        hook: Arc::new(h),
-        path,
-        inv,
-        received: Instant::now(),
-    };
-    let answer = tokio::spawn(incoming::handle(shared.clone(), call))
-        .await
-        .map_err(ErrorBody::internal)?;
-    Ok(Response::TestResult {
+    }
+}
+
+fn test_result(answer: &Answer, note: Option<String>) -> Response {
+    Response::TestResult {
         status: answer.status,
         body: String::from_utf8_lossy(&answer.body).into_owned(),
         duration_ms: None,
-    })
+        note,
+    }
 }
 
 /// Sends a `test` event to one outgoing hook, now, once, and reports the receiver's answer.
@@ -106,6 +120,7 @@ async fn test_outgoing(shared: &Arc<Shared>, h: Hook) -> Result<Response, ErrorB
             status,
             body: sent.body,
             duration_ms: Some(sent.duration.as_millis() as u64),
+            note: None,
         }),
         None => Err(ErrorBody::invalid(format!(
             "the test delivery to {} failed: {}",

@@ -1,0 +1,189 @@
+//! The incoming gate: every check a call passes before hookd accepts it, for HTTP callers and
+//! `hookctl test` alike.
+//!
+//! Order: IP allowlist, method and rate limit (before the body is read), then the signature and
+//! replay protection (on the body). A call the gate refuses is not accepted work: it is logged
+//! with its status, the reason and its size, and nothing else of it is kept: its body and
+//! headers reach no event, run or log entry. `hookctl test` skips only what identifies a caller
+//! (IP allowlist, rate limit, signature and replay) and says so; the method check applies.
+
+use crate::daemon::incoming::Answer;
+use crate::daemon::registry::LiveHook;
+use crate::daemon::state::Shared;
+use crate::run::Invocation;
+use crate::signature;
+use crate::store::{CallRecord, Direction, NewLog, Outbox};
+use serde_json::json;
+use std::net::IpAddr;
+use std::time::Instant;
+
+/// How long a sender's delivery id is remembered for replay protection.
+const REPLAY_WINDOW_MS: i64 = 24 * 3600 * 1000;
+
+/// Who is calling.
+#[derive(Debug, Clone, Copy)]
+pub enum Caller {
+    /// An HTTP client at this address (after trusted proxies).
+    Http(IpAddr),
+    /// `hookctl test` over the control socket.
+    Test,
+}
+
+impl Caller {
+    /// What a test skips, for its output; `None` over HTTP.
+    pub fn skipped(self, hook: &LiveHook) -> Option<String> {
+        if !matches!(self, Caller::Test) {
+            return None;
+        }
+        let mut skipped = Vec::new();
+        if hook.allow_ip.is_some() {
+            skipped.push("the IP allowlist");
+        }
+        if hook.rate_limit.is_some() {
+            skipped.push("the rate limit");
+        }
+        if hook.verify.is_some() {
+            skipped.push("signature verification and replay protection");
+        }
+        (!skipped.is_empty()).then(|| format!("a test call skips {}", skipped.join(", ")))
+    }
+}
+
+/// A refused call: the answer, and for 405 the methods to name in `Allow`.
+#[derive(Debug)]
+pub struct Refused {
+    pub answer: Answer,
+    pub allow: Option<String>,
+}
+
+impl From<Answer> for Refused {
+    fn from(answer: Answer) -> Refused {
+        Refused {
+            answer,
+            allow: None,
+        }
+    }
+}
+
+/// The checks that need no body: IP allowlist, method, rate limit.
+pub fn admit(
+    shared: &Shared,
+    hook: &LiveHook,
+    method: &str,
+    caller: Caller,
+) -> Result<(), Refused> {
+    if let (Some(allowed), Caller::Http(client)) = (&hook.allow_ip, caller)
+        && !allowed.iter().any(|c| c.contains(client))
+    {
+        return Err(Answer::json(403, json!({"error": "forbidden"}))
+            .with_error(format!(
+                "client {client} is not in the hook's --allow-ip list"
+            ))
+            .into());
+    }
+    if !hook.allows_method(method) {
+        return Err(Refused {
+            answer: Answer::json(405, json!({"error": "method not allowed"}))
+                .with_error("method not allowed"),
+            allow: Some(hook.methods().join(", ")),
+        });
+    }
+    if let (Some((calls, per)), Caller::Http(_)) = (hook.rate_limit, caller)
+        && let Err(wait) = shared.rate_limits.check(hook.id, calls, per)
+    {
+        let mut answer = Answer::json(429, json!({"error": "rate limit exceeded"}))
+            .with_error("rate limit exceeded");
+        answer.retry_after = Some(wait);
+        return Err(answer.into());
+    }
+    Ok(())
+}
+
+/// The checks on the body: signature, then replay protection. Why a signature failed goes to
+/// the log, never to the caller.
+pub async fn verify(
+    shared: &Shared,
+    hook: &LiveHook,
+    inv: &Invocation,
+    caller: Caller,
+) -> Result<(), Refused> {
+    let (Some(kind), Some(secret), Caller::Http(_)) =
+        (hook.verify, hook.options.secret.as_ref(), caller)
+    else {
+        return Ok(());
+    };
+    let header = |name: &str| {
+        inv.headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+    };
+    let now = crate::time::now_ms();
+    if let Err(e) = signature::verify(kind, &secret.0, &header, &inv.body, now / 1000) {
+        return Err(Answer::json(401, json!({"error": "unauthorized"}))
+            .with_error(format!("verification failed: {e}"))
+            .into());
+    }
+    let Some(delivery) = signature::delivery_id(kind, &header) else {
+        return Ok(());
+    };
+    let since = now - REPLAY_WINDOW_MS;
+    match shared
+        .store
+        .first_delivery(hook.id, delivery.clone(), now, since)
+        .await
+    {
+        Ok(true) => Ok(()),
+        Ok(false) => Err(Answer::json(200, json!({"status": "duplicate"}))
+            .with_note(format!("duplicate delivery {delivery}: not run again"))
+            .into()),
+        Err(e) => {
+            tracing::error!("cannot check for a replayed delivery: {e}");
+            Err(
+                Answer::json(503, json!({"error": "hookd cannot write its database"}))
+                    .with_error(format!("store: {e}"))
+                    .into(),
+            )
+        }
+    }
+}
+
+/// What a refusal's log entry says of the call.
+pub struct Refusal<'a> {
+    pub hook: &'a LiveHook,
+    /// The called path, token redacted.
+    pub path: &'a str,
+    pub method: &'a str,
+    pub remote_addr: &'a str,
+    /// Body bytes received or announced.
+    pub size: u64,
+    pub received: Instant,
+}
+
+/// Logs a refused call (status, reason, size) and counts it on its hook; nothing of its body
+/// or headers is kept, and it raises no event. The refusal is answered even if this fails.
+pub async fn record(shared: &Shared, r: Refusal<'_>, answer: &Answer) {
+    let reason = answer.error.as_deref().unwrap_or("refused");
+    let log = NewLog {
+        time: crate::time::now_ms(),
+        direction: Direction::In,
+        hook: Some(r.hook.name.clone()),
+        method: Some(r.method.to_string()),
+        url: Some(r.path.to_string()),
+        status: Some(answer.status),
+        error: Some(format!("{reason} ({} body bytes)", r.size)),
+        duration_ms: Some(r.received.elapsed().as_millis() as i64),
+        remote_addr: Some(r.remote_addr.to_string()),
+        ..NewLog::default()
+    };
+    shared.metrics.call(&r.hook.name, answer.status);
+    let call = CallRecord {
+        hook_id: r.hook.id,
+        status: answer.status,
+        log,
+        run: None,
+    };
+    if let Err(e) = shared.store.record_call(call, Outbox::default()).await {
+        tracing::error!(hook = %r.hook.name, "cannot record a refused call: {e}");
+    }
+}
