@@ -52,14 +52,14 @@ impl Caller {
 /// A refused call: the answer, and for 405 the methods to name in `Allow`.
 #[derive(Debug)]
 pub struct Refused {
-    pub answer: Answer,
+    pub answer: Box<Answer>,
     pub allow: Option<String>,
 }
 
 impl From<Answer> for Refused {
     fn from(answer: Answer) -> Refused {
         Refused {
-            answer,
+            answer: Box::new(answer),
             allow: None,
         }
     }
@@ -83,8 +83,10 @@ pub fn admit(
     }
     if !hook.allows_method(method) {
         return Err(Refused {
-            answer: Answer::json(405, json!({"error": "method not allowed"}))
-                .with_error("method not allowed"),
+            answer: Box::new(
+                Answer::json(405, json!({"error": "method not allowed"}))
+                    .with_error("method not allowed"),
+            ),
             allow: Some(hook.methods().join(", ")),
         });
     }

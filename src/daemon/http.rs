@@ -224,7 +224,7 @@ async fn refuse(
         received: call.received,
     };
     gate::record(shared, refusal, &refused.answer).await;
-    finish(refused.answer, refused.allow)
+    finish(*refused.answer, refused.allow)
 }
 
 /// The caller's address: the peer, or when the peer is a trusted proxy, the right-most address
