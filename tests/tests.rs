@@ -12,6 +12,7 @@ mod gate;
 mod hostile;
 mod manage;
 mod metrics;
+mod migrate;
 mod properties;
 mod reload;
 mod runner;
