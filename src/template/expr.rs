@@ -1,19 +1,12 @@
-//! Payload templates for outgoing webhooks: JSON text with `${…}` placeholders
-//! ("PackageFlow style"). Whatever an event carries (quotes, backslashes, newlines,
-//! control characters, non-ASCII) must never break the JSON structure the template
-//! author wrote, so the scanner tracks whether each placeholder stands inside a JSON
-//! string literal (the value goes in JSON-escaped, without quotes; missing gives `""`)
-//! or as a whole JSON value (the value goes in as JSON; missing gives `null`).
-//! Expressions are deliberately tiny: variables, dotted paths into `data` (numeric
-//! segments index arrays; `-` is allowed after a dot for names such as
-//! `data.headers.x-github-event`), single-quoted strings (`\'` and `\\` escapes), JSON
-//! numbers, `true`/`false`/`null`, `==`/`!=`, `cond ? a : b` and parentheses, nested
-//! at most 64 deep. `$${` is the escape for a literal `${`; any other `$` is literal.
-//! Unknown variable names are refused at parse time so typos surface when a hook is
-//! created, not as silent `null`s at delivery. The module must not panic on any
-//! input, must not look at anything beyond the `vars` it is given, and every error
-//! carries a byte offset plus a 1-based line/column (in characters).
+//! Placeholder expressions: lexing, parsing and evaluating what stands inside `${…}`.
+//!
+//! Deliberately tiny: variables, dotted paths into `data` (numeric segments index arrays; `-` is
+//! allowed after a dot for names such as `data.headers.x-github-event`), single-quoted strings
+//! (`\'` and `\\` escapes), JSON numbers, `true`/`false`/`null`, `==`/`!=`, `cond ? a : b` and
+//! parentheses, nested at most [`MAX_DEPTH`] deep. Unknown variable names are refused when
+//! parsed. Evaluation never fails and never allocates: a missing path is `null`.
 
+use super::{TemplateError, fail};
 use serde_json::Value;
 
 /// Bounds parser and evaluator recursion so hostile templates cannot overflow the stack.
@@ -28,57 +21,8 @@ static NULL: Value = Value::Null;
 static TRUE: Value = Value::Bool(true);
 static FALSE: Value = Value::Bool(false);
 
-/// A template problem with the position it refers to: the template text for
-/// parse errors and `check`, the rendered output for `render`.
-#[derive(Debug, thiserror::Error, Clone, PartialEq)]
-#[error("template error at line {line}, column {column}: {message}")]
-pub struct TemplateError {
-    pub offset: usize,
-    pub line: usize,
-    pub column: usize,
-    pub message: String,
-}
-
-impl TemplateError {
-    fn at(text: &str, offset: usize, message: impl Into<String>) -> Self {
-        let mut offset = offset.min(text.len());
-        while !text.is_char_boundary(offset) {
-            offset -= 1;
-        }
-        let before = text.get(..offset).unwrap_or("");
-        let line = before.matches('\n').count() + 1;
-        let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-        let message = message.into();
-        TemplateError {
-            offset,
-            line,
-            column,
-            message,
-        }
-    }
-}
-
-fn fail<T>(text: &str, offset: usize, message: impl Into<String>) -> Result<T, TemplateError> {
-    Err(TemplateError::at(text, offset, message))
-}
-
-/// A parsed template, ready to render against any number of events.
 #[derive(Debug, Clone)]
-pub struct Template {
-    segments: Vec<Segment>,
-}
-
-/// Each segment keeps its byte offset in the template so output errors can be mapped back.
-#[derive(Debug, Clone)]
-enum Segment {
-    /// Text copied verbatim; it equals the template bytes at the offset (except `$${`).
-    Literal(String, usize),
-    /// An expression and whether it stands inside a JSON string literal.
-    Placeholder(Expr, bool, usize),
-}
-
-#[derive(Debug, Clone)]
-enum Expr {
+pub(super) enum Expr {
     Path(Vec<String>),
     Literal(Value),
     /// `==` when the flag is false, `!=` when true.
@@ -104,11 +48,7 @@ impl Tok {
     }
 }
 
-/// Where a stretch of rendered output starts, where its template text starts, and whether
-/// that text is literal (so offsets within it map one to one).
-type Span = (usize, usize, bool);
-
-fn char_at(text: &str, pos: usize) -> Option<char> {
+pub(super) fn char_at(text: &str, pos: usize) -> Option<char> {
     text.get(pos..)?.chars().next()
 }
 
@@ -116,169 +56,7 @@ fn byte_at(text: &str, pos: usize) -> Option<u8> {
     text.as_bytes().get(pos).copied()
 }
 
-impl Template {
-    /// Parses the template text. Errors carry the 1-based line/column of the problem.
-    pub fn parse(text: &str) -> Result<Template, TemplateError> {
-        let mut segments = Vec::new();
-        let (mut lit, mut lit_src) = (String::new(), 0);
-        let (mut in_string, mut escaped) = (false, false);
-        // Hex digits still owed to a `\u` escape: a value spliced in there could complete the
-        // escape for one value and break it for the next, so no placeholder may stand there.
-        let mut hex_left = 0u8;
-        let mut hex = String::new();
-        // Just after a `\uD800`–`\uDBFF` escape: its low half must follow literally.
-        let mut after_high_surrogate = false;
-        let mut pos = 0;
-        while let Some(c) = char_at(text, pos) {
-            let rest = text.get(pos..).unwrap_or("");
-            // An escaped character is part of a JSON escape, so `\${` is never a placeholder.
-            if !escaped && (rest.starts_with("$${") || rest.starts_with("${")) {
-                if hex_left > 0 {
-                    return Err(TemplateError::at(
-                        text,
-                        pos,
-                        "a placeholder cannot stand inside a \\u escape",
-                    ));
-                }
-                if after_high_surrogate {
-                    return Err(TemplateError::at(
-                        text,
-                        pos,
-                        "a placeholder cannot split a \\u surrogate pair",
-                    ));
-                }
-                if !lit.is_empty() {
-                    segments.push(Segment::Literal(std::mem::take(&mut lit), lit_src));
-                }
-                if rest.starts_with("$${") {
-                    segments.push(Segment::Literal("${".into(), pos));
-                    pos += 3;
-                } else {
-                    let (expr, end) = parse_placeholder(text, pos)?;
-                    segments.push(Segment::Placeholder(expr, in_string, pos));
-                    pos = end;
-                }
-                continue;
-            }
-            after_high_surrogate = false;
-            if hex_left > 0 && c.is_ascii_hexdigit() {
-                hex_left -= 1;
-                hex.push(c);
-                if hex_left == 0 {
-                    after_high_surrogate =
-                        u16::from_str_radix(&hex, 16).is_ok_and(|u| (0xD800..=0xDBFF).contains(&u));
-                }
-            } else {
-                hex_left = 0;
-            }
-            if escaped {
-                escaped = false;
-                if c == 'u' {
-                    hex_left = 4;
-                    hex.clear();
-                }
-            } else if c == '"' {
-                in_string = !in_string;
-            } else if c == '\\' && in_string {
-                escaped = true;
-            }
-            if lit.is_empty() {
-                lit_src = pos;
-            }
-            lit.push(c);
-            pos += c.len_utf8();
-        }
-        if !lit.is_empty() {
-            segments.push(Segment::Literal(lit, lit_src));
-        }
-        Ok(Template { segments })
-    }
-
-    /// Renders with `vars`: a serde_json::Value::Object whose top-level keys are the variables
-    /// (event_type, event_id, ..., and `data` holding the event data object). The aliases
-    /// workflow_name -> hook_name and workflow_id -> hook_id are resolved by the renderer.
-    /// Returns the rendered text; it must be valid JSON, otherwise an error whose position
-    /// points into the rendered output is returned (message says the result is not valid JSON).
-    pub fn render(&self, vars: &Value) -> Result<String, TemplateError> {
-        let (out, _) = self.render_spans(vars);
-        match json_error(&out) {
-            None => Ok(out),
-            Some((offset, message)) => fail(&out, offset, message),
-        }
-    }
-
-    /// Parse + render against `sample` and check the result is valid JSON: the create-time check.
-    /// Unlike `render`, an invalid result is reported at the template position that produced
-    /// the offending output, since that is the text the author can edit.
-    pub fn check(text: &str, sample: &Value) -> Result<(), TemplateError> {
-        let (out, spans) = Template::parse(text)?.render_spans(sample);
-        let Some((offset, message)) = json_error(&out) else {
-            return Ok(());
-        };
-        let idx = spans.partition_point(|&(out, _, _)| out <= offset);
-        let src = match idx.checked_sub(1).and_then(|i| spans.get(i)) {
-            Some(&(out, src, true)) => src + (offset - out),
-            Some(&(_, src, false)) => src,
-            None => 0,
-        };
-        let message = format!("{message} (rendered with the sample event)");
-        fail(text, src, message)
-    }
-
-    fn render_spans(&self, vars: &Value) -> (String, Vec<Span>) {
-        let mut out = String::new();
-        let mut spans = Vec::with_capacity(self.segments.len());
-        for seg in &self.segments {
-            let start = out.len();
-            let (src, literal) = match seg {
-                Segment::Literal(text, src) => {
-                    out.push_str(text);
-                    (*src, true)
-                }
-                Segment::Placeholder(expr, in_string, src) => {
-                    let value = eval(expr, vars);
-                    if *in_string {
-                        write_in_string(&mut out, value);
-                    } else {
-                        out.push_str(&value.to_string());
-                    }
-                    (*src, false)
-                }
-            };
-            spans.push((start, src, literal));
-        }
-        (out, spans)
-    }
-}
-
-/// Returns the byte offset and message of the first JSON syntax error in `out`, if any.
-fn json_error(out: &str) -> Option<(usize, String)> {
-    let err = serde_json::from_str::<Value>(out).err()?;
-    let offset = if err.is_eof() {
-        out.len()
-    } else {
-        // serde_json reports a 1-based byte column pointing at the offending character.
-        let lines_before = out.split_inclusive('\n').take(err.line().saturating_sub(1));
-        lines_before.map(str::len).sum::<usize>() + err.column().saturating_sub(1)
-    };
-    let full = err.to_string();
-    let reason = full.split(" at line ").next().unwrap_or(&full);
-    let message = format!("rendered output is not valid JSON: {reason}");
-    Some((offset, message))
-}
-
-fn write_in_string(out: &mut String, value: &Value) {
-    let quoted = match value {
-        Value::Null => return,
-        Value::Bool(_) | Value::Number(_) => return out.push_str(&value.to_string()),
-        Value::String(_) => value.to_string(),
-        Value::Array(_) | Value::Object(_) => Value::String(value.to_string()).to_string(),
-    };
-    // serde_json's own string encoding is the escaping; only the surrounding quotes go.
-    out.push_str(quoted.get(1..quoted.len().saturating_sub(1)).unwrap_or(""));
-}
-
-fn eval<'a>(expr: &'a Expr, vars: &'a Value) -> &'a Value {
+pub(super) fn eval<'a>(expr: &'a Expr, vars: &'a Value) -> &'a Value {
     match expr {
         Expr::Path(path) => lookup(vars, path),
         Expr::Literal(v) => v,
@@ -340,7 +118,7 @@ fn json_eq(a: &Value, b: &Value) -> bool {
 }
 
 /// Parses the placeholder whose `${` is at `open`; returns it and the offset past its `}`.
-fn parse_placeholder(text: &str, open: usize) -> Result<(Expr, usize), TemplateError> {
+pub(super) fn parse_placeholder(text: &str, open: usize) -> Result<(Expr, usize), TemplateError> {
     let (toks, end) = lex(text, open)?;
     if let Some((Tok::Op("}"), pos)) = toks.first() {
         return fail(text, *pos, "empty expression in `${}`");
@@ -551,6 +329,3 @@ impl Parser<'_> {
         Ok(expr)
     }
 }
-
-#[cfg(test)]
-mod tests;
