@@ -52,15 +52,12 @@ pub enum VerifyKind {
 }
 
 impl VerifyKind {
+    /// Every kind, in the order help texts list them.
+    pub const ALL: [VerifyKind; 4] = [Self::Github, Self::Gitlab, Self::Standard, Self::HmacSha256];
+
     /// Parses the `--verify` value; names are exact and lower-case.
     pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "github" => Some(Self::Github),
-            "gitlab" => Some(Self::Gitlab),
-            "standard" => Some(Self::Standard),
-            "hmac-sha256" => Some(Self::HmacSha256),
-            _ => None,
-        }
+        Self::ALL.into_iter().find(|k| k.as_str() == s)
     }
 
     /// The name accepted by [`VerifyKind::parse`].

@@ -62,68 +62,28 @@ impl Metrics {
     pub fn render(&self, running: u64, queued: u64, pending_deliveries: u64) -> String {
         let m = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         let mut out = String::with_capacity(4096);
-        let _ = writeln!(
-            out,
-            "# HELP hookd_calls_total Incoming calls answered, by hook and HTTP status."
+        counter(
+            &mut out,
+            "hookd_calls_total",
+            "Incoming calls answered, by hook and HTTP status.",
+            "status",
+            m.calls.iter().map(|((h, s), n)| (h, s.to_string(), n)),
         );
-        let _ = writeln!(out, "# TYPE hookd_calls_total counter");
-        for ((hook, status), n) in &m.calls {
-            let _ = writeln!(
-                out,
-                "hookd_calls_total{{hook=\"{hook}\",status=\"{status}\"}} {n}"
-            );
-        }
-        let _ = writeln!(
-            out,
-            "# HELP hookd_runs_total Script runs finished, by hook and status."
+        counter(
+            &mut out,
+            "hookd_runs_total",
+            "Script runs finished, by hook and status.",
+            "status",
+            m.runs.iter().map(|((h, s), n)| (h, s.to_string(), n)),
         );
-        let _ = writeln!(out, "# TYPE hookd_runs_total counter");
-        for ((hook, status), n) in &m.runs {
-            let _ = writeln!(
-                out,
-                "hookd_runs_total{{hook=\"{hook}\",status=\"{status}\"}} {n}"
-            );
-        }
-        let _ = writeln!(
-            out,
-            "# HELP hookd_run_duration_seconds Script run durations."
+        durations(&mut out, &m.durations);
+        counter(
+            &mut out,
+            "hookd_delivery_attempts_total",
+            "Outgoing delivery attempts, by hook and outcome.",
+            "outcome",
+            m.deliveries.iter().map(|((h, o), n)| (h, o.to_string(), n)),
         );
-        let _ = writeln!(out, "# TYPE hookd_run_duration_seconds histogram");
-        for (hook, h) in &m.durations {
-            for (i, b) in BUCKETS.iter().enumerate() {
-                let _ = writeln!(
-                    out,
-                    "hookd_run_duration_seconds_bucket{{hook=\"{hook}\",le=\"{b}\"}} {}",
-                    h.counts[i]
-                );
-            }
-            let _ = writeln!(
-                out,
-                "hookd_run_duration_seconds_bucket{{hook=\"{hook}\",le=\"+Inf\"}} {}",
-                h.count
-            );
-            let _ = writeln!(
-                out,
-                "hookd_run_duration_seconds_sum{{hook=\"{hook}\"}} {}",
-                h.sum
-            );
-            let _ = writeln!(
-                out,
-                "hookd_run_duration_seconds_count{{hook=\"{hook}\"}} {}",
-                h.count
-            );
-        }
-        let _ = writeln!(
-            out,
-            "# HELP hookd_delivery_attempts_total Outgoing delivery attempts, by hook and outcome."
-        );
-        let _ = writeln!(out, "# TYPE hookd_delivery_attempts_total counter");
-        for ((hook, outcome), n) in &m.deliveries {
-            let _ = writeln!(
-                out,
-                "hookd_delivery_attempts_total{{hook=\"{hook}\",outcome=\"{outcome}\"}} {n}"
-            );
-        }
         for (name, help, v) in [
             ("hookd_running_scripts", "Script runs in progress.", running),
             (
@@ -142,5 +102,43 @@ impl Metrics {
             let _ = writeln!(out, "{name} {v}");
         }
         out
+    }
+}
+
+/// One counter family labelled by hook and `label`.
+fn counter<'a>(
+    out: &mut String,
+    name: &str,
+    help: &str,
+    label: &str,
+    rows: impl Iterator<Item = (&'a String, String, &'a u64)>,
+) {
+    let _ = writeln!(out, "# HELP {name} {help}");
+    let _ = writeln!(out, "# TYPE {name} counter");
+    for (hook, value, n) in rows {
+        let _ = writeln!(out, "{name}{{hook=\"{hook}\",{label}=\"{value}\"}} {n}");
+    }
+}
+
+/// The run duration histogram, per hook.
+fn durations(out: &mut String, all: &BTreeMap<String, Histogram>) {
+    let name = "hookd_run_duration_seconds";
+    let _ = writeln!(out, "# HELP {name} Script run durations.");
+    let _ = writeln!(out, "# TYPE {name} histogram");
+    for (hook, h) in all {
+        for (i, b) in BUCKETS.iter().enumerate() {
+            let _ = writeln!(
+                out,
+                "{name}_bucket{{hook=\"{hook}\",le=\"{b}\"}} {}",
+                h.counts[i]
+            );
+        }
+        let _ = writeln!(
+            out,
+            "{name}_bucket{{hook=\"{hook}\",le=\"+Inf\"}} {}",
+            h.count
+        );
+        let _ = writeln!(out, "{name}_sum{{hook=\"{hook}\"}} {}", h.sum);
+        let _ = writeln!(out, "{name}_count{{hook=\"{hook}\"}} {}", h.count);
     }
 }

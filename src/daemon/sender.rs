@@ -120,34 +120,58 @@ pub fn url_without_credentials(url: &str) -> String {
 /// Sends `event` to `hook` once.
 pub async fn send(sender: &Sender, config: &Config, hook: &Hook, event: &Event) -> Sent {
     let started = Instant::now();
-    let o = &hook.options;
-    let url = o.url.clone().unwrap_or_default();
     let body = match crate::events::payload(event, hook) {
         Ok(b) => b,
         Err(e) => return Sent::failed(format!("cannot build the payload: {e}"), started),
     };
+    let url = hook.options.url.clone().unwrap_or_default();
     let guarded = config.deliveries.block_private_targets;
-    if guarded {
-        let parsed = reqwest::Url::parse(&url);
-        let literal = parsed.as_ref().ok().and_then(|u| match u.host() {
-            Some(url::Host::Ipv4(ip)) => Some(std::net::IpAddr::V4(ip)),
-            Some(url::Host::Ipv6(ip)) => Some(std::net::IpAddr::V6(ip)),
-            _ => None,
-        });
-        if let Some(ip) = literal
-            && crate::netaddr::is_blocked_target(ip)
-        {
-            return Sent::failed(
-                format!("refused: {ip} is a private or reserved address (block_private_targets)"),
-                started,
-            );
-        }
+    if guarded && let Err(e) = check_literal_target(&url) {
+        return Sent::failed(e, started);
     }
     let client = if guarded {
         &sender.guarded
     } else {
         &sender.plain
     };
+    let req = match request(client, config, hook, event, &url, &body) {
+        Ok(r) => r,
+        Err(e) => return Sent::failed(e, started),
+    };
+    match req.body(body).send().await {
+        Ok(resp) => read_answer(resp, started).await,
+        Err(e) => Sent::failed(describe(&e), started),
+    }
+}
+
+/// A URL naming a private or reserved IP literally is refused before any connection (names
+/// are checked by the guarded resolver).
+fn check_literal_target(url: &str) -> Result<(), String> {
+    let parsed = reqwest::Url::parse(url);
+    let literal = parsed.as_ref().ok().and_then(|u| match u.host() {
+        Some(url::Host::Ipv4(ip)) => Some(std::net::IpAddr::V4(ip)),
+        Some(url::Host::Ipv6(ip)) => Some(std::net::IpAddr::V6(ip)),
+        _ => None,
+    });
+    match literal {
+        Some(ip) if crate::netaddr::is_blocked_target(ip) => Err(format!(
+            "refused: {ip} is a private or reserved address (block_private_targets)"
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// The request for one attempt: Standard Webhooks headers and signature, then the hook's own
+/// headers and authentication.
+fn request(
+    client: &reqwest::Client,
+    config: &Config,
+    hook: &Hook,
+    event: &Event,
+    url: &str,
+    body: &[u8],
+) -> Result<reqwest::RequestBuilder, String> {
+    let o = &hook.options;
     let method = if o.method.as_deref() == Some("PUT") {
         reqwest::Method::PUT
     } else {
@@ -155,16 +179,15 @@ pub async fn send(sender: &Sender, config: &Config, hook: &Hook, event: &Event) 
     };
     let timestamp = crate::time::now_ms() / 1000;
     let mut req = client
-        .request(method, &url)
+        .request(method, url)
         .timeout(o.timeout.unwrap_or(config.deliveries.timeout).0)
         .header(reqwest::header::CONTENT_TYPE, "application/json")
         .header("webhook-id", &event.id)
         .header("webhook-timestamp", timestamp.to_string());
     if let Some(secret) = &o.secret {
-        match crate::signature::sign_standard(&secret.0, &event.id, timestamp, &body) {
-            Ok(sig) => req = req.header("webhook-signature", sig),
-            Err(e) => return Sent::failed(format!("cannot sign: {e}"), started),
-        }
+        let sig = crate::signature::sign_standard(&secret.0, &event.id, timestamp, body)
+            .map_err(|e| format!("cannot sign: {e}"))?;
+        req = req.header("webhook-signature", sig);
     }
     for (k, v) in o.headers.iter().flatten() {
         req = req.header(k.as_str(), v.0.as_str());
@@ -175,10 +198,11 @@ pub async fn send(sender: &Sender, config: &Config, hook: &Hook, event: &Event) 
     } else if let Some(t) = &o.bearer {
         req = req.bearer_auth(&t.0);
     }
-    let mut resp = match req.body(body).send().await {
-        Ok(r) => r,
-        Err(e) => return Sent::failed(describe(&e), started),
-    };
+    Ok(req)
+}
+
+/// The receiver's status, `Retry-After` and the start of its body.
+async fn read_answer(mut resp: reqwest::Response, started: Instant) -> Sent {
     let status = resp.status().as_u16();
     let retry_after = resp
         .headers()

@@ -130,17 +130,31 @@ pub fn validate(kind: HookKind, o: &HookOptions, ctx: Context) -> Result<(), Str
 }
 
 fn validate_script(o: &HookOptions, ctx: Context) -> Result<(), String> {
-    match &o.script {
-        None => {
-            return Err(
-                "a script hook needs a script: --script FILE, --script - (stdin) or --run 'TEXT'"
-                    .into(),
-            );
-        }
-        Some(s) if s.trim().is_empty() => return Err("the script is empty".into()),
-        Some(s) if s.contains('\0') => return Err("the script contains a NUL byte".into()),
-        Some(_) => {}
+    check_script_text(o)?;
+    check_run_limits(o, ctx)?;
+    check_request_shape(o)?;
+    check_verify(o)?;
+    if let Some(list) = &o.allow_ip {
+        check_cidrs(list)?;
     }
+    check_rate_limit(o)?;
+    check_params(o)
+}
+
+fn check_script_text(o: &HookOptions) -> Result<(), String> {
+    match &o.script {
+        None => Err(
+            "a script hook needs a script: --script FILE, --script - (stdin) or --run 'TEXT'"
+                .into(),
+        ),
+        Some(s) if s.trim().is_empty() => Err("the script is empty".into()),
+        Some(s) if s.contains('\0') => Err("the script contains a NUL byte".into()),
+        Some(_) => Ok(()),
+    }
+}
+
+/// Who runs it, for how long, how many at once.
+fn check_run_limits(o: &HookOptions, ctx: Context) -> Result<(), String> {
     if let Some(user) = &o.user {
         check_run_user(user, ctx)?;
     }
@@ -161,6 +175,11 @@ fn validate_script(o: &HookOptions, ctx: Context) -> Result<(), String> {
     {
         return Err(format!("--queue-limit must be at most {MAX_QUEUE_LIMIT}"));
     }
+    Ok(())
+}
+
+/// The methods it answers, where it runs, the environment it gets.
+fn check_request_shape(o: &HookOptions) -> Result<(), String> {
     if let Some(m) = &o.methods {
         if m.is_empty() {
             return Err("--method needs at least one HTTP method".into());
@@ -178,53 +197,59 @@ fn validate_script(o: &HookOptions, ctx: Context) -> Result<(), String> {
             return Err(format!("--cwd {cwd:?} is not a directory"));
         }
     }
-    if let Some(env) = &o.env {
-        for (k, v) in env {
-            if !is_env_name(k) {
-                return Err(format!("--env {k:?} is not a valid variable name"));
-            }
-            if k.starts_with("HOOKD_") {
-                return Err(format!(
-                    "--env {k}: names starting with HOOKD_ are set by hookd itself"
-                ));
-            }
-            if v.contains('\0') {
-                return Err(format!("--env {k}: the value contains a NUL byte"));
-            }
+    for (k, v) in o.env.iter().flatten() {
+        if !is_env_name(k) {
+            return Err(format!("--env {k:?} is not a valid variable name"));
         }
-    }
-    if let Some(v) = &o.verify {
-        if !matches!(v.as_str(), "github" | "gitlab" | "standard" | "hmac-sha256") {
+        if k.starts_with("HOOKD_") {
             return Err(format!(
-                "--verify {v:?}: expected github, gitlab, standard, hmac-sha256 or none"
+                "--env {k}: names starting with HOOKD_ are set by hookd itself"
             ));
         }
-        match &o.secret {
-            None => return Err(format!("--verify {v} needs --secret")),
-            Some(s) if v == "standard" && !crate::signature::is_valid_whsec(&s.0) => {
-                return Err(
-                    "--verify standard needs a whsec_ secret (whsec_ followed by base64)".into(),
-                );
-            }
-            Some(_) => {}
+        if v.contains('\0') {
+            return Err(format!("--env {k}: the value contains a NUL byte"));
         }
     }
-    if let Some(list) = &o.allow_ip {
-        check_cidrs(list)?;
+    Ok(())
+}
+
+fn check_verify(o: &HookOptions) -> Result<(), String> {
+    let Some(v) = &o.verify else {
+        return Ok(());
+    };
+    let Some(kind) = crate::signature::VerifyKind::parse(v) else {
+        let names: Vec<&str> = crate::signature::VerifyKind::ALL
+            .iter()
+            .map(|k| k.as_str())
+            .collect();
+        return Err(format!(
+            "--verify {v:?}: expected {} or none",
+            names.join(", ")
+        ));
+    };
+    match &o.secret {
+        None => Err(format!("--verify {v} needs --secret")),
+        Some(s)
+            if kind == crate::signature::VerifyKind::Standard
+                && !crate::signature::is_valid_whsec(&s.0) =>
+        {
+            Err("--verify standard needs a whsec_ secret (whsec_ followed by base64)".into())
+        }
+        Some(_) => Ok(()),
     }
-    check_rate_limit(o)?;
-    if let Some(params) = &o.params {
-        for (name, pointer) in params {
-            if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-                return Err(format!(
-                    "--param {name:?}: the name may hold only A-Z a-z 0-9 _"
-                ));
-            }
-            if !pointer.is_empty() && !pointer.starts_with('/') {
-                return Err(format!(
-                    "--param {name}={pointer}: a JSON pointer starts with '/' (e.g. /repository/name)"
-                ));
-            }
+}
+
+fn check_params(o: &HookOptions) -> Result<(), String> {
+    for (name, pointer) in o.params.iter().flatten() {
+        if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            return Err(format!(
+                "--param {name:?}: the name may hold only A-Z a-z 0-9 _"
+            ));
+        }
+        if !pointer.is_empty() && !pointer.starts_with('/') {
+            return Err(format!(
+                "--param {name}={pointer}: a JSON pointer starts with '/' (e.g. /repository/name)"
+            ));
         }
     }
     Ok(())
@@ -322,14 +347,20 @@ fn validate_outgoing(o: &HookOptions) -> Result<(), String> {
     {
         return Err(format!("--method {m:?}: outgoing hooks use POST or PUT"));
     }
-    if let Some(events) = &o.events {
-        if let Some(bad) = events.iter().find(|e| !valid_event_pattern(e)) {
-            let names: Vec<&str> = CATALOGUE.iter().map(|t| t.name).collect();
-            return Err(format!(
-                "--event {bad:?} matches no event; use *, a prefix like script.*, or one of: {}",
-                names.join(", ")
-            ));
-        }
+    check_subscription(o)?;
+    check_payload(o)?;
+    check_credentials(o)?;
+    check_filters(o)
+}
+
+/// Which events, of which category, in which language.
+fn check_subscription(o: &HookOptions) -> Result<(), String> {
+    if let Some(bad) = o.events.iter().flatten().find(|e| !valid_event_pattern(e)) {
+        let names: Vec<&str> = CATALOGUE.iter().map(|t| t.name).collect();
+        return Err(format!(
+            "--event {bad:?} matches no event; use *, a prefix like script.*, or one of: {}",
+            names.join(", ")
+        ));
     }
     if let Some(t) = &o.hook_type
         && t != "events"
@@ -343,6 +374,11 @@ fn validate_outgoing(o: &HookOptions) -> Result<(), String> {
     {
         return Err(format!("--language {l:?}: expected en or zh"));
     }
+    Ok(())
+}
+
+/// The body's shape: a format or a template that renders valid JSON.
+fn check_payload(o: &HookOptions) -> Result<(), String> {
     if let Some(f) = &o.format
         && !matches!(f.as_str(), "default" | "slack" | "discord")
     {
@@ -354,18 +390,21 @@ fn validate_outgoing(o: &HookOptions) -> Result<(), String> {
         crate::template::Template::check(t, &crate::event_catalogue::sample_vars())
             .map_err(|e| format!("--template: {e}"))?;
     }
-    if let Some(headers) = &o.headers {
-        for (k, v) in headers {
-            if k.is_empty()
-                || !k
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
-            {
-                return Err(format!("--header {k:?} is not a valid header name"));
-            }
-            if v.0.bytes().any(|b| b == b'\r' || b == b'\n' || b == 0) {
-                return Err(format!("--header {k}: the value contains a line break"));
-            }
+    Ok(())
+}
+
+/// Extra headers, authentication and the signing secret.
+fn check_credentials(o: &HookOptions) -> Result<(), String> {
+    for (k, v) in o.headers.iter().flatten() {
+        if k.is_empty()
+            || !k
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+        {
+            return Err(format!("--header {k:?} is not a valid header name"));
+        }
+        if v.0.bytes().any(|b| b == b'\r' || b == b'\n' || b == 0) {
+            return Err(format!("--header {k}: the value contains a line break"));
         }
     }
     if let Some(b) = &o.basic_auth
@@ -387,6 +426,11 @@ fn validate_outgoing(o: &HookOptions) -> Result<(), String> {
     if o.include_secret == Some(true) && o.secret.is_none() {
         return Err("--include-secret needs a secret (--secret or --generate-secret)".into());
     }
+    Ok(())
+}
+
+/// The filters on `webhook.received` events.
+fn check_filters(o: &HookOptions) -> Result<(), String> {
     if let Some(h) = &o.match_hook {
         validate_name(h).map_err(|e| format!("--match-hook: {e}"))?;
     }
