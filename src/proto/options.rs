@@ -1,0 +1,141 @@
+//! Hook kinds and options as they cross the socket: what `create`, `edit` and `apply` send.
+//! The store keeps its own form of them.
+
+use crate::time::Dur;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::fmt;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum HookKind {
+    Script,
+    Message,
+    Outgoing,
+}
+
+impl HookKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HookKind::Script => "script",
+            HookKind::Message => "message",
+            HookKind::Outgoing => "outgoing",
+        }
+    }
+    pub fn parse(s: &str) -> Option<HookKind> {
+        match s {
+            "script" => Some(HookKind::Script),
+            "message" => Some(HookKind::Message),
+            "outgoing" => Some(HookKind::Outgoing),
+            _ => None,
+        }
+    }
+    /// Incoming kinds have a token and a URL.
+    pub fn is_incoming(self) -> bool {
+        self != HookKind::Outgoing
+    }
+}
+
+impl fmt::Display for HookKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    #[default]
+    Sync,
+    Async,
+}
+
+/// A string that is a credential: serialized as itself, never shown by `Debug`.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(pub String);
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(<redacted>)")
+    }
+}
+
+/// Every settable property of a hook. `create` sends the wanted values, `edit` only the ones to
+/// change (PATCH semantics); the daemon stores the merged result. `None` means "not given";
+/// for optional text an empty string means "clear it". Which fields apply depends on the kind.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct HookOptions {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+    // Script hooks.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub script: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub raw_output: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mode: Option<Mode>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timeout: Option<Dur>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub concurrency: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub queue_limit: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub methods: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cwd: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub env: Option<BTreeMap<String, String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub verify: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub secret: Option<Secret>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allow_ip: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub params: Option<BTreeMap<String, String>>,
+    /// Calls allowed per period, e.g. `60/m`; further calls get 429 (incoming hooks).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rate_limit: Option<String>,
+    // Message hooks.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub avatar_url: Option<String>,
+    // Outgoing hooks.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub method: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub events: Option<Vec<String>>,
+    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+    pub hook_type: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub language: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub template: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub format: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub headers: Option<BTreeMap<String, Secret>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub basic_auth: Option<Secret>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bearer: Option<Secret>,
+    /// Asks the daemon to make a `whsec_` secret; never stored as such.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub generate_secret: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub include_secret: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub match_hook: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub match_method: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub match_path: Option<String>,
+}
