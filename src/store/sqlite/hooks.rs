@@ -4,13 +4,15 @@
 //! by (name, token hash) or shown in listings has its own column. Functions take a connection or
 //! transaction and are called from the store's owner thread.
 
+use super::rows::{self, StoredOptions};
 use crate::hook::Hook;
-use crate::proto::{HookKind, HookOptions};
+use crate::proto::HookKind;
 use crate::store::{Result, StoreError};
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
 const COLUMNS: &str = "id, name, kind, description, enabled, token_hash, token_prefix, options, \
-                       call_count, last_call_at, last_status, created_at, updated_at, revision";
+                       call_count, last_call_at, last_status, created_at, updated_at, revision, \
+                       options_format";
 
 fn from_row(r: &Row) -> rusqlite::Result<std::result::Result<Hook, String>> {
     let kind: String = r.get(2)?;
@@ -20,8 +22,15 @@ fn from_row(r: &Row) -> rusqlite::Result<std::result::Result<Hook, String>> {
     let Some(kind) = HookKind::parse(&kind) else {
         return Ok(Err(format!("hook {name:?} has unknown kind {kind:?}")));
     };
-    let options: HookOptions = match serde_json::from_str(&options) {
-        Ok(o) => o,
+    let format: i64 = r.get(14)?;
+    if format != rows::FORMAT {
+        return Ok(Err(format!(
+            "hook {name:?} has options in format {format}; this hookd reads format {}",
+            rows::FORMAT
+        )));
+    }
+    let options = match serde_json::from_str::<StoredOptions>(&options) {
+        Ok(o) => o.into_options(),
         Err(e) => return Ok(Err(format!("hook {name:?} has unreadable options: {e}"))),
     };
     let token_hash = match token_hash {
@@ -82,13 +91,19 @@ pub fn list_map<T>(
     Ok(out)
 }
 
+/// The options column of `h`.
+fn stored(h: &Hook) -> Result<String> {
+    serde_json::to_string(&StoredOptions::from_options(&h.options))
+        .map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
 /// Inserts a new hook; `Ok(None)` when the name is taken.
 pub fn insert(conn: &Connection, h: &Hook) -> Result<Option<i64>> {
-    let options =
-        serde_json::to_string(&h.options).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let options = stored(h)?;
     let res = conn.prepare_cached(
-        "INSERT INTO hooks (name, kind, description, enabled, token_hash, token_prefix, options, created_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        "INSERT INTO hooks (name, kind, description, enabled, token_hash, token_prefix, options, created_at, updated_at,
+                            options_format)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
     )?
     .execute(params![
         h.name,
@@ -99,7 +114,8 @@ pub fn insert(conn: &Connection, h: &Hook) -> Result<Option<i64>> {
         h.token_prefix,
         options,
         h.created_at,
-        h.updated_at
+        h.updated_at,
+        rows::FORMAT
     ]);
     match res {
         Ok(_) => Ok(Some(conn.last_insert_rowid())),
@@ -115,8 +131,7 @@ pub fn insert(conn: &Connection, h: &Hook) -> Result<Option<i64>> {
 /// Writes back everything an admin can change, if the stored row is still at `h.revision`
 /// ([`StoreError::Conflict`] otherwise); the revision goes one up.
 pub fn update(conn: &Connection, h: &Hook) -> Result<()> {
-    let options =
-        serde_json::to_string(&h.options).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let options = stored(h)?;
     let n = conn
         .prepare_cached(
             "UPDATE hooks SET description = ?2, enabled = ?3, token_hash = ?4, token_prefix = ?5,

@@ -12,6 +12,7 @@ mod events;
 mod hooks;
 mod logs;
 mod ops;
+mod rows;
 mod runs;
 pub(crate) mod schema;
 

@@ -99,10 +99,13 @@ pub const MIGRATIONS: &[&str] = &[
     ) WITHOUT ROWID;
     CREATE INDEX seen_deliveries_time ON seen_deliveries (time);
     "#,
-    // 4: hooks carry a revision, so a change made from a stale read is refused; runs are
-    // listed by the hook's id (a later hook of the same name is another hook).
+    // 4: hooks carry a revision, so a change made from a stale read is refused, and the
+    // format of their options column (1: the store's own form, which has the field names
+    // earlier releases wrote); runs are listed by the hook's id (a later hook of the same name
+    // is another hook).
     r#"
     ALTER TABLE hooks ADD COLUMN revision INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE hooks ADD COLUMN options_format INTEGER NOT NULL DEFAULT 1;
     CREATE INDEX runs_hook_id ON runs (hook_id, id);
     "#,
 ];

@@ -1,0 +1,240 @@
+//! The stored form of a hook's options: the `hooks.options` column, format 1.
+//!
+//! The protocol's [`HookOptions`] changes with the CLI; what is on disk must outlive it. So the
+//! column holds [`StoredOptions`], a type of the store's own whose field names and meanings
+//! change only with a new format number (`hooks.options_format`) and a migration. Reading
+//! ignores keys it does not know, so a field dropped from the protocol never makes a row
+//! unreadable. The instructions a request may carry (`description`, `enabled` live in their
+//! own columns; `generate_secret` is never stored) have no place here. No `Debug`: the options
+//! hold secrets.
+
+use crate::proto::{HookOptions, Mode, Secret};
+use crate::time::Dur;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// The format [`StoredOptions`] writes.
+pub const FORMAT: i64 = 1;
+
+#[derive(Clone, Copy, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum StoredMode {
+    Sync,
+    Async,
+}
+
+impl From<Mode> for StoredMode {
+    fn from(m: Mode) -> StoredMode {
+        match m {
+            Mode::Sync => StoredMode::Sync,
+            Mode::Async => StoredMode::Async,
+        }
+    }
+}
+
+impl From<StoredMode> for Mode {
+    fn from(m: StoredMode) -> Mode {
+        match m {
+            StoredMode::Sync => Mode::Sync,
+            StoredMode::Async => Mode::Async,
+        }
+    }
+}
+
+#[derive(Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct StoredOptions {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    script: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    user: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    raw_output: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    mode: Option<StoredMode>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    timeout: Option<Dur>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    concurrency: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    queue_limit: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    methods: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cwd: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    env: Option<BTreeMap<String, String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    verify: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    secret: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    allow_ip: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    params: Option<BTreeMap<String, String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    rate_limit: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    avatar_url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    method: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    events: Option<Vec<String>>,
+    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+    hook_type: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    language: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    template: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    format: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    headers: Option<BTreeMap<String, String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    basic_auth: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    bearer: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    include_secret: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    match_hook: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    match_method: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    match_path: Option<String>,
+}
+
+impl StoredOptions {
+    pub fn from_options(o: &HookOptions) -> StoredOptions {
+        StoredOptions {
+            script: o.script.clone(),
+            user: o.user.clone(),
+            raw_output: o.raw_output.clone(),
+            mode: o.mode.map(StoredMode::from),
+            timeout: o.timeout.clone(),
+            concurrency: o.concurrency.clone(),
+            queue_limit: o.queue_limit.clone(),
+            methods: o.methods.clone(),
+            cwd: o.cwd.clone(),
+            env: o.env.clone(),
+            verify: o.verify.clone(),
+            secret: o.secret.as_ref().map(|s| s.0.clone()),
+            allow_ip: o.allow_ip.clone(),
+            params: o.params.clone(),
+            rate_limit: o.rate_limit.clone(),
+            avatar_url: o.avatar_url.clone(),
+            url: o.url.clone(),
+            method: o.method.clone(),
+            events: o.events.clone(),
+            hook_type: o.hook_type.clone(),
+            language: o.language.clone(),
+            template: o.template.clone(),
+            format: o.format.clone(),
+            headers: o
+                .headers
+                .as_ref()
+                .map(|h| h.iter().map(|(k, v)| (k.clone(), v.0.clone())).collect()),
+            basic_auth: o.basic_auth.as_ref().map(|s| s.0.clone()),
+            bearer: o.bearer.as_ref().map(|s| s.0.clone()),
+            include_secret: o.include_secret.clone(),
+            match_hook: o.match_hook.clone(),
+            match_method: o.match_method.clone(),
+            match_path: o.match_path.clone(),
+        }
+    }
+
+    pub fn into_options(self) -> HookOptions {
+        HookOptions {
+            script: self.script,
+            user: self.user,
+            raw_output: self.raw_output,
+            mode: self.mode.map(Mode::from),
+            timeout: self.timeout,
+            concurrency: self.concurrency,
+            queue_limit: self.queue_limit,
+            methods: self.methods,
+            cwd: self.cwd,
+            env: self.env,
+            verify: self.verify,
+            secret: self.secret.map(Secret),
+            allow_ip: self.allow_ip,
+            params: self.params,
+            rate_limit: self.rate_limit,
+            avatar_url: self.avatar_url,
+            url: self.url,
+            method: self.method,
+            events: self.events,
+            hook_type: self.hook_type,
+            language: self.language,
+            template: self.template,
+            format: self.format,
+            headers: self
+                .headers
+                .map(|h| h.into_iter().map(|(k, v)| (k, Secret(v))).collect()),
+            basic_auth: self.basic_auth.map(Secret),
+            bearer: self.bearer.map(Secret),
+            include_secret: self.include_secret,
+            match_hook: self.match_hook,
+            match_method: self.match_method,
+            match_path: self.match_path,
+            description: None,
+            enabled: None,
+            generate_secret: None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_option_survives_the_disk_and_unknown_keys_are_ignored() {
+        let s = |v: &str| Some(v.to_string());
+        let map = |k: &str, v: &str| Some(BTreeMap::from([(k.to_string(), v.to_string())]));
+        let o = HookOptions {
+            script: s("echo"),
+            user: s("www-data"),
+            raw_output: Some(true),
+            mode: Some(Mode::Async),
+            timeout: Some(Dur::secs(90)),
+            concurrency: Some(2),
+            queue_limit: Some(3),
+            methods: Some(vec!["PUT".into()]),
+            cwd: s("/srv"),
+            env: map("A", "1"),
+            verify: s("github"),
+            secret: Some(Secret("s".into())),
+            allow_ip: Some(vec!["10.0.0.0/8".into()]),
+            params: map("REF", "/ref"),
+            rate_limit: s("5/m"),
+            avatar_url: s("https://a.example/x.png"),
+            url: s("https://r.example/"),
+            method: s("PUT"),
+            events: Some(vec!["script.*".into()]),
+            hook_type: s("alarms"),
+            language: s("zh"),
+            template: s("{}"),
+            format: s("slack"),
+            headers: Some(BTreeMap::from([("X-K".into(), Secret("v".into()))])),
+            basic_auth: Some(Secret("u:p".into())),
+            bearer: Some(Secret("t".into())),
+            include_secret: Some(true),
+            match_hook: s("deploy"),
+            match_method: s("POST"),
+            match_path: s("^/x"),
+            description: None,
+            enabled: None,
+            generate_secret: None,
+        };
+        let text = serde_json::to_string(&StoredOptions::from_options(&o)).unwrap();
+        let back: StoredOptions = serde_json::from_str(&text).unwrap();
+        assert_eq!(back.into_options(), o);
+        let mut v: serde_json::Value = serde_json::from_str(&text).unwrap();
+        v["from_a_later_release"] = serde_json::json!(1);
+        let back: StoredOptions = serde_json::from_value(v).unwrap();
+        assert_eq!(back.into_options(), o);
+    }
+}
