@@ -152,12 +152,19 @@ impl Feeds {
         })
     }
 
-    /// Publishes committed log entries and wakes the delivery worker when `outbox` had any.
-    pub fn committed(&self, logs: impl IntoIterator<Item = (i64, NewLog)>, outbox: &Outbox) {
-        for (id, entry) in logs {
-            let _ = self.log.send(entry.view(id));
+    /// Publishes committed log entries (built into views only when someone follows) and wakes
+    /// the delivery worker when `deliveries` were written.
+    pub fn committed<'a>(
+        &self,
+        logs: impl IntoIterator<Item = (i64, &'a NewLog)>,
+        deliveries: bool,
+    ) {
+        if self.log.receiver_count() > 0 {
+            for (id, entry) in logs {
+                let _ = self.log.send(entry.view(id));
+            }
         }
-        if outbox.has_deliveries() {
+        if deliveries {
             self.deliveries_due.notify_one();
         }
     }

@@ -34,31 +34,21 @@ fn write_outbox(tx: &Connection, outbox: &Outbox, now: i64) -> Result<Vec<i64>> 
 }
 
 impl Sqlite {
-    /// A write whose only announcement is its log entries and outbox.
-    async fn logged<T, F>(
-        &self,
-        d: Durability,
-        logs: Vec<NewLog>,
-        outbox: Outbox,
-        f: F,
-    ) -> Result<T>
+    /// A write with an outbox and nothing else to announce.
+    async fn with_outbox<T, F>(&self, d: Durability, outbox: Outbox, f: F) -> Result<T>
     where
         T: Send + 'static,
         F: FnOnce(&Connection) -> Result<T> + Send + 'static,
     {
-        let (entries, ob) = (logs.clone(), outbox.clone());
-        let (value, ids) = self
+        let deliveries = outbox.has_deliveries();
+        let value = self
             .write(d, move |tx| {
                 let value = f(tx)?;
-                write_outbox(tx, &ob, crate::time::now_ms())?;
-                let ids = entries
-                    .iter()
-                    .map(|e| logs::insert(tx, e))
-                    .collect::<Result<Vec<i64>>>()?;
-                Ok((value, ids))
+                write_outbox(tx, &outbox, crate::time::now_ms())?;
+                Ok(value)
             })
             .await?;
-        self.feeds.committed(ids.into_iter().zip(logs), &outbox);
+        self.feeds.committed([], deliveries);
         Ok(value)
     }
 }
@@ -83,20 +73,17 @@ impl Backend for Sqlite {
 
     fn create_hook(&self, hook: Hook, log: NewLog) -> Fut<'_, Option<Created>> {
         Box::pin(async move {
-            let entry = log.clone();
-            let created = self
+            let (created, log) = self
                 .write(Durability::Disk, move |tx| {
                     let Some(id) = hooks::insert(tx, &hook)? else {
-                        return Ok(None);
+                        return Ok((None, log));
                     };
-                    Ok(Some(Created {
-                        id,
-                        log_id: logs::insert(tx, &entry)?,
-                    }))
+                    let log_id = logs::insert(tx, &log)?;
+                    Ok((Some(Created { id, log_id }), log))
                 })
                 .await?;
             if let Some(c) = created {
-                self.feeds.committed([(c.log_id, log)], &Outbox::default());
+                self.feeds.committed([(c.log_id, &log)], false);
             }
             Ok(created)
         })
@@ -126,32 +113,38 @@ impl Backend for Sqlite {
 
     fn apply_hooks(&self, changes: Vec<HookChange>) -> Fut<'_, Vec<Written>> {
         Box::pin(async move {
-            let entries: Vec<NewLog> = changes.iter().map(|c| c.log().clone()).collect();
-            let written: Vec<Written> = self
+            let (written, changes): (Vec<Written>, _) = self
                 .write(Durability::Disk, move |tx| {
-                    changes.iter().map(|c| apply_change(tx, c)).collect()
+                    let written = changes
+                        .iter()
+                        .map(|c| apply_change(tx, c))
+                        .collect::<Result<_>>()?;
+                    Ok((written, changes))
                 })
                 .await?;
-            let logs = written.iter().map(|w| w.log_id).zip(entries);
-            self.feeds.committed(logs, &Outbox::default());
+            let logs = written
+                .iter()
+                .map(|w| w.log_id)
+                .zip(changes.iter().map(HookChange::log));
+            self.feeds.committed(logs, false);
             Ok(written)
         })
     }
 
     fn disable_endpoint(&self, hook_id: i64, at: i64, outbox: Outbox) -> Fut<'_, Option<Hook>> {
         Box::pin(async move {
-            let ob = outbox.clone();
+            let deliveries = outbox.has_deliveries();
             let hook = self
                 .write(Durability::Disk, move |tx| {
                     if !hooks::disable(tx, hook_id, at)? {
                         return Ok(None);
                     }
-                    write_outbox(tx, &ob, at)?;
+                    write_outbox(tx, &outbox, at)?;
                     hooks::get_by_id(tx, hook_id)
                 })
                 .await?;
             if hook.is_some() {
-                self.feeds.committed([], &outbox);
+                self.feeds.committed([], deliveries);
             }
             Ok(hook)
         })
@@ -179,7 +172,7 @@ impl Backend for Sqlite {
     }
 
     fn publish(&self, outbox: Outbox) -> Fut<'_, ()> {
-        Box::pin(self.logged(Durability::of(&outbox), Vec::new(), outbox, |_| Ok(())))
+        Box::pin(self.with_outbox(Durability::of(&outbox), outbox, |_| Ok(())))
     }
 
     fn start_run(&self, run: NewRun) -> Fut<'_, i64> {
@@ -191,38 +184,33 @@ impl Backend for Sqlite {
     }
 
     fn run_started(&self, id: i64, at: i64, outbox: Outbox) -> Fut<'_, ()> {
-        Box::pin(
-            self.logged(Durability::Disk, Vec::new(), outbox, move |tx| {
-                runs::mark_running(tx, id, at)
-            }),
-        )
+        Box::pin(self.with_outbox(Durability::Disk, outbox, move |tx| {
+            runs::mark_running(tx, id, at)
+        }))
     }
 
     fn finish_run(&self, id: i64, outcome: Outcome, outbox: Outbox) -> Fut<'_, ()> {
-        Box::pin(
-            self.logged(Durability::Disk, Vec::new(), outbox, move |tx| {
-                runs::finish(tx, id, &outcome)
-            }),
-        )
+        Box::pin(self.with_outbox(Durability::Disk, outbox, move |tx| {
+            runs::finish(tx, id, &outcome)
+        }))
     }
 
     fn record_call(&self, call: CallRecord, outbox: Outbox) -> Fut<'_, i64> {
         let d = Durability::of(&outbox);
-        let log = call.log.clone();
+        let deliveries = outbox.has_deliveries();
         Box::pin(async move {
-            let entry = log.clone();
-            let ob = outbox.clone();
-            let id = self
+            let (id, call) = self
                 .write(d, move |tx| {
                     if let Some((run_id, outcome)) = &call.run {
                         runs::finish(tx, *run_id, outcome)?;
                     }
-                    hooks::record_call(tx, call.hook_id, entry.time, call.status)?;
-                    write_outbox(tx, &ob, entry.time)?;
-                    logs::insert(tx, &entry)
+                    let at = call.log.time;
+                    hooks::record_call(tx, call.hook_id, at, call.status)?;
+                    write_outbox(tx, &outbox, at)?;
+                    Ok((logs::insert(tx, &call.log)?, call))
                 })
                 .await?;
-            self.feeds.committed([(id, log)], &outbox);
+            self.feeds.committed([(id, &call.log)], deliveries);
             Ok(id)
         })
     }
@@ -282,10 +270,9 @@ impl Backend for Sqlite {
             Durability::Disk
         };
         let retry = a.attempt.status == DeliveryStatus::Pending;
-        let log = a.log.clone();
+        let deliveries = outbox.has_deliveries();
         Box::pin(async move {
-            let ob = outbox.clone();
-            let finished = self
+            let (finished, log) = self
                 .write(d, move |tx| {
                     events::record_attempt(tx, a.delivery_id, &a.attempt)?;
                     let failing = a.attempt.status != DeliveryStatus::Succeeded;
@@ -295,15 +282,16 @@ impl Backend for Sqlite {
                         }
                         None => None,
                     };
-                    write_outbox(tx, &ob, a.attempt.at)?;
+                    write_outbox(tx, &outbox, a.attempt.at)?;
                     let log_id = logs::insert(tx, &a.log)?;
-                    Ok(Finished {
+                    let finished = Finished {
                         log_id,
                         failing_since,
-                    })
+                    };
+                    Ok((finished, a.log))
                 })
                 .await?;
-            self.feeds.committed([(finished.log_id, log)], &outbox);
+            self.feeds.committed([(finished.log_id, &log)], deliveries);
             if retry {
                 // The worker planned its sleep while this row was `sending`; let it re-plan.
                 self.feeds.deliveries_due.notify_one();
