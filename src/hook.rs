@@ -6,8 +6,10 @@
 //! the hook is used or shown, so changing a config default changes every hook that did not pick
 //! a value of its own. Secrets stay inside [`HookOptions`]; [`view`] never copies one out.
 
+mod prepare;
 mod validate;
 
+pub use prepare::*;
 pub use validate::*;
 
 use crate::event_catalogue::default_events;

@@ -22,38 +22,17 @@ pub(super) async fn create(
     shared: &Arc<Shared>,
     name: String,
     kind: HookKind,
-    mut opts: HookOptions,
+    opts: HookOptions,
     uid: Option<u32>,
 ) -> Result<Response, ErrorBody> {
     hook::validate_name(&name).map_err(ErrorBody::invalid)?;
-    hook::adapt_for_kind(kind, &mut opts).map_err(ErrorBody::invalid)?;
-    hook::check_applicable(kind, &opts).map_err(ErrorBody::invalid)?;
-    let generated =
-        (opts.generate_secret.take() == Some(true)).then(crate::signature::generate_whsec);
-    let mut merged = HookOptions::default();
-    hook::merge(&mut merged, opts);
-    if let Some(s) = &generated {
-        merged.secret = Some(Secret(s.clone()));
-    }
-    hook::validate(kind, &merged, shared.context()).map_err(ErrorBody::invalid)?;
-    let token = kind.is_incoming().then(Token::generate);
     let now = crate::time::now_ms();
-    let mut h = Hook {
-        id: 0,
-        name: name.clone(),
-        kind,
-        description: merged.description.clone().unwrap_or_default(),
-        enabled: merged.enabled.unwrap_or(true),
-        token_hash: token.as_ref().map(Token::hash),
-        token_prefix: token.as_ref().map(Token::shown_prefix),
-        options: hook::stored_options(merged),
-        call_count: 0,
-        last_call_at: None,
-        last_status: None,
-        created_at: now,
-        updated_at: now,
-        revision: 0,
-    };
+    let hook::Prepared {
+        hook: mut h,
+        token,
+        generated_secret: generated,
+    } = hook::prepare(name.clone(), kind, opts, None, shared.context(), now)
+        .map_err(ErrorBody::invalid)?;
     let log = NewLog::admin(AdminAction::Create, &name, uid);
     let Some(created) = shared
         .store

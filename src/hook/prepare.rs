@@ -1,0 +1,78 @@
+//! A hook as `create` or `apply` wants it stored: options merged over the defaults, validated
+//! for its kind, a token ready when it is new and incoming, a secret generated when asked for.
+//! The one place that builds a [`Hook`] from a request; changing one in place is `edit`'s.
+
+use super::{Context, Hook, adapt_for_kind, check_applicable, merge, stored_options, validate};
+use crate::proto::{HookKind, HookOptions, Secret};
+use crate::token::Token;
+
+/// A hook ready to store, with what is shown once: the new token and a generated secret.
+pub struct Prepared {
+    pub hook: Hook,
+    pub token: Option<Token>,
+    pub generated_secret: Option<String>,
+}
+
+/// Builds the hook `name` from `options`. With `existing` (the stored hook of that name) its
+/// identity, token, counters and creation time are kept, and a secret generated earlier is
+/// kept rather than replaced. Errors name the option at fault.
+pub fn prepare(
+    name: String,
+    kind: HookKind,
+    mut options: HookOptions,
+    existing: Option<&Hook>,
+    ctx: Context,
+    now: i64,
+) -> Result<Prepared, String> {
+    adapt_for_kind(kind, &mut options)?;
+    check_applicable(kind, &options)?;
+    let generate = options.generate_secret.take() == Some(true);
+    let mut merged = HookOptions::default();
+    merge(&mut merged, options);
+    let mut generated_secret = None;
+    if generate && merged.secret.is_none() {
+        merged.secret = existing.and_then(|h| h.options.secret.clone());
+        if merged.secret.is_none() {
+            let s = crate::signature::generate_whsec();
+            merged.secret = Some(Secret(s.clone()));
+            generated_secret = Some(s);
+        }
+    }
+    validate(kind, &merged, ctx)?;
+    if let Some(h) = existing
+        && h.kind != kind
+    {
+        return Err(format!(
+            "exists as a {} hook; delete it before applying it as a {kind} hook",
+            h.kind
+        ));
+    }
+    let token = (existing.is_none() && kind.is_incoming()).then(Token::generate);
+    let hook = Hook {
+        id: existing.map(|h| h.id).unwrap_or(0),
+        name,
+        kind,
+        description: merged.description.clone().unwrap_or_default(),
+        enabled: merged.enabled.unwrap_or(true),
+        token_hash: token
+            .as_ref()
+            .map(Token::hash)
+            .or(existing.and_then(|h| h.token_hash)),
+        token_prefix: token
+            .as_ref()
+            .map(Token::shown_prefix)
+            .or(existing.and_then(|h| h.token_prefix.clone())),
+        options: stored_options(merged),
+        call_count: existing.map(|h| h.call_count).unwrap_or(0),
+        last_call_at: existing.and_then(|h| h.last_call_at),
+        last_status: existing.and_then(|h| h.last_status.clone()),
+        created_at: existing.map(|h| h.created_at).unwrap_or(now),
+        updated_at: now,
+        revision: existing.map(|h| h.revision).unwrap_or(0),
+    };
+    Ok(Prepared {
+        hook,
+        token,
+        generated_secret,
+    })
+}
