@@ -111,36 +111,64 @@ pub fn subscribes_to(hook: &Hook, t: &str) -> bool {
     }
 }
 
-/// Request headers whose values are credentials; they are replaced before an event stores them.
-const SECRET_HEADERS: &[&str] = &[
-    "authorization",
-    "proxy-authorization",
+/// Words that mark a header or query parameter name as a credential (any case, anywhere in
+/// the name): `X-Api-Key`, `Stripe-Signature`, `?access_token=`, `Cookie`, …
+const SECRET_WORDS: [&str; 7] = [
+    "key",
+    "token",
+    "secret",
+    "signature",
+    "auth",
+    "password",
     "cookie",
-    "x-gitlab-token",
-    "x-hub-signature",
-    "x-hub-signature-256",
-    "webhook-signature",
-    "x-signature",
 ];
 
-/// The request part of `webhook.received` data: JSON bodies as JSON, others as text.
+/// Whether a header or parameter of this name carries a credential.
+pub fn is_secret_name(name: &str) -> bool {
+    let name = name.to_ascii_lowercase();
+    SECRET_WORDS.iter().any(|w| name.contains(w))
+}
+
+/// The query string with the values of credential parameters replaced by `[redacted]`.
+pub fn redact_query(query: &str) -> String {
+    query
+        .split('&')
+        .map(|pair| {
+            let (raw_name, _) = pair.split_once('=').unwrap_or((pair, ""));
+            let name: String = form_urlencoded::parse(raw_name.as_bytes())
+                .map(|(k, _)| k.into_owned())
+                .collect();
+            if is_secret_name(&name) {
+                format!("{raw_name}=[redacted]")
+            } else {
+                pair.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+/// The request part of `webhook.received` data: JSON bodies as JSON, others as text. Headers and
+/// query parameters whose names mark a credential are redacted, except the headers `keep`
+/// names (lower case).
 pub fn request_data(
     method: &str,
     path: &str,
     query: &str,
     headers: &[(String, String)],
     body: &[u8],
+    keep: &[String],
 ) -> Value {
     let mut h = Map::new();
     for (k, v) in headers {
-        let v = if SECRET_HEADERS.contains(&k.as_str()) {
+        let v = if is_secret_name(k) && !keep.iter().any(|x| x.eq_ignore_ascii_case(k)) {
             "[redacted]".to_string()
         } else {
             v.clone()
         };
         h.insert(k.clone(), Value::String(v));
     }
-    json!({"method": method, "path": path, "query": query, "headers": h, "body": body_value(body)})
+    json!({"method": method, "path": path, "query": redact_query(query), "headers": h, "body": body_value(body)})
 }
 
 pub fn body_value(body: &[u8]) -> Value {
@@ -249,12 +277,45 @@ mod tests {
     }
 
     #[test]
+    fn credential_names_are_redacted_by_pattern() {
+        let h: Vec<(String, String)> = [
+            ("x-api-key", "k1"),
+            ("stripe-signature", "t=1,v1=x"),
+            ("x-gitlab-token", "t"),
+            ("cookie", "c"),
+            ("x-event", "push"),
+            ("x-auth-keep", "shown"),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        let keep = vec!["x-auth-keep".to_string()];
+        let d = request_data(
+            "POST",
+            "/p",
+            "api_key=abc&ref=main&Access%5FToken=t",
+            &h,
+            b"",
+            &keep,
+        );
+        for k in ["x-api-key", "stripe-signature", "x-gitlab-token", "cookie"] {
+            assert_eq!(d["headers"][k], "[redacted]", "{k}");
+        }
+        assert_eq!(d["headers"]["x-event"], "push");
+        assert_eq!(d["headers"]["x-auth-keep"], "shown");
+        assert_eq!(
+            d["query"],
+            "api_key=[redacted]&ref=main&Access%5FToken=[redacted]"
+        );
+    }
+
+    #[test]
     fn credentials_are_not_kept_in_request_data() {
         let h = vec![
             ("authorization".to_string(), "Bearer x".to_string()),
             ("x-a".to_string(), "b".to_string()),
         ];
-        let d = request_data("POST", "/p", "", &h, b"{\"a\":1}");
+        let d = request_data("POST", "/p", "", &h, b"{\"a\":1}", &[]);
         assert_eq!(d["headers"]["authorization"], "[redacted]");
         assert_eq!(d["headers"]["x-a"], "b");
         assert_eq!(d["body"]["a"], 1);

@@ -128,6 +128,7 @@ pub fn merge(base: &mut HookOptions, patch: HookOptions) {
         match_method,
         match_path,
         rate_limit,
+        keep_headers,
     );
     normalize(base);
 }
@@ -188,6 +189,7 @@ pub fn view(h: &Hook, d: &Defaults) -> HookView {
         updated_at: crate::time::rfc3339(h.updated_at),
         allow_ip: o.allow_ip.clone(),
         rate_limit: o.rate_limit.clone(),
+        keep_headers: o.keep_headers.clone(),
         ..HookView::default()
     };
     match h.kind {

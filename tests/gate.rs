@@ -135,3 +135,59 @@ fn test_goes_through_the_gate_and_names_what_it_skips() {
     assert_eq!(v["status"], 405);
     assert!(v.get("note").is_none());
 }
+
+#[test]
+fn credentials_in_headers_and_query_are_redacted_by_name_unless_kept() {
+    let d = Daemon::start();
+    let rx = Receiver::start(&[200]);
+    d.create(
+        "watch",
+        &["--url", &rx.url("/"), "--event", "webhook.received"],
+    );
+    let t = d.create("in", &["--run", "true", "--keep-header", "X-Auth-User"]);
+    let path = format!("{}?api_key=abc123&ref=main&AccessToken=zz", d.path(&t));
+    let r = d.request(
+        "POST",
+        &path,
+        &[
+            ("Content-Type", "application/json"),
+            ("X-Api-Key", "k-991"),
+            ("Stripe-Signature", "t=1,v1=ff"),
+            ("X-Session-Cookie", "c-1"),
+            ("X-Auth-User", "alice"),
+            ("X-Event", "push"),
+        ],
+        b"{}",
+    );
+    assert_eq!(r.status, 200);
+    let got = rx.wait_for(1, Duration::from_secs(10));
+    let req = &got[0].json()["data"]["request"];
+    for h in ["x-api-key", "stripe-signature", "x-session-cookie"] {
+        assert_eq!(req["headers"][h], "[redacted]", "{h}");
+    }
+    assert_eq!(
+        req["headers"]["x-auth-user"], "alice",
+        "kept by --keep-header"
+    );
+    assert_eq!(req["headers"]["x-event"], "push");
+    assert_eq!(
+        req["query"],
+        "api_key=[redacted]&ref=main&AccessToken=[redacted]"
+    );
+    assert_eq!(d.json(&["show", "in"])["keep_headers"][0], "X-Auth-User");
+    let bad = d.ctl(&[
+        "create",
+        "x",
+        "--run",
+        "true",
+        "--keep-header",
+        "bad header",
+    ]);
+    assert_eq!(bad.status.code(), Some(1));
+    let out = d.ctl(&["create", "y", "--url", &rx.url("/"), "--keep-header", "X-A"]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "outgoing hooks have no incoming headers"
+    );
+}

@@ -215,6 +215,11 @@ pub struct OptionArgs {
     /// Incoming: at most this many calls per period, e.g. 60/m (s, m, h); more get 429
     #[arg(long, value_name = "N/PERIOD")]
     pub rate_limit: Option<String>,
+    /// Incoming: pass this header into events unredacted although its name looks like a
+    /// credential (names containing key, token, secret, signature, auth, password or cookie
+    /// are redacted otherwise), repeatable
+    #[arg(long = "keep-header", value_name = "NAME")]
+    pub keep_headers: Vec<String>,
     /// Script: HOOKD_PARAM_NAME from a JSON pointer into the body, repeatable
     #[arg(
         long = "param",

@@ -44,6 +44,7 @@ pub fn to_options(a: &OptionArgs) -> Result<HookOptions, String> {
         secret: a.secret.clone().map(Secret),
         allow_ip: nonempty(&a.allow_ip),
         rate_limit: a.rate_limit.clone(),
+        keep_headers: nonempty(&a.keep_headers),
         avatar_url: a.avatar_url.clone(),
         events: nonempty(&a.events),
         hook_type: a.hook_type.clone(),

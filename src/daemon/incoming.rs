@@ -122,7 +122,7 @@ pub async fn record(
             json!({
                 "hook": call.hook.name,
                 "hook_id": call.hook.id.to_string(),
-                "request": events::request_data(&inv.method, &call.path, &inv.query, &inv.headers, &inv.body),
+                "request": events::request_data(&inv.method, &call.path, &inv.query, &inv.headers, &inv.body, call.hook.options.keep_headers.as_deref().unwrap_or_default()),
                 "response": {"status": answer.status, "body": events::body_value(&answer.body)},
             }),
         ));

@@ -44,6 +44,7 @@ fn applicability(o: &HookOptions) -> Vec<(&'static str, bool, &'static [HookKind
         ("--allow-ip", o.allow_ip.is_some(), INCOMING),
         ("--param", o.params.is_some(), SCRIPT),
         ("--rate-limit", o.rate_limit.is_some(), INCOMING),
+        ("--keep-header", o.keep_headers.is_some(), INCOMING),
         ("--avatar-url", o.avatar_url.is_some(), &[Message]),
         ("--url", o.url.is_some(), OUT),
         ("--method", o.method.is_some(), OUT),
@@ -138,7 +139,22 @@ fn validate_script(o: &HookOptions, ctx: Context) -> Result<(), String> {
         check_cidrs(list)?;
     }
     check_rate_limit(o)?;
+    check_keep_headers(o)?;
     check_params(o)
+}
+
+fn check_keep_headers(o: &HookOptions) -> Result<(), String> {
+    match o.keep_headers.iter().flatten().find(|h| !is_header_name(h)) {
+        Some(bad) => Err(format!("--keep-header {bad:?} is not a valid header name")),
+        None => Ok(()),
+    }
+}
+
+/// An HTTP header name (RFC 9110 token).
+fn is_header_name(k: &str) -> bool {
+    !k.is_empty()
+        && k.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
 }
 
 fn check_script_text(o: &HookOptions) -> Result<(), String> {
@@ -308,6 +324,7 @@ fn check_rate_limit(o: &HookOptions) -> Result<(), String> {
 
 fn validate_message(o: &HookOptions) -> Result<(), String> {
     check_rate_limit(o)?;
+    check_keep_headers(o)?;
     if let Some(u) = &o.avatar_url {
         check_http_url("--avatar-url", u)?;
     }
@@ -396,11 +413,7 @@ fn check_payload(o: &HookOptions) -> Result<(), String> {
 /// Extra headers, authentication and the signing secret.
 fn check_credentials(o: &HookOptions) -> Result<(), String> {
     for (k, v) in o.headers.iter().flatten() {
-        if k.is_empty()
-            || !k
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
-        {
+        if !is_header_name(k) {
             return Err(format!("--header {k:?} is not a valid header name"));
         }
         if v.0.bytes().any(|b| b == b'\r' || b == b'\n' || b == 0) {

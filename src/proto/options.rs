@@ -103,6 +103,9 @@ pub struct HookOptions {
     /// Calls allowed per period, e.g. `60/m`; further calls get 429 (incoming hooks).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rate_limit: Option<String>,
+    /// Headers passed into events unredacted although their names look like credentials.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub keep_headers: Option<Vec<String>>,
     // Message hooks.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub avatar_url: Option<String>,

@@ -150,6 +150,8 @@ pub struct HookView {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rate_limit: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    pub keep_headers: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub avatar_url: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,

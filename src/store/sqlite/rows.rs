@@ -75,6 +75,8 @@ pub struct StoredOptions {
     #[serde(skip_serializing_if = "Option::is_none")]
     rate_limit: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    keep_headers: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     avatar_url: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     url: Option<String>,
@@ -124,6 +126,7 @@ impl StoredOptions {
             allow_ip: o.allow_ip.clone(),
             params: o.params.clone(),
             rate_limit: o.rate_limit.clone(),
+            keep_headers: o.keep_headers.clone(),
             avatar_url: o.avatar_url.clone(),
             url: o.url.clone(),
             method: o.method.clone(),
@@ -162,6 +165,7 @@ impl StoredOptions {
             allow_ip: self.allow_ip,
             params: self.params,
             rate_limit: self.rate_limit,
+            keep_headers: self.keep_headers,
             avatar_url: self.avatar_url,
             url: self.url,
             method: self.method,
@@ -210,6 +214,7 @@ mod tests {
             allow_ip: Some(vec!["10.0.0.0/8".into()]),
             params: map("REF", "/ref"),
             rate_limit: s("5/m"),
+            keep_headers: Some(vec!["X-Auth-Request-User".into()]),
             avatar_url: s("https://a.example/x.png"),
             url: s("https://r.example/"),
             method: s("PUT"),
