@@ -29,6 +29,10 @@ pub struct Config {
     pub max_connections: u32,
     /// How long a client may take to send its request headers.
     pub header_timeout: Dur,
+    /// Open HTTP connections from one client address at most; more are closed at once.
+    pub max_connections_per_ip: u32,
+    /// How long a client may take to send a request body in full (then 408).
+    pub body_timeout: Dur,
     pub log_retention: Dur,
     /// Proxies (addresses or CIDRs) whose `X-Forwarded-For` is believed; nobody else's is.
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -100,6 +104,8 @@ impl Default for Config {
             max_body_bytes: 1024 * 1024,
             max_connections: 1024,
             header_timeout: Dur::secs(30),
+            max_connections_per_ip: 64,
+            body_timeout: Dur::secs(30),
             log_retention: Dur::secs(30 * 24 * 3600),
             trust_proxy: Vec::new(),
             metrics_listen: None,
@@ -249,6 +255,12 @@ impl Config {
         }
         if self.max_connections == 0 {
             return Err("max_connections must be at least 1".into());
+        }
+        if self.max_connections_per_ip == 0 {
+            return Err("max_connections_per_ip must be at least 1".into());
+        }
+        if self.body_timeout.0.is_zero() {
+            return Err("body_timeout must be longer than 0s".into());
         }
         if self.max_body_bytes == 0 {
             return Err("max_body_bytes must be at least 1".into());

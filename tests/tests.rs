@@ -10,6 +10,7 @@ mod docs;
 mod faults;
 mod gate;
 mod hostile;
+mod limits;
 mod manage;
 mod metrics;
 mod migrate;

@@ -5,13 +5,14 @@
 //! the path is redacted before anything logs it. Bodies are refused early on `Content-Length`
 //! and capped while streaming, so a caller cannot make hookd buffer more than `max_body_bytes`.
 
+use crate::daemon::conn_limits::{BodyBudget, Held, PerIp};
 use crate::daemon::gate::{self, Caller, Refused};
 use crate::daemon::incoming::{self, Answer, Call};
 use crate::daemon::state::Shared;
 use crate::netaddr::{self, Cidr};
 use crate::run::Invocation;
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper::header::{self, HeaderValue};
 use hyper::{Request, Response, StatusCode};
@@ -43,6 +44,8 @@ pub async fn serve(
     let slots = Arc::new(tokio::sync::Semaphore::new(
         shared.config().max_connections as usize,
     ));
+    let per_ip = Arc::new(PerIp::default());
+    let budget = Arc::new(BodyBudget::default());
     loop {
         let Ok(slot) = slots.clone().acquire_owned().await else {
             break;
@@ -58,18 +61,33 @@ pub async fn serve(
                         continue;
                     }
                 };
+                let config = shared.config();
+                let peer = netaddr::canonical(remote.ip());
+                let counted = !config.trust_proxy.iter().any(|c| c.contains(peer));
+                let per_peer = match counted {
+                    true => match per_ip.take(peer, config.max_connections_per_ip) {
+                        Some(s) => Some(s),
+                        None => {
+                            tracing::debug!("{peer} has max_connections_per_ip open; closing");
+                            continue;
+                        }
+                    },
+                    false => None,
+                };
                 let _ = stream.set_nodelay(true);
-                let shared = shared.clone();
+                let (shared, budget) = (shared.clone(), budget.clone());
                 let service = hyper::service::service_fn(move |req| {
-                    let shared = shared.clone();
-                    async move { Ok::<_, std::convert::Infallible>(route(req, remote, shared).await) }
+                    let (shared, budget) = (shared.clone(), budget.clone());
+                    async move {
+                        Ok::<_, std::convert::Infallible>(route(req, remote, shared, &budget).await)
+                    }
                 });
                 let conn = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
                 tokio::spawn(async move {
                     if let Err(e) = conn.await {
                         tracing::debug!("connection from {remote}: {e}");
                     }
-                    drop(slot);
+                    drop((slot, per_peer));
                 });
             }
             _ = shutdown.changed() => break,
@@ -96,6 +114,7 @@ async fn route(
     req: Request<Incoming>,
     remote: SocketAddr,
     shared: Arc<Shared>,
+    budget: &BodyBudget,
 ) -> Response<Full<Bytes>> {
     let received = Instant::now();
     let path = req.uri().path();
@@ -122,8 +141,21 @@ async fn route(
     if let Err(r) = gate::admit(&shared, &call.hook, &call.inv.method, caller) {
         return refuse(&shared, &call, r, declared.unwrap_or(0)).await;
     }
-    call.inv.body = match read_body(&shared, body, declared).await {
+    // The body's share of the memory budget is held until the call is answered.
+    let mut held = BodyBudget::none();
+    call.inv.body = match read_body(&shared, body, declared, budget, &mut held).await {
         Ok(b) => b,
+        Err(BodyError::Slow(limit)) => {
+            let answer = Answer::json(
+                408,
+                json!({"error": format!("the request body did not arrive within {limit}")}),
+            )
+            .with_error(format!("body not received within {limit}"));
+            let mut resp = refuse(&shared, &call, answer.into(), declared.unwrap_or(0)).await;
+            resp.headers_mut()
+                .insert(header::CONNECTION, HeaderValue::from_static("close"));
+            return resp;
+        }
         Err(BodyError::TooLarge) => {
             let max = shared.config().max_body_bytes;
             let answer = Answer::json(
@@ -183,29 +215,45 @@ fn invocation(parts: &hyper::http::request::Parts, client: IpAddr) -> Invocation
 
 enum BodyError {
     TooLarge,
-    Unreadable(Box<dyn std::error::Error + Send + Sync>),
+    /// Not received in full within `body_timeout`.
+    Slow(crate::time::Dur),
+    Unreadable(hyper::Error),
 }
 
-/// Reads the body within `max_body_bytes`, refusing early on a larger `Content-Length`.
+/// Reads the body within `max_body_bytes` and `body_timeout`, refusing early on a larger
+/// `Content-Length`; every chunk takes its size out of the memory budget into `held` first.
 async fn read_body(
     shared: &Shared,
     body: Incoming,
     declared: Option<u64>,
+    budget: &BodyBudget,
+    held: &mut Held,
 ) -> Result<Bytes, BodyError> {
-    let max = shared.config().max_body_bytes;
+    let config = shared.config();
+    let max = config.max_body_bytes;
     if declared.is_some_and(|n| n > max) {
         return Err(BodyError::TooLarge);
     }
-    match Limited::new(body, max as usize).collect().await {
-        Ok(b) => Ok(b.to_bytes()),
-        Err(e)
-            if e.downcast_ref::<http_body_util::LengthLimitError>()
-                .is_some() =>
-        {
-            Err(BodyError::TooLarge)
+    let read = async {
+        let mut body = body;
+        let mut buf = bytes::BytesMut::new();
+        while let Some(frame) = body.frame().await {
+            let frame = frame.map_err(BodyError::Unreadable)?;
+            let Ok(data) = frame.into_data() else {
+                continue;
+            };
+            if (buf.len() + data.len()) as u64 > max {
+                return Err(BodyError::TooLarge);
+            }
+            budget.grow(held, data.len()).await;
+            buf.extend_from_slice(&data);
         }
-        Err(e) => Err(BodyError::Unreadable(e)),
-    }
+        Ok(buf.freeze())
+    };
+    let limit = config.body_timeout;
+    tokio::time::timeout(limit.0, read)
+        .await
+        .unwrap_or(Err(BodyError::Slow(limit)))
 }
 
 /// Answers a call the gate refused, logging the refusal and nothing more of the call.

@@ -6,6 +6,7 @@
 //! scripts still running after that have their process groups ended, and the process exits 0.
 //! SIGHUP re-reads the config; an invalid file is logged and the running config stays.
 
+pub mod conn_limits;
 pub mod control;
 pub mod delivery;
 pub mod gate;

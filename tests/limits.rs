@@ -1,0 +1,160 @@
+//! What one HTTP client can hold: connections per address, slow bodies, body memory.
+
+use crate::helper::{Daemon, read_reply};
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::{Duration, Instant};
+
+/// A connection to hookd from the local address `from` (any 127.x address is loopback).
+fn connect_from(from: [u8; 4], port: u16) -> TcpStream {
+    // std has no bind-before-connect; a raw socket through libc keeps the test dependency-free.
+    use std::os::fd::FromRawFd;
+    // SAFETY: plain socket calls on a descriptor this function owns until it is handed over.
+    let s = unsafe {
+        let fd = libc::socket(libc::AF_INET, libc::SOCK_STREAM | libc::SOCK_CLOEXEC, 0);
+        assert!(fd >= 0);
+        let addr = |ip: [u8; 4], port: u16| libc::sockaddr_in {
+            sin_family: libc::AF_INET as u16,
+            sin_port: port.to_be(),
+            sin_addr: libc::in_addr {
+                s_addr: u32::from_ne_bytes(ip),
+            },
+            sin_zero: [0; 8],
+        };
+        let len = std::mem::size_of::<libc::sockaddr_in>() as u32;
+        let local = addr(from, 0);
+        assert_eq!(
+            libc::bind(fd, &local as *const _ as *const libc::sockaddr, len),
+            0
+        );
+        let remote = addr([127, 0, 0, 1], port);
+        assert_eq!(
+            libc::connect(fd, &remote as *const _ as *const libc::sockaddr, len),
+            0,
+            "connect: {}",
+            std::io::Error::last_os_error()
+        );
+        TcpStream::from_raw_fd(fd)
+    };
+    s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    s
+}
+
+/// Whether the daemon closed this connection (read gives end of file) within `within`.
+fn closed_by_peer(s: &mut TcpStream, within: Duration) -> bool {
+    s.set_read_timeout(Some(within)).unwrap();
+    let mut b = [0u8; 1];
+    matches!(s.read(&mut b), Ok(0))
+        || matches!(s.read(&mut b), Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset)
+}
+
+fn healthz(s: &mut TcpStream) -> u16 {
+    s.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    read_reply(s).status
+}
+
+#[test]
+fn one_address_cannot_hold_every_connection() {
+    let d = Daemon::start_with("max_connections_per_ip = 3\n");
+    let idle: Vec<TcpStream> = (0..3)
+        .map(|_| connect_from([127, 0, 0, 1], d.port))
+        .collect();
+    std::thread::sleep(Duration::from_millis(200));
+    let mut fourth = connect_from([127, 0, 0, 1], d.port);
+    assert!(
+        closed_by_peer(&mut fourth, Duration::from_secs(5)),
+        "a fourth connection from the same address is closed at once"
+    );
+    let mut other = connect_from([127, 0, 0, 2], d.port);
+    assert_eq!(healthz(&mut other), 200, "another address is still served");
+    drop(idle);
+    std::thread::sleep(Duration::from_millis(200));
+    let mut again = connect_from([127, 0, 0, 1], d.port);
+    assert_eq!(
+        healthz(&mut again),
+        200,
+        "slots come back when connections close"
+    );
+}
+
+#[test]
+fn a_body_that_does_not_arrive_in_time_gets_408_and_the_connection_closes() {
+    let d = Daemon::start_with("body_timeout = \"1s\"\n");
+    let t = d.create("slow", &["--run", "cat"]);
+    let mut s = TcpStream::connect(("127.0.0.1", d.port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    let started = Instant::now();
+    write!(
+        s,
+        "POST /webhook/{t} HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nonly ten b"
+    )
+    .unwrap();
+    let r = read_reply(&mut s);
+    assert_eq!(r.status, 408);
+    assert!(started.elapsed() >= Duration::from_millis(900));
+    assert_eq!(
+        r.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case("connection"))
+            .map(|(_, v)| v.as_str()),
+        Some("close")
+    );
+    let logs = d.json(&["logs", "slow", "--failed"]);
+    assert_eq!(logs[0]["status"], 408);
+    assert!(d.json(&["runs", "slow"]).as_array().unwrap().is_empty());
+}
+
+/// VmRSS of a process, in KiB.
+fn rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|v| v.parse().ok())
+        .unwrap()
+}
+
+#[test]
+fn unfinished_bodies_hold_a_bounded_amount_of_memory() {
+    let d = Daemon::start_with("max_body_bytes = 8388608\nbody_timeout = \"20s\"\n");
+    let t = d.create("big", &["--run", "true"]);
+    let before = rss_kib(d.pid());
+    let chunk = vec![b'x'; 4 * 1024 * 1024 - 1];
+    // Twenty callers each send all but one byte of a 4 MiB body and stop: 80 MiB if held.
+    let conns: Vec<TcpStream> = (0..20)
+        .map(|_| {
+            let mut s = TcpStream::connect(("127.0.0.1", d.port)).unwrap();
+            write!(
+                s,
+                "POST /webhook/{t} HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\n\r\n",
+                chunk.len() + 1
+            )
+            .unwrap();
+            s.set_nonblocking(true).unwrap();
+            let mut sent = 0;
+            // Write what the connection takes; once hookd stops reading, move on.
+            let mut idle_since = Instant::now();
+            while sent < chunk.len() && idle_since.elapsed() < Duration::from_millis(300) {
+                match s.write(&chunk[sent..]) {
+                    Ok(n) => {
+                        sent += n;
+                        idle_since = Instant::now();
+                    }
+                    Err(_) => std::thread::sleep(Duration::from_millis(5)),
+                }
+            }
+            s
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(500));
+    let grown_mib = (rss_kib(d.pid()).saturating_sub(before)) / 1024;
+    assert!(
+        grown_mib < 48,
+        "20 unfinished 4 MiB bodies grew hookd by {grown_mib} MiB (budget 16 MiB)"
+    );
+    drop(conns);
+    // Served as usual afterwards.
+    assert_eq!(d.post(&d.path(&t), "{}").status, 200);
+}
