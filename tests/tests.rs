@@ -17,4 +17,5 @@ mod migrate;
 mod properties;
 mod reload;
 mod runner;
+mod socket;
 mod verify;

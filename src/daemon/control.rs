@@ -1,7 +1,8 @@
 //! The control socket: binding it safely, the hello handshake, and one handler per request.
 //!
 //! The socket's directory is 0750 and the socket 0660, group `socket_group` when that group
-//! exists: whoever can write to it can manage hooks, and hooks can run as root, so membership is
+//! exists (also when the directory was there already, as systemd's `RuntimeDirectory=` makes
+//! it, unless others may write to it): whoever can write to it can manage hooks, and hooks can run as root, so membership is
 //! a privilege. A socket file left by a killed daemon is replaced; a live one is never stolen.
 //! The caller's uid comes from the kernel (SO_PEERCRED) and is recorded with every change.
 
@@ -43,15 +44,21 @@ pub fn bind(path: &Path, group: Option<&str>) -> Result<UnixListener, SocketErro
             None
         }
     });
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
-        && !dir.exists()
-    {
-        std::fs::create_dir_all(dir).map_err(|e| io("create the socket directory", e))?;
-        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o750))
-            .map_err(|e| io("set the socket directory's mode", e))?;
-        if let Some(gid) = gid {
-            nix::unistd::chown(dir, None, Some(gid))
-                .map_err(|e| io("set the socket directory's group", e.into()))?;
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        let created = !dir.exists();
+        if created {
+            std::fs::create_dir_all(dir).map_err(|e| io("create the socket directory", e))?;
+        }
+        // A directory made for hookd (by hookd, or by systemd's RuntimeDirectory=) gets the
+        // group and 0750, so `socket_group` members can reach the socket; a shared one such
+        // as /tmp is left alone.
+        if created || (gid.is_some() && is_own_private_dir(dir)) {
+            std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o750))
+                .map_err(|e| io("set the socket directory's mode", e))?;
+            if let Some(gid) = gid {
+                nix::unistd::chown(dir, None, Some(gid))
+                    .map_err(|e| io("set the socket directory's group", e.into()))?;
+            }
         }
     }
     if path.exists() {
@@ -68,6 +75,14 @@ pub fn bind(path: &Path, group: Option<&str>) -> Result<UnixListener, SocketErro
             .map_err(|e| io("set the socket's group", e.into()))?;
     }
     Ok(listener)
+}
+
+/// A directory owned by hookd's user that others cannot write to (not /tmp and the like).
+fn is_own_private_dir(dir: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(dir).is_ok_and(|m| {
+        m.is_dir() && m.uid() == nix::unistd::geteuid().as_raw() && m.mode() & 0o1002 == 0
+    })
 }
 
 pub async fn serve(
