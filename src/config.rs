@@ -63,6 +63,8 @@ pub struct DeliveriesConfig {
     pub max_in_flight: u32,
     pub disable_after: Dur,
     pub block_private_targets: bool,
+    /// A rendered payload larger than this fails its delivery at once (no retries).
+    pub max_payload_bytes: u64,
 }
 
 impl Default for ScriptsConfig {
@@ -88,6 +90,7 @@ impl Default for DeliveriesConfig {
             max_in_flight: 64,
             disable_after: Dur::secs(5 * 24 * h),
             block_private_targets: false,
+            max_payload_bytes: 1024 * 1024,
         }
     }
 }
@@ -276,6 +279,9 @@ impl Config {
         }
         if self.scripts.timeout.0.is_zero() {
             return Err("scripts.timeout must be longer than 0s".into());
+        }
+        if self.deliveries.max_payload_bytes == 0 {
+            return Err("deliveries.max_payload_bytes must be at least 1".into());
         }
         if self.deliveries.max_in_flight == 0 {
             return Err("deliveries.max_in_flight must be at least 1".into());

@@ -210,8 +210,17 @@ pub fn template_vars(e: &Event, hook: &Hook) -> Value {
     })
 }
 
-/// The body delivered to `hook` for `e`.
-pub fn payload(e: &Event, hook: &Hook) -> Result<Vec<u8>, String> {
+/// Why a payload could not be built.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum PayloadError {
+    #[error("the rendered payload is larger than deliveries.max_payload_bytes ({0} bytes)")]
+    TooLarge(u64),
+    #[error("{0}")]
+    Invalid(String),
+}
+
+/// The body delivered to `hook` for `e`, at most `max` bytes.
+pub fn payload(e: &Event, hook: &Hook, max: u64) -> Result<Vec<u8>, PayloadError> {
     let o = &hook.options;
     let lang = o.language.as_deref().unwrap_or("en");
     let secret = o
@@ -224,11 +233,13 @@ pub fn payload(e: &Event, hook: &Hook) -> Result<Vec<u8>, String> {
         if let Some(s) = &secret {
             vars["secret"] = json!(s);
         }
-        let tpl = Template::parse(t).map_err(|e| e.to_string())?;
-        return tpl
-            .render(&vars)
-            .map(String::into_bytes)
-            .map_err(|e| e.to_string());
+        let tpl = Template::parse(t).map_err(|e| PayloadError::Invalid(e.to_string()))?;
+        let cap = usize::try_from(max).unwrap_or(usize::MAX);
+        return match tpl.render_at_most(&vars, cap) {
+            Ok(Some(out)) => Ok(out.into_bytes()),
+            Ok(None) => Err(PayloadError::TooLarge(max)),
+            Err(e) => Err(PayloadError::Invalid(e.to_string())),
+        };
     }
     let msg = message(e, lang);
     let mut body = match o.format.as_deref() {
@@ -245,7 +256,11 @@ pub fn payload(e: &Event, hook: &Hook) -> Result<Vec<u8>, String> {
     if let Some(s) = secret {
         body["secret"] = json!(s);
     }
-    serde_json::to_vec(&body).map_err(|e| e.to_string())
+    let out = serde_json::to_vec(&body).map_err(|e| PayloadError::Invalid(e.to_string()))?;
+    if out.len() as u64 > max {
+        return Err(PayloadError::TooLarge(max));
+    }
+    Ok(out)
 }
 
 #[cfg(test)]

@@ -14,6 +14,7 @@ mod limits;
 mod manage;
 mod metrics;
 mod migrate;
+mod payloads;
 mod properties;
 mod reload;
 mod runner;

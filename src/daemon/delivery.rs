@@ -89,6 +89,9 @@ pub async fn deliver(shared: &Arc<Shared>, c: Claimed, hook: &Hook, retry: bool)
         Decision::Disable("the receiver answered 410 Gone".into())
     } else if !retry {
         Decision::Fail
+    } else if sent.final_failure {
+        // No retry can mend it: give up now, with the alarm that retries running out raises.
+        Decision::Exhausted
     } else {
         match retry_delay(&config.deliveries.retry_schedule, n) {
             Some(d) => Decision::Retry(d.max(sent.retry_after.unwrap_or_default())),

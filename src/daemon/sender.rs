@@ -88,6 +88,8 @@ pub struct Sent {
     pub retry_after: Option<Duration>,
     pub body: String,
     pub duration: Duration,
+    /// The attempt failed in a way no retry can mend (its payload cannot be built).
+    pub final_failure: bool,
 }
 
 impl Sent {
@@ -101,6 +103,7 @@ impl Sent {
             retry_after: None,
             body: String::new(),
             duration: started.elapsed(),
+            final_failure: false,
         }
     }
 }
@@ -120,9 +123,14 @@ pub fn url_without_credentials(url: &str) -> String {
 /// Sends `event` to `hook` once.
 pub async fn send(sender: &Sender, config: &Config, hook: &Hook, event: &Event) -> Sent {
     let started = Instant::now();
-    let body = match crate::events::payload(event, hook) {
+    let max = config.deliveries.max_payload_bytes;
+    let body = match crate::events::payload(event, hook, max) {
         Ok(b) => b,
-        Err(e) => return Sent::failed(format!("cannot build the payload: {e}"), started),
+        Err(e) => {
+            let mut sent = Sent::failed(format!("cannot build the payload: {e}"), started);
+            sent.final_failure = true;
+            return sent;
+        }
     };
     let url = hook.options.url.clone().unwrap_or_default();
     let guarded = config.deliveries.block_private_targets;
@@ -224,6 +232,7 @@ async fn read_answer(mut resp: reqwest::Response, started: Instant) -> Sent {
         retry_after,
         body: String::from_utf8_lossy(&kept).into_owned(),
         duration: started.elapsed(),
+        final_failure: false,
     }
 }
 

@@ -83,6 +83,12 @@ struct Scanner {
     hex: String,
     /// Just after a `\uD800`–`\uDBFF` escape: its low half must follow literally.
     after_high_surrogate: bool,
+    /// The objects and arrays open around this point, innermost last.
+    open: Vec<char>,
+    /// In an object, where a key (not a value) comes next.
+    expect_key: bool,
+    /// The string being scanned is an object key.
+    in_key: bool,
 }
 
 impl Scanner {
@@ -95,6 +101,33 @@ impl Scanner {
             return Some("a placeholder cannot split a \\u surrogate pair");
         }
         None
+    }
+
+    /// Whether a placeholder here would be (part of) an object key: a key must be a string
+    /// whatever the event holds, so keys are the template's own.
+    fn in_key_position(&self) -> bool {
+        self.in_key || (!self.in_string && self.expect_key && self.open.last() == Some(&'{'))
+    }
+
+    /// Follows the JSON structure outside strings: which container is open, key or value next.
+    fn structure(&mut self, c: char) {
+        match c {
+            '{' => {
+                self.open.push('{');
+                self.expect_key = true;
+            }
+            '[' => {
+                self.open.push('[');
+                self.expect_key = false;
+            }
+            '}' | ']' => {
+                self.open.pop();
+                self.expect_key = false;
+            }
+            ':' => self.expect_key = false,
+            ',' => self.expect_key = self.open.last() == Some(&'{'),
+            _ => {}
+        }
     }
 
     /// Ends the literal text so far as a segment.
@@ -126,8 +159,11 @@ impl Scanner {
             }
         } else if c == '"' {
             self.in_string = !self.in_string;
+            self.in_key = self.in_string && self.expect_key && self.open.last() == Some(&'{');
         } else if c == '\\' && self.in_string {
             self.escaped = true;
+        } else if !self.in_string {
+            self.structure(c);
         }
         if self.lit.is_empty() {
             self.lit_src = pos;
@@ -157,6 +193,10 @@ impl Template {
                     scan.segments.push(Segment::Literal("${".into(), pos));
                     pos += 3;
                 } else {
+                    if scan.in_key_position() {
+                        let why = "a placeholder cannot stand in key position; use it as a value";
+                        return fail(text, pos, why);
+                    }
                     let (expr, end) = parse_placeholder(text, pos)?;
                     scan.segments
                         .push(Segment::Placeholder(expr, scan.in_string, pos));
@@ -179,9 +219,22 @@ impl Template {
     /// Returns the rendered text; it must be valid JSON, otherwise an error whose position
     /// points into the rendered output is returned (message says the result is not valid JSON).
     pub fn render(&self, vars: &Value) -> Result<String, TemplateError> {
-        let (out, _) = self.render_spans(vars);
+        self.render_at_most(vars, usize::MAX)
+            .map(|out| out.unwrap_or_default())
+    }
+
+    /// [`Template::render`], giving up (`Ok(None)`) as soon as the output passes `max` bytes, so
+    /// a hostile event cannot make it build a huge string first.
+    pub fn render_at_most(
+        &self,
+        vars: &Value,
+        max: usize,
+    ) -> Result<Option<String>, TemplateError> {
+        let Some((out, _)) = self.render_spans(vars, max) else {
+            return Ok(None);
+        };
         match json_error(&out) {
-            None => Ok(out),
+            None => Ok(Some(out)),
             Some((offset, message)) => fail(&out, offset, message),
         }
     }
@@ -190,7 +243,9 @@ impl Template {
     /// Unlike `render`, an invalid result is reported at the template position that produced
     /// the offending output, since that is the text the author can edit.
     pub fn check(text: &str, sample: &Value) -> Result<(), TemplateError> {
-        let (out, spans) = Template::parse(text)?.render_spans(sample);
+        let Some((out, spans)) = Template::parse(text)?.render_spans(sample, usize::MAX) else {
+            return Ok(());
+        };
         let Some((offset, message)) = json_error(&out) else {
             return Ok(());
         };
@@ -204,7 +259,8 @@ impl Template {
         fail(text, src, message)
     }
 
-    fn render_spans(&self, vars: &Value) -> (String, Vec<Span>) {
+    /// The output with where each stretch came from; `None` once it passes `max` bytes.
+    fn render_spans(&self, vars: &Value, max: usize) -> Option<(String, Vec<Span>)> {
         let mut out = String::new();
         let mut spans = Vec::with_capacity(self.segments.len());
         for seg in &self.segments {
@@ -225,8 +281,11 @@ impl Template {
                 }
             };
             spans.push((start, src, literal));
+            if out.len() > max {
+                return None;
+            }
         }
-        (out, spans)
+        Some((out, spans))
     }
 }
 

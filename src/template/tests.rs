@@ -190,3 +190,31 @@ fn placeholders_cannot_split_a_surrogate_pair() {
     assert!(Template::parse(r#"{"a":"\ud83d\ude00${message}"}"#).is_ok());
     assert!(Template::parse(r#"{"a":"\u00e9${message}"}"#).is_ok());
 }
+
+#[test]
+fn placeholders_never_stand_in_key_position() {
+    for bad in [
+        r#"{"${hook_name}": 1}"#,
+        r#"{${hook_name}: 1}"#,
+        r#"{"a": "${status}", "x-${hook_name}": 2}"#,
+        r#"{"k": [1, {"${event_id}": true}]}"#,
+    ] {
+        let e = Template::parse(bad).unwrap_err();
+        assert!(e.message.contains("key position"), "{bad}: {e}");
+    }
+    for good in [
+        r#"{"a": [${exit_code}, {"b": ${status}}], "c": "x${hook_name}"}"#,
+        r#"[${event_id}, "${event_type}"]"#,
+        r#"{"$${literal}": ${status}}"#,
+    ] {
+        Template::parse(good).unwrap_or_else(|e| panic!("{good}: {e}"));
+    }
+}
+
+#[test]
+fn rendering_stops_once_past_the_cap() {
+    let t = Template::parse(r#"{"a": "${message}", "b": "${message}"}"#).unwrap();
+    let big = json!({"message": "x".repeat(1000)});
+    assert!(t.render_at_most(&big, 1500).unwrap().is_none());
+    assert!(t.render_at_most(&big, 5000).unwrap().is_some());
+}
