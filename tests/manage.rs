@@ -518,3 +518,19 @@ fn create_on_a_terminal_asks_for_the_essentials() {
         .to_string();
     assert_eq!(d.get(&d.path(&t)).json()["stdout"], "from the editor\n");
 }
+
+#[test]
+fn runs_belong_to_a_hook_not_to_its_name() {
+    let d = Daemon::start();
+    let t = d.create("job", &["--run", "echo first"]);
+    assert_eq!(d.post(&d.path(&t), "").status, 200);
+    assert!(d.ctl(&["delete", "job", "--yes"]).status.success());
+    // The name's history stays readable while no hook has the name...
+    assert_eq!(d.json(&["runs", "job"]).as_array().unwrap().len(), 1);
+    // ...but a new hook of that name starts with none of the old one's runs.
+    let t = d.create("job", &["--run", "echo second"]);
+    assert!(d.json(&["runs", "job"]).as_array().unwrap().is_empty());
+    assert_eq!(d.post(&d.path(&t), "").status, 200);
+    assert_eq!(d.json(&["runs", "job"]).as_array().unwrap().len(), 1);
+    assert_eq!(d.json(&["runs"]).as_array().unwrap().len(), 2);
+}

@@ -101,11 +101,40 @@ pub const MIGRATIONS: &[&str] = &[
     "#,
     // 4: hooks carry a revision, so a change made from a stale read is refused, and the
     // format of their options column (1: the store's own form, which has the field names
-    // earlier releases wrote); runs are listed by the hook's id (a later hook of the same name
-    // is another hook).
+    // earlier releases wrote). Hook ids are never used twice (AUTOINCREMENT, starting past
+    // every id history still names), so a new hook of a deleted one's name is another hook;
+    // runs are listed by the hook's id.
     r#"
-    ALTER TABLE hooks ADD COLUMN revision INTEGER NOT NULL DEFAULT 0;
-    ALTER TABLE hooks ADD COLUMN options_format INTEGER NOT NULL DEFAULT 1;
+    CREATE TABLE hooks_v4 (
+        id             INTEGER PRIMARY KEY AUTOINCREMENT,
+        name           TEXT NOT NULL UNIQUE,
+        kind           TEXT NOT NULL CHECK (kind IN ('script', 'message', 'outgoing')),
+        description    TEXT NOT NULL DEFAULT '',
+        enabled        INTEGER NOT NULL DEFAULT 1,
+        token_hash     BLOB UNIQUE,
+        token_prefix   TEXT,
+        options        TEXT NOT NULL DEFAULT '{}',
+        call_count     INTEGER NOT NULL DEFAULT 0,
+        last_call_at   INTEGER,
+        last_status    TEXT,
+        created_at     INTEGER NOT NULL,
+        updated_at     INTEGER NOT NULL,
+        failing_since  INTEGER,
+        revision       INTEGER NOT NULL DEFAULT 0,
+        options_format INTEGER NOT NULL DEFAULT 1
+    );
+    INSERT INTO hooks_v4 (id, name, kind, description, enabled, token_hash, token_prefix, options,
+                          call_count, last_call_at, last_status, created_at, updated_at, failing_since)
+        SELECT id, name, kind, description, enabled, token_hash, token_prefix, options,
+               call_count, last_call_at, last_status, created_at, updated_at, failing_since
+        FROM hooks;
+    DROP TABLE hooks;
+    ALTER TABLE hooks_v4 RENAME TO hooks;
+    DELETE FROM sqlite_sequence WHERE name = 'hooks';
+    INSERT INTO sqlite_sequence (name, seq) SELECT 'hooks', max(
+        coalesce((SELECT max(id) FROM hooks), 0),
+        coalesce((SELECT max(hook_id) FROM runs), 0),
+        coalesce((SELECT max(hook_id) FROM deliveries), 0));
     CREATE INDEX runs_hook_id ON runs (hook_id, id);
     "#,
 ];
