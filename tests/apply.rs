@@ -271,3 +271,100 @@ fn export_then_apply_on_a_fresh_daemon_reproduces_the_hooks() {
             && !one.contains("deploy")
     );
 }
+
+#[test]
+fn secrets_are_write_only_and_apply_says_what_it_changes() {
+    use crate::helper::{hex, hmac_sha256, receiver::Receiver};
+    use std::time::Duration;
+    let d = Daemon::start();
+    let rx = Receiver::start(&[200]);
+    let whsec = "whsec_c2VjcmV0LWtleS1mb3ItdGhlLXRlc3Qh";
+    d.create(
+        "out",
+        &[
+            "--url",
+            &rx.url("/"),
+            "--event",
+            "message.received",
+            "--secret",
+            whsec,
+        ],
+    );
+    let gh = d.create(
+        "gh",
+        &[
+            "--run",
+            "echo ok",
+            "--verify",
+            "github",
+            "--secret",
+            "s3",
+            "--timeout",
+            "5m",
+        ],
+    );
+    // export leaves the secrets out; applying its output keeps them.
+    let exported = d.ctl(&["export"]);
+    assert!(!text(&exported.stdout).contains("s3") && !text(&exported.stdout).contains(whsec));
+    let f = write_file(d.dir.path(), "all.toml", &text(&exported.stdout));
+    let again = d.json(&["apply", "-f", f.to_str().unwrap()]);
+    assert!(
+        again["changes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|c| c["action"] == "unchanged"),
+        "{again}"
+    );
+    let chat = d.create("chat", &["--message"]);
+    d.post(&d.path(&chat), r#"{"content": "hi"}"#);
+    let got = rx.wait_for(1, Duration::from_secs(10));
+    assert!(got[0].header("webhook-signature").is_some(), "still signed");
+    assert_eq!(d.post(&d.path(&gh), "{}").status, 401, "still verified");
+    let sig = format!("sha256={}", hex(&hmac_sha256(b"s3", b"{}")));
+    let ok = d.request(
+        "POST",
+        &d.path(&gh),
+        &[("X-Hub-Signature-256", &sig)],
+        b"{}",
+    );
+    assert_eq!(ok.status, 200);
+
+    // A file that changes the timeout and drops verification says so, in a dry run too.
+    let f = write_file(
+        d.dir.path(),
+        "gh.toml",
+        "[[hook]]\nname = \"gh\"\nkind = \"script\"\nscript = \"echo ok\"\ntimeout = \"10m\"\n",
+    );
+    let out = d.ctl(&["apply", "--dry-run", "-f", f.to_str().unwrap()]);
+    let shown = text(&out.stdout);
+    assert!(shown.contains("timeout 5m → 10m"), "{shown}");
+    assert!(shown.contains("verify github → none"), "{shown}");
+    assert!(
+        shown.contains("warning: this removes verification"),
+        "{shown}"
+    );
+    assert!(
+        !shown.contains("secret removed"),
+        "the omitted secret is kept: {shown}"
+    );
+    assert_eq!(
+        d.post(&d.path(&gh), "{}").status,
+        401,
+        "a dry run changes nothing"
+    );
+
+    // An empty secret removes it, and says so.
+    let f = write_file(
+        d.dir.path(),
+        "out.toml",
+        &format!(
+            "[[hook]]\nname = \"out\"\nkind = \"outgoing\"\nurl = \"{}\"\nevents = [\"message.received\"]\nsecret = \"\"\n",
+            rx.url("/")
+        ),
+    );
+    let v = d.json(&["apply", "-f", f.to_str().unwrap()]);
+    let c = &v["changes"][0];
+    assert_eq!(c["fields"][0], "secret removed", "{v}");
+    assert_eq!(c["warnings"][0], "this removes the hook's secret");
+}

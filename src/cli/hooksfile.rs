@@ -154,6 +154,12 @@ pub fn report(
             (Some(url), false) => println!("{:<13} {}  {url}", verb(&c.action), c.name),
             _ => println!("{:<13} {}", verb(&c.action), c.name),
         }
+        for f in &c.fields {
+            println!("{:<13}   {f}", "");
+        }
+        for w in &c.warnings {
+            println!("{:<13}   warning: {w}", "");
+        }
     }
     if !urls.is_empty() && !hide_urls {
         println!("The URLs above are shown only this once; keep them secret.");

@@ -14,8 +14,10 @@ pub struct Prepared {
 }
 
 /// Builds the hook `name` from `options`. With `existing` (the stored hook of that name) its
-/// identity, token, counters and creation time are kept, and a secret generated earlier is
-/// kept rather than replaced. Errors name the option at fault.
+/// identity, token, counters and creation time are kept, and so are its write-only fields
+/// (secret, bearer, basic auth, headers) when `options` leaves them out: `export` never shows
+/// them, so leaving one out of a file means "keep it"; an empty value removes it. Errors name
+/// the option at fault.
 pub fn prepare(
     name: String,
     kind: HookKind,
@@ -24,6 +26,9 @@ pub fn prepare(
     ctx: Context,
     now: i64,
 ) -> Result<Prepared, String> {
+    if let Some(h) = existing.filter(|h| h.kind == kind) {
+        keep_write_only(&mut options, &h.options);
+    }
     adapt_for_kind(kind, &mut options)?;
     check_applicable(kind, &options)?;
     let generate = options.generate_secret.take() == Some(true);
@@ -75,4 +80,18 @@ pub fn prepare(
         token,
         generated_secret,
     })
+}
+
+/// Fields that are never shown back (`show`, `export`), so a file cannot be expected to hold them.
+fn keep_write_only(options: &mut HookOptions, stored: &HookOptions) {
+    if options.secret.is_none() && options.generate_secret != Some(true) {
+        options.secret = stored.secret.clone();
+    }
+    if options.bearer.is_none() && options.basic_auth.is_none() {
+        options.bearer = stored.bearer.clone();
+        options.basic_auth = stored.basic_auth.clone();
+    }
+    if options.headers.is_none() {
+        options.headers = stored.headers.clone();
+    }
 }

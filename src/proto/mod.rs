@@ -109,6 +109,12 @@ pub struct Change {
     /// For newly created incoming hooks: the URL with its token, shown this once.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
+    /// For updates: each field that changes, as `name old → new` (secrets never shown).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fields: Vec<String>,
+    /// What an admin should not miss: verification or a secret going away.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 impl fmt::Debug for Change {

@@ -68,10 +68,16 @@ fn plan(
                 .push(HookChange::Update(d.hook.clone(), log(AdminAction::Edit))),
             _ => {}
         }
+        let (fields, warnings) = match (current, action) {
+            (Some(h), "update") => differences(h, &d.hook),
+            _ => Default::default(),
+        };
         plan.changes.push(Change {
             name: d.hook.name,
             action: action.to_string(),
             url,
+            fields,
+            warnings,
         });
     }
     if prune {
@@ -86,12 +92,68 @@ fn plan(
                 name: h.name.clone(),
                 action: "delete".into(),
                 url: None,
+                fields: Vec::new(),
+                warnings: Vec::new(),
             });
             let log = NewLog::admin(AdminAction::Delete, &h.name, uid);
             plan.writes.push(HookChange::Delete(h, log));
         }
     }
     Ok(plan)
+}
+
+/// Option fields whose values are never shown.
+const WRITE_ONLY: [&str; 4] = ["secret", "bearer", "basic_auth", "headers"];
+
+/// Each field that differs between the stored hook and the file's, as `name old → new`, and
+/// warnings for what an admin should not miss (verification or a secret going away).
+fn differences(old: &Hook, new: &Hook) -> (Vec<String>, Vec<String>) {
+    let as_map = |h: &Hook| {
+        let mut v = serde_json::to_value(&h.options).unwrap_or_default();
+        v["description"] = serde_json::json!(h.description);
+        v["enabled"] = serde_json::json!(h.enabled);
+        match v {
+            serde_json::Value::Object(m) => m,
+            _ => Default::default(),
+        }
+    };
+    let (a, b) = (as_map(old), as_map(new));
+    let mut keys: Vec<&String> = a.keys().chain(b.keys()).collect();
+    keys.sort();
+    keys.dedup();
+    let show = |v: Option<&serde_json::Value>| match v {
+        None | Some(serde_json::Value::Null) => "none".to_string(),
+        Some(serde_json::Value::String(s)) if s.is_empty() => "\"\"".to_string(),
+        Some(serde_json::Value::String(s)) => s.clone(),
+        Some(other) => other.to_string(),
+    };
+    let (mut fields, mut warnings) = (Vec::new(), Vec::new());
+    for k in keys {
+        let (x, y) = (a.get(k), b.get(k));
+        if x == y {
+            continue;
+        }
+        if WRITE_ONLY.contains(&k.as_str()) {
+            let what = match (x, y) {
+                (None, _) => "set",
+                (_, None) => "removed",
+                _ => "changed",
+            };
+            fields.push(format!("{k} {what}"));
+            if y.is_none() && k == "secret" {
+                warnings.push("this removes the hook's secret".to_string());
+            }
+            continue;
+        }
+        fields.push(format!("{k} {} → {}", show(x), show(y)));
+        if k == "verify" && y.is_none() {
+            warnings.push(format!(
+                "this removes verification ({}): any caller with the URL will be accepted",
+                show(x)
+            ));
+        }
+    }
+    (fields, warnings)
 }
 
 /// How often an apply is planned again when a hook changed between reading and writing.
