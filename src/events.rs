@@ -46,10 +46,12 @@ pub fn new_id() -> String {
     let ms = crate::time::now_ms().max(0) as u64;
     b[..6].copy_from_slice(&ms.to_be_bytes()[2..]);
     getrandom::fill(&mut b[6..]).expect("the operating system's random source failed");
+    const HEX: &[u8; 16] = b"0123456789abcdef";
     let mut s = String::with_capacity(28);
     s.push_str("evt_");
     for x in b {
-        s.push_str(&format!("{x:02x}"));
+        s.push(HEX[usize::from(x >> 4)] as char);
+        s.push(HEX[usize::from(x & 15)] as char);
     }
     s
 }

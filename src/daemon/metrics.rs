@@ -22,7 +22,8 @@ struct Histogram {
 
 #[derive(Default)]
 struct Inner {
-    calls: BTreeMap<(String, u16), u64>,
+    /// Calls by hook, then by status: looked up by the hook's name without allocating.
+    calls: BTreeMap<String, BTreeMap<u16, u64>>,
     runs: BTreeMap<(String, &'static str), u64>,
     durations: BTreeMap<String, Histogram>,
     deliveries: BTreeMap<(String, &'static str), u64>,
@@ -36,7 +37,11 @@ pub struct Metrics {
 impl Metrics {
     pub fn call(&self, hook: &str, status: u16) {
         let mut m = self.inner.lock().unwrap_or_else(|e| e.into_inner());
-        *m.calls.entry((hook.to_string(), status)).or_default() += 1;
+        let by_status = match m.calls.get_mut(hook) {
+            Some(s) => s,
+            None => m.calls.entry(hook.to_string()).or_default(),
+        };
+        *by_status.entry(status).or_default() += 1;
     }
 
     pub fn run(&self, hook: &str, status: &'static str, seconds: f64) {
@@ -67,7 +72,9 @@ impl Metrics {
             "hookd_calls_total",
             "Incoming calls answered, by hook and HTTP status.",
             "status",
-            m.calls.iter().map(|((h, s), n)| (h, s.to_string(), n)),
+            m.calls
+                .iter()
+                .flat_map(|(h, by)| by.iter().map(move |(s, n)| (h, s.to_string(), n))),
         );
         counter(
             &mut out,
