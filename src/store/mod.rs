@@ -17,8 +17,8 @@ mod types;
 
 pub use types::*;
 
-use crate::hook::Hook;
-use crate::proto::{DeliveryView, HookKind, LogQuery, LogView, RunView};
+use crate::hook::{Defaults, Hook};
+use crate::proto::{DeliveryView, HookKind, HookView, LogQuery, LogView, RunView};
 use crate::run::{Invocation, Outcome};
 use std::future::Future;
 use std::path::{Path, PathBuf};
@@ -74,6 +74,9 @@ pub trait Backend: Send + Sync {
 
     // Hooks.
     fn list_hooks(&self, kind: Option<HookKind>) -> Fut<'_, Vec<Hook>>;
+    /// The listing `hookctl list` shows, built row by row so a large one never holds every
+    /// hook and every view at once.
+    fn hook_views(&self, kind: Option<HookKind>, defaults: Defaults) -> Fut<'_, Vec<HookView>>;
     fn hook(&self, name: &str) -> Fut<'_, Option<Hook>>;
     fn hook_by_id(&self, id: i64) -> Fut<'_, Option<Hook>>;
     /// Inserts a hook with its admin log entry; `None` when the name is taken.

@@ -215,8 +215,7 @@ pub(super) async fn list(
     kind: Option<HookKind>,
 ) -> Result<Response, ErrorBody> {
     let d = shared.defaults();
-    let hooks = shared.store.list_hooks(kind).await.map_err(internal)?;
-    let hooks = hooks.into_iter().map(|h| hook::view(&h, &d)).collect();
+    let hooks = shared.store.hook_views(kind, d).await.map_err(internal)?;
     Ok(Response::Hooks { hooks })
 }
 

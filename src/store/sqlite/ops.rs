@@ -5,8 +5,8 @@
 //! they committed through [`Feeds`](crate::store::Feeds) after the commit.
 
 use super::{Durability, Sqlite, events, hooks, logs, runs};
-use crate::hook::Hook;
-use crate::proto::{DeliveryView, HookKind, LogQuery, LogView, RunView};
+use crate::hook::{Defaults, Hook};
+use crate::proto::{DeliveryView, HookKind, HookView, LogQuery, LogView, RunView};
 use crate::run::{Invocation, Outcome};
 use crate::store::{
     AttemptRecord, Backend, CallRecord, Claimed, Counts, Created, DeliveryFilter, DeliveryStatus,
@@ -60,6 +60,12 @@ impl Backend for Sqlite {
 
     fn list_hooks(&self, kind: Option<HookKind>) -> Fut<'_, Vec<Hook>> {
         Box::pin(self.call(move |c| hooks::list(c, kind)))
+    }
+
+    fn hook_views(&self, kind: Option<HookKind>, defaults: Defaults) -> Fut<'_, Vec<HookView>> {
+        Box::pin(
+            self.call(move |c| hooks::list_map(c, kind, |h| Ok(crate::hook::view(&h, &defaults)))),
+        )
     }
 
     fn hook(&self, name: &str) -> Fut<'_, Option<Hook>> {
