@@ -8,6 +8,7 @@ mod config;
 mod deliveries;
 mod docs;
 mod faults;
+mod first_contact;
 mod hostile;
 mod manage;
 mod metrics;

@@ -5,7 +5,7 @@
 //! (regenerate with `HOOKD_REGENERATE=1 cargo test generated_docs`). The prose sections clap
 //! does not know about (files, environment, exit status, examples, security) live here as roff.
 
-use crate::cli::args::{Cli, DaemonArgs};
+use crate::cli::args::{self, DaemonArgs};
 use clap::CommandFactory;
 use clap_complete::Shell;
 
@@ -16,7 +16,7 @@ pub fn files() -> Vec<(&'static str, Vec<u8>)> {
             "man/hookd.8",
             man(DaemonArgs::command(), "8", HOOKD_SECTIONS),
         ),
-        ("man/hookctl.1", man(Cli::command(), "1", HOOKCTL_SECTIONS)),
+        ("man/hookctl.1", man(args::command(), "1", HOOKCTL_SECTIONS)),
     ];
     for (path, shell) in [
         ("completions/hookctl.bash", Shell::Bash),
@@ -24,7 +24,7 @@ pub fn files() -> Vec<(&'static str, Vec<u8>)> {
         ("completions/hookctl.fish", Shell::Fish),
     ] {
         let mut buf = Vec::new();
-        clap_complete::generate(shell, &mut Cli::command(), "hookctl", &mut buf);
+        clap_complete::generate(shell, &mut args::command(), "hookctl", &mut buf);
         out.push((path, buf));
     }
     out
