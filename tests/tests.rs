@@ -15,4 +15,6 @@ mod metrics;
 mod properties;
 mod reload;
 mod runner;
+mod secret_files;
+mod terminal;
 mod verify;
