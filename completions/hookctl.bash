@@ -146,7 +146,7 @@ _hookctl() {
 
     case "${cmd}" in
         hookctl)
-            opts="-h -V --socket --json --no-color --help --version create edit list show enable disable delete regenerate test logs runs deliveries redeliver apply export status completions help"
+            opts="-h -V --socket --json --no-color --raw --help --version create list show enable disable delete regenerate test logs runs deliveries redeliver apply export status completions edit help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -164,7 +164,7 @@ _hookctl() {
             return 0
             ;;
         hookctl__subcmd__apply)
-            opts="-f -h --file --prune --dry-run --tokens-out --socket --json --no-color --help"
+            opts="-f -h --file --prune --dry-run --tokens-out --socket --json --no-color --raw --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -194,7 +194,7 @@ _hookctl() {
             return 0
             ;;
         hookctl__subcmd__completions)
-            opts="-h --socket --json --no-color --help bash elvish fish powershell zsh"
+            opts="-h --socket --json --no-color --raw --help bash elvish fish powershell zsh"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -212,7 +212,7 @@ _hookctl() {
             return 0
             ;;
         hookctl__subcmd__create)
-            opts="-h --script --run --message --url --disabled --description --user --raw-output --async --sync --timeout --concurrency --queue-limit --method --cwd --env --verify --secret --allow-ip --rate-limit --param --avatar-url --event --type --language --template --format --header --basic-auth --bearer --generate-secret --include-secret --match-hook --match-method --match-path --socket --json --no-color --help"
+            opts="-h --script --run --message --url --disabled --description --user --raw-output --async --sync --timeout --concurrency --queue-limit --method --cwd --env --verify --secret --allow-ip --rate-limit --param --avatar-url --event --type --language --template --format --header --basic-auth --bearer --generate-secret --include-secret --match-hook --match-method --match-path --socket --json --no-color --raw --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -350,7 +350,7 @@ _hookctl() {
             return 0
             ;;
         hookctl__subcmd__delete)
-            opts="-y -h --yes --socket --json --no-color --help"
+            opts="-y -h --yes --socket --json --no-color --raw --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -368,7 +368,7 @@ _hookctl() {
             return 0
             ;;
         hookctl__subcmd__deliveries)
-            opts="-n -h --status --lines --socket --json --no-color --help"
+            opts="-n -h --status --lines --socket --json --no-color --raw --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -398,7 +398,7 @@ _hookctl() {
             return 0
             ;;
         hookctl__subcmd__disable)
-            opts="-h --socket --json --no-color --help"
+            opts="-h --socket --json --no-color --raw --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -416,7 +416,7 @@ _hookctl() {
             return 0
             ;;
         hookctl__subcmd__edit)
-            opts="-h --script --run --url --description --user --raw-output --async --sync --timeout --concurrency --queue-limit --method --cwd --env --verify --secret --allow-ip --rate-limit --param --avatar-url --event --type --language --template --format --header --basic-auth --bearer --generate-secret --include-secret --match-hook --match-method --match-path --socket --json --no-color --help"
+            opts="-h --script --run --url --description --user --raw-output --async --sync --timeout --concurrency --queue-limit --method --cwd --env --verify --secret --allow-ip --rate-limit --param --avatar-url --event --type --language --template --format --header --basic-auth --bearer --generate-secret --include-secret --match-hook --match-method --match-path --socket --json --no-color --raw --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -554,7 +554,7 @@ _hookctl() {
             return 0
             ;;
         hookctl__subcmd__enable)
-            opts="-h --socket --json --no-color --help"
+            opts="-h --socket --json --no-color --raw --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -572,7 +572,7 @@ _hookctl() {
             return 0
             ;;
         hookctl__subcmd__export)
-            opts="-h --include-secrets --socket --json --no-color --help"
+            opts="-h --include-secrets --socket --json --no-color --raw --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -590,7 +590,7 @@ _hookctl() {
             return 0
             ;;
         hookctl__subcmd__help)
-            opts="create edit list show enable disable delete regenerate test logs runs deliveries redeliver apply export status completions help"
+            opts="create list show enable disable delete regenerate test logs runs deliveries redeliver apply export status completions edit help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -870,7 +870,7 @@ _hookctl() {
             return 0
             ;;
         hookctl__subcmd__list)
-            opts="-h --kind --socket --json --no-color --help"
+            opts="-h --kind --socket --json --no-color --raw --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -892,7 +892,7 @@ _hookctl() {
             return 0
             ;;
         hookctl__subcmd__logs)
-            opts="-f -n -h --follow --lines --direction --since --failed --socket --json --no-color --help"
+            opts="-f -n -h --follow --lines --direction --since --failed --socket --json --no-color --raw --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -926,7 +926,7 @@ _hookctl() {
             return 0
             ;;
         hookctl__subcmd__redeliver)
-            opts="-h --socket --json --no-color --help"
+            opts="-h --socket --json --no-color --raw --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -944,7 +944,7 @@ _hookctl() {
             return 0
             ;;
         hookctl__subcmd__regenerate)
-            opts="-y -h --yes --socket --json --no-color --help"
+            opts="-y -h --yes --socket --json --no-color --raw --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -962,7 +962,7 @@ _hookctl() {
             return 0
             ;;
         hookctl__subcmd__runs)
-            opts="-n -h --lines --socket --json --no-color --help show help"
+            opts="-n -h --lines --socket --json --no-color --raw --help show help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1030,7 +1030,7 @@ _hookctl() {
             return 0
             ;;
         hookctl__subcmd__runs__subcmd__show)
-            opts="-h --socket --json --no-color --help"
+            opts="-h --socket --json --no-color --raw --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1048,7 +1048,7 @@ _hookctl() {
             return 0
             ;;
         hookctl__subcmd__show)
-            opts="-h --socket --json --no-color --help"
+            opts="-h --socket --json --no-color --raw --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1066,7 +1066,7 @@ _hookctl() {
             return 0
             ;;
         hookctl__subcmd__status)
-            opts="-h --socket --json --no-color --help"
+            opts="-h --socket --json --no-color --raw --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1084,7 +1084,7 @@ _hookctl() {
             return 0
             ;;
         hookctl__subcmd__test)
-            opts="-h --data --method --socket --json --no-color --help"
+            opts="-h --data --method --socket --json --no-color --raw --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

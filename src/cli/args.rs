@@ -83,17 +83,17 @@ pub enum Command {
     Enable { name: String },
     /// Disable a hook: its URL answers 404 until enabled
     Disable { name: String },
-    /// Delete a hook (asks first on a terminal)
+    /// Delete a hook (asks first on a terminal; without one, needs --yes)
     Delete {
         name: String,
-        /// Do not ask for confirmation
+        /// Do not ask for confirmation (needed when not on a terminal, else exit 2)
         #[arg(long, short)]
         yes: bool,
     },
-    /// Give a hook a new token; the old URL stops working at once
+    /// Give a hook a new token; the old URL stops working at once (asks as delete does)
     Regenerate {
         name: String,
-        /// Do not ask for confirmation
+        /// Do not ask for confirmation (needed when not on a terminal, else exit 2)
         #[arg(long, short)]
         yes: bool,
     },
@@ -360,7 +360,7 @@ fn parse_dur(s: &str) -> Result<Dur, String> {
     after_help = "Signals: SIGHUP reloads the config, SIGTERM/SIGINT stop gracefully. Manage hooks with hookctl."
 )]
 pub struct DaemonArgs {
-    /// Config file [default: /etc/hookd/config.toml as root, else $XDG_CONFIG_HOME/hookd/config.toml]
+    /// Config file; one named here must exist [default: /etc/hookd/config.toml as root, else $XDG_CONFIG_HOME/hookd/config.toml, used when present]
     #[arg(long, global = true, env = "HOOKD_CONFIG", value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// HTTP address [default: 0.0.0.0:7235]
