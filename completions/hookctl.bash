@@ -146,7 +146,7 @@ _hookctl() {
 
     case "${cmd}" in
         hookctl)
-            opts="-h -V --socket --json --no-color --help --version create edit list show enable disable delete regenerate test logs runs deliveries redeliver apply export status completions help"
+            opts="-h -V --socket --json --no-color --raw --help --version create list show enable disable delete regenerate test logs runs deliveries redeliver apply export status completions edit help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -164,7 +164,7 @@ _hookctl() {
             return 0
             ;;
         hookctl__subcmd__apply)
-            opts="-f -h --file --prune --dry-run --tokens-out --socket --json --no-color --help"
+            opts="-f -h --file --prune --dry-run --tokens-out --socket --json --no-color --raw --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -194,7 +194,7 @@ _hookctl() {
             return 0
             ;;
         hookctl__subcmd__completions)
-            opts="-h --socket --json --no-color --help bash elvish fish powershell zsh"
+            opts="-h --socket --json --no-color --raw --help bash elvish fish powershell zsh"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -212,7 +212,7 @@ _hookctl() {
             return 0
             ;;
         hookctl__subcmd__create)
-            opts="-h --script --run --message --url --disabled --description --user --raw-output --async --sync --timeout --concurrency --queue-limit --method --cwd --env --verify --secret --allow-ip --rate-limit --keep-header --param --avatar-url --event --type --language --template --format --header --basic-auth --bearer --generate-secret --include-secret --match-hook --match-method --match-path --socket --json --no-color --help"
+            opts="-h --script --run --message --url --disabled --description --user --raw-output --async --sync --timeout --concurrency --queue-limit --method --cwd --env --verify --secret --allow-ip --rate-limit --keep-header --param --avatar-url --event --type --language --template --format --header --basic-auth --bearer --generate-secret --include-secret --match-hook --match-method --match-path --socket --json --no-color --raw --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -354,7 +354,7 @@ _hookctl() {
             return 0
             ;;
         hookctl__subcmd__delete)
-            opts="-y -h --yes --socket --json --no-color --help"
+            opts="-y -h --yes --socket --json --no-color --raw --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -372,7 +372,7 @@ _hookctl() {
             return 0
             ;;
         hookctl__subcmd__deliveries)
-            opts="-n -h --status --lines --socket --json --no-color --help"
+            opts="-n -h --status --lines --socket --json --no-color --raw --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -402,7 +402,7 @@ _hookctl() {
             return 0
             ;;
         hookctl__subcmd__disable)
-            opts="-h --socket --json --no-color --help"
+            opts="-h --socket --json --no-color --raw --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -420,7 +420,7 @@ _hookctl() {
             return 0
             ;;
         hookctl__subcmd__edit)
-            opts="-h --script --run --url --description --user --raw-output --async --sync --timeout --concurrency --queue-limit --method --cwd --env --verify --secret --allow-ip --rate-limit --keep-header --param --avatar-url --event --type --language --template --format --header --basic-auth --bearer --generate-secret --include-secret --match-hook --match-method --match-path --socket --json --no-color --help"
+            opts="-h --script --run --url --description --user --raw-output --async --sync --timeout --concurrency --queue-limit --method --cwd --env --verify --secret --allow-ip --rate-limit --keep-header --param --avatar-url --event --type --language --template --format --header --basic-auth --bearer --generate-secret --include-secret --match-hook --match-method --match-path --socket --json --no-color --raw --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -562,7 +562,7 @@ _hookctl() {
             return 0
             ;;
         hookctl__subcmd__enable)
-            opts="-h --socket --json --no-color --help"
+            opts="-h --socket --json --no-color --raw --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -580,7 +580,7 @@ _hookctl() {
             return 0
             ;;
         hookctl__subcmd__export)
-            opts="-h --include-secrets --socket --json --no-color --help"
+            opts="-h --include-secrets --socket --json --no-color --raw --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -598,7 +598,7 @@ _hookctl() {
             return 0
             ;;
         hookctl__subcmd__help)
-            opts="create edit list show enable disable delete regenerate test logs runs deliveries redeliver apply export status completions help"
+            opts="create list show enable disable delete regenerate test logs runs deliveries redeliver apply export status completions edit help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -878,7 +878,7 @@ _hookctl() {
             return 0
             ;;
         hookctl__subcmd__list)
-            opts="-h --kind --socket --json --no-color --help"
+            opts="-h --kind --socket --json --no-color --raw --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -900,7 +900,7 @@ _hookctl() {
             return 0
             ;;
         hookctl__subcmd__logs)
-            opts="-f -n -h --follow --lines --direction --since --failed --socket --json --no-color --help"
+            opts="-f -n -h --follow --lines --direction --since --failed --socket --json --no-color --raw --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -934,7 +934,7 @@ _hookctl() {
             return 0
             ;;
         hookctl__subcmd__redeliver)
-            opts="-h --socket --json --no-color --help"
+            opts="-h --socket --json --no-color --raw --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -952,7 +952,7 @@ _hookctl() {
             return 0
             ;;
         hookctl__subcmd__regenerate)
-            opts="-y -h --yes --socket --json --no-color --help"
+            opts="-y -h --yes --socket --json --no-color --raw --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -970,7 +970,7 @@ _hookctl() {
             return 0
             ;;
         hookctl__subcmd__runs)
-            opts="-n -h --lines --socket --json --no-color --help show help"
+            opts="-n -h --lines --socket --json --no-color --raw --help show help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1038,7 +1038,7 @@ _hookctl() {
             return 0
             ;;
         hookctl__subcmd__runs__subcmd__show)
-            opts="-h --socket --json --no-color --help"
+            opts="-h --socket --json --no-color --raw --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1056,7 +1056,7 @@ _hookctl() {
             return 0
             ;;
         hookctl__subcmd__show)
-            opts="-h --socket --json --no-color --help"
+            opts="-h --socket --json --no-color --raw --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1074,7 +1074,7 @@ _hookctl() {
             return 0
             ;;
         hookctl__subcmd__status)
-            opts="-h --socket --json --no-color --help"
+            opts="-h --socket --json --no-color --raw --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1092,7 +1092,7 @@ _hookctl() {
             return 0
             ;;
         hookctl__subcmd__test)
-            opts="-h --data --method --socket --json --no-color --help"
+            opts="-h --data --method --socket --json --no-color --raw --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_hookctl_global_optspecs
-    string join \n socket= json no-color h/help V/version
+    string join \n socket= json no-color raw h/help V/version
 end
 
 function __fish_hookctl_needs_command
@@ -27,16 +27,16 @@ end
 complete -c hookctl -n "__fish_hookctl_needs_command" -l socket -d 'Control socket of the daemon [default: /run/hookd/hookd.sock as root, else $XDG_RUNTIME_DIR/hookd/hookd.sock]' -r -F
 complete -c hookctl -n "__fish_hookctl_needs_command" -l json -d 'Print exactly one JSON document (NDJSON lines for `logs -f`)'
 complete -c hookctl -n "__fish_hookctl_needs_command" -l no-color -d 'Never colour output (also when NO_COLOR is set)'
+complete -c hookctl -n "__fish_hookctl_needs_command" -l raw -d 'Print script output and caller data as received, also to a terminal (by default control characters other than newline and tab are shown escaped there, as \\x1b)'
 complete -c hookctl -n "__fish_hookctl_needs_command" -s h -l help -d 'Print help'
 complete -c hookctl -n "__fish_hookctl_needs_command" -s V -l version -d 'Print version'
 complete -c hookctl -n "__fish_hookctl_needs_command" -f -a "create" -d 'Create a hook and print its URL (the token is shown only this once)'
-complete -c hookctl -n "__fish_hookctl_needs_command" -f -a "edit" -d 'Change options of a hook; options not given stay as they are'
 complete -c hookctl -n "__fish_hookctl_needs_command" -f -a "list" -d 'List hooks'
 complete -c hookctl -n "__fish_hookctl_needs_command" -f -a "show" -d 'Show one hook in full (never its token or secrets)'
 complete -c hookctl -n "__fish_hookctl_needs_command" -f -a "enable" -d 'Enable a hook: its URL answers again'
 complete -c hookctl -n "__fish_hookctl_needs_command" -f -a "disable" -d 'Disable a hook: its URL answers 404 until enabled'
-complete -c hookctl -n "__fish_hookctl_needs_command" -f -a "delete" -d 'Delete a hook (asks first on a terminal)'
-complete -c hookctl -n "__fish_hookctl_needs_command" -f -a "regenerate" -d 'Give a hook a new token; the old URL stops working at once'
+complete -c hookctl -n "__fish_hookctl_needs_command" -f -a "delete" -d 'Delete a hook (asks first on a terminal; without one, needs --yes)'
+complete -c hookctl -n "__fish_hookctl_needs_command" -f -a "regenerate" -d 'Give a hook a new token; the old URL stops working at once (asks as delete does)'
 complete -c hookctl -n "__fish_hookctl_needs_command" -f -a "test" -d 'Call an incoming hook as an HTTP caller would, or send a test event to an outgoing hook'
 complete -c hookctl -n "__fish_hookctl_needs_command" -f -a "logs" -d 'Show incoming calls, outgoing attempts and management actions'
 complete -c hookctl -n "__fish_hookctl_needs_command" -f -a "runs" -d 'Show script runs, or one run with its output (`runs show ID`)'
@@ -46,6 +46,7 @@ complete -c hookctl -n "__fish_hookctl_needs_command" -f -a "apply" -d 'Make the
 complete -c hookctl -n "__fish_hookctl_needs_command" -f -a "export" -d 'Print hooks as a TOML file that `apply` accepts (never tokens)'
 complete -c hookctl -n "__fish_hookctl_needs_command" -f -a "status" -d 'Show the daemon\'s version, uptime, addresses and load'
 complete -c hookctl -n "__fish_hookctl_needs_command" -f -a "completions" -d 'Print shell completions'
+complete -c hookctl -n "__fish_hookctl_needs_command" -f -a "edit" -d 'Change options of a hook; options not given stay as they are'
 complete -c hookctl -n "__fish_hookctl_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c hookctl -n "__fish_hookctl_using_subcommand create" -l script -d 'Script hook: run this file\'s text (\'-\' reads it from stdin)' -r
 complete -c hookctl -n "__fish_hookctl_using_subcommand create" -l run -d 'Script hook: run this shell text' -r
@@ -92,7 +93,116 @@ complete -c hookctl -n "__fish_hookctl_using_subcommand create" -l sync -d 'Scri
 complete -c hookctl -n "__fish_hookctl_using_subcommand create" -l generate-secret -d 'Outgoing: make a new whsec_ signing secret and print it once'
 complete -c hookctl -n "__fish_hookctl_using_subcommand create" -l json -d 'Print exactly one JSON document (NDJSON lines for `logs -f`)'
 complete -c hookctl -n "__fish_hookctl_using_subcommand create" -l no-color -d 'Never colour output (also when NO_COLOR is set)'
+complete -c hookctl -n "__fish_hookctl_using_subcommand create" -l raw -d 'Print script output and caller data as received, also to a terminal (by default control characters other than newline and tab are shown escaped there, as \\x1b)'
 complete -c hookctl -n "__fish_hookctl_using_subcommand create" -s h -l help -d 'Print help'
+complete -c hookctl -n "__fish_hookctl_using_subcommand list" -l kind -d 'Only hooks of this kind' -r -f -a "script\t''
+message\t''
+outgoing\t''"
+complete -c hookctl -n "__fish_hookctl_using_subcommand list" -l socket -d 'Control socket of the daemon [default: /run/hookd/hookd.sock as root, else $XDG_RUNTIME_DIR/hookd/hookd.sock]' -r -F
+complete -c hookctl -n "__fish_hookctl_using_subcommand list" -l json -d 'Print exactly one JSON document (NDJSON lines for `logs -f`)'
+complete -c hookctl -n "__fish_hookctl_using_subcommand list" -l no-color -d 'Never colour output (also when NO_COLOR is set)'
+complete -c hookctl -n "__fish_hookctl_using_subcommand list" -l raw -d 'Print script output and caller data as received, also to a terminal (by default control characters other than newline and tab are shown escaped there, as \\x1b)'
+complete -c hookctl -n "__fish_hookctl_using_subcommand list" -s h -l help -d 'Print help'
+complete -c hookctl -n "__fish_hookctl_using_subcommand show" -l socket -d 'Control socket of the daemon [default: /run/hookd/hookd.sock as root, else $XDG_RUNTIME_DIR/hookd/hookd.sock]' -r -F
+complete -c hookctl -n "__fish_hookctl_using_subcommand show" -l json -d 'Print exactly one JSON document (NDJSON lines for `logs -f`)'
+complete -c hookctl -n "__fish_hookctl_using_subcommand show" -l no-color -d 'Never colour output (also when NO_COLOR is set)'
+complete -c hookctl -n "__fish_hookctl_using_subcommand show" -l raw -d 'Print script output and caller data as received, also to a terminal (by default control characters other than newline and tab are shown escaped there, as \\x1b)'
+complete -c hookctl -n "__fish_hookctl_using_subcommand show" -s h -l help -d 'Print help'
+complete -c hookctl -n "__fish_hookctl_using_subcommand enable" -l socket -d 'Control socket of the daemon [default: /run/hookd/hookd.sock as root, else $XDG_RUNTIME_DIR/hookd/hookd.sock]' -r -F
+complete -c hookctl -n "__fish_hookctl_using_subcommand enable" -l json -d 'Print exactly one JSON document (NDJSON lines for `logs -f`)'
+complete -c hookctl -n "__fish_hookctl_using_subcommand enable" -l no-color -d 'Never colour output (also when NO_COLOR is set)'
+complete -c hookctl -n "__fish_hookctl_using_subcommand enable" -l raw -d 'Print script output and caller data as received, also to a terminal (by default control characters other than newline and tab are shown escaped there, as \\x1b)'
+complete -c hookctl -n "__fish_hookctl_using_subcommand enable" -s h -l help -d 'Print help'
+complete -c hookctl -n "__fish_hookctl_using_subcommand disable" -l socket -d 'Control socket of the daemon [default: /run/hookd/hookd.sock as root, else $XDG_RUNTIME_DIR/hookd/hookd.sock]' -r -F
+complete -c hookctl -n "__fish_hookctl_using_subcommand disable" -l json -d 'Print exactly one JSON document (NDJSON lines for `logs -f`)'
+complete -c hookctl -n "__fish_hookctl_using_subcommand disable" -l no-color -d 'Never colour output (also when NO_COLOR is set)'
+complete -c hookctl -n "__fish_hookctl_using_subcommand disable" -l raw -d 'Print script output and caller data as received, also to a terminal (by default control characters other than newline and tab are shown escaped there, as \\x1b)'
+complete -c hookctl -n "__fish_hookctl_using_subcommand disable" -s h -l help -d 'Print help'
+complete -c hookctl -n "__fish_hookctl_using_subcommand delete" -l socket -d 'Control socket of the daemon [default: /run/hookd/hookd.sock as root, else $XDG_RUNTIME_DIR/hookd/hookd.sock]' -r -F
+complete -c hookctl -n "__fish_hookctl_using_subcommand delete" -s y -l yes -d 'Do not ask for confirmation (needed when not on a terminal, else exit 2)'
+complete -c hookctl -n "__fish_hookctl_using_subcommand delete" -l json -d 'Print exactly one JSON document (NDJSON lines for `logs -f`)'
+complete -c hookctl -n "__fish_hookctl_using_subcommand delete" -l no-color -d 'Never colour output (also when NO_COLOR is set)'
+complete -c hookctl -n "__fish_hookctl_using_subcommand delete" -l raw -d 'Print script output and caller data as received, also to a terminal (by default control characters other than newline and tab are shown escaped there, as \\x1b)'
+complete -c hookctl -n "__fish_hookctl_using_subcommand delete" -s h -l help -d 'Print help'
+complete -c hookctl -n "__fish_hookctl_using_subcommand regenerate" -l socket -d 'Control socket of the daemon [default: /run/hookd/hookd.sock as root, else $XDG_RUNTIME_DIR/hookd/hookd.sock]' -r -F
+complete -c hookctl -n "__fish_hookctl_using_subcommand regenerate" -s y -l yes -d 'Do not ask for confirmation (needed when not on a terminal, else exit 2)'
+complete -c hookctl -n "__fish_hookctl_using_subcommand regenerate" -l json -d 'Print exactly one JSON document (NDJSON lines for `logs -f`)'
+complete -c hookctl -n "__fish_hookctl_using_subcommand regenerate" -l no-color -d 'Never colour output (also when NO_COLOR is set)'
+complete -c hookctl -n "__fish_hookctl_using_subcommand regenerate" -l raw -d 'Print script output and caller data as received, also to a terminal (by default control characters other than newline and tab are shown escaped there, as \\x1b)'
+complete -c hookctl -n "__fish_hookctl_using_subcommand regenerate" -s h -l help -d 'Print help'
+complete -c hookctl -n "__fish_hookctl_using_subcommand test" -l data -d 'Request body: JSON text, or @FILE to read it from a file' -r
+complete -c hookctl -n "__fish_hookctl_using_subcommand test" -l method -d 'HTTP method [default: POST]' -r
+complete -c hookctl -n "__fish_hookctl_using_subcommand test" -l socket -d 'Control socket of the daemon [default: /run/hookd/hookd.sock as root, else $XDG_RUNTIME_DIR/hookd/hookd.sock]' -r -F
+complete -c hookctl -n "__fish_hookctl_using_subcommand test" -l json -d 'Print exactly one JSON document (NDJSON lines for `logs -f`)'
+complete -c hookctl -n "__fish_hookctl_using_subcommand test" -l no-color -d 'Never colour output (also when NO_COLOR is set)'
+complete -c hookctl -n "__fish_hookctl_using_subcommand test" -l raw -d 'Print script output and caller data as received, also to a terminal (by default control characters other than newline and tab are shown escaped there, as \\x1b)'
+complete -c hookctl -n "__fish_hookctl_using_subcommand test" -s h -l help -d 'Print help'
+complete -c hookctl -n "__fish_hookctl_using_subcommand logs" -s n -l lines -d 'How many recent entries' -r
+complete -c hookctl -n "__fish_hookctl_using_subcommand logs" -l direction -d 'Only incoming calls, outgoing attempts, or management actions' -r -f -a "in\t''
+out\t''
+admin\t''"
+complete -c hookctl -n "__fish_hookctl_using_subcommand logs" -l since -d 'Only entries newer than this, e.g. 10m, 2h, 7d' -r
+complete -c hookctl -n "__fish_hookctl_using_subcommand logs" -l socket -d 'Control socket of the daemon [default: /run/hookd/hookd.sock as root, else $XDG_RUNTIME_DIR/hookd/hookd.sock]' -r -F
+complete -c hookctl -n "__fish_hookctl_using_subcommand logs" -s f -l follow -d 'Keep printing entries as they happen'
+complete -c hookctl -n "__fish_hookctl_using_subcommand logs" -l failed -d 'Only failures (HTTP status >= 400 or an error)'
+complete -c hookctl -n "__fish_hookctl_using_subcommand logs" -l json -d 'Print exactly one JSON document (NDJSON lines for `logs -f`)'
+complete -c hookctl -n "__fish_hookctl_using_subcommand logs" -l no-color -d 'Never colour output (also when NO_COLOR is set)'
+complete -c hookctl -n "__fish_hookctl_using_subcommand logs" -l raw -d 'Print script output and caller data as received, also to a terminal (by default control characters other than newline and tab are shown escaped there, as \\x1b)'
+complete -c hookctl -n "__fish_hookctl_using_subcommand logs" -s h -l help -d 'Print help'
+complete -c hookctl -n "__fish_hookctl_using_subcommand runs; and not __fish_seen_subcommand_from show help" -s n -l lines -d 'How many recent runs' -r
+complete -c hookctl -n "__fish_hookctl_using_subcommand runs; and not __fish_seen_subcommand_from show help" -l socket -d 'Control socket of the daemon [default: /run/hookd/hookd.sock as root, else $XDG_RUNTIME_DIR/hookd/hookd.sock]' -r -F
+complete -c hookctl -n "__fish_hookctl_using_subcommand runs; and not __fish_seen_subcommand_from show help" -l json -d 'Print exactly one JSON document (NDJSON lines for `logs -f`)'
+complete -c hookctl -n "__fish_hookctl_using_subcommand runs; and not __fish_seen_subcommand_from show help" -l no-color -d 'Never colour output (also when NO_COLOR is set)'
+complete -c hookctl -n "__fish_hookctl_using_subcommand runs; and not __fish_seen_subcommand_from show help" -l raw -d 'Print script output and caller data as received, also to a terminal (by default control characters other than newline and tab are shown escaped there, as \\x1b)'
+complete -c hookctl -n "__fish_hookctl_using_subcommand runs; and not __fish_seen_subcommand_from show help" -s h -l help -d 'Print help'
+complete -c hookctl -n "__fish_hookctl_using_subcommand runs; and not __fish_seen_subcommand_from show help" -a "show" -d 'One run with its captured stdout and stderr'
+complete -c hookctl -n "__fish_hookctl_using_subcommand runs; and not __fish_seen_subcommand_from show help" -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c hookctl -n "__fish_hookctl_using_subcommand runs; and __fish_seen_subcommand_from show" -l socket -d 'Control socket of the daemon [default: /run/hookd/hookd.sock as root, else $XDG_RUNTIME_DIR/hookd/hookd.sock]' -r -F
+complete -c hookctl -n "__fish_hookctl_using_subcommand runs; and __fish_seen_subcommand_from show" -l json -d 'Print exactly one JSON document (NDJSON lines for `logs -f`)'
+complete -c hookctl -n "__fish_hookctl_using_subcommand runs; and __fish_seen_subcommand_from show" -l no-color -d 'Never colour output (also when NO_COLOR is set)'
+complete -c hookctl -n "__fish_hookctl_using_subcommand runs; and __fish_seen_subcommand_from show" -l raw -d 'Print script output and caller data as received, also to a terminal (by default control characters other than newline and tab are shown escaped there, as \\x1b)'
+complete -c hookctl -n "__fish_hookctl_using_subcommand runs; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help'
+complete -c hookctl -n "__fish_hookctl_using_subcommand runs; and __fish_seen_subcommand_from help" -f -a "show" -d 'One run with its captured stdout and stderr'
+complete -c hookctl -n "__fish_hookctl_using_subcommand runs; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c hookctl -n "__fish_hookctl_using_subcommand deliveries" -l status -d 'Only deliveries in this state' -r -f -a "pending\t''
+failed\t''
+succeeded\t''"
+complete -c hookctl -n "__fish_hookctl_using_subcommand deliveries" -s n -l lines -d 'How many recent deliveries' -r
+complete -c hookctl -n "__fish_hookctl_using_subcommand deliveries" -l socket -d 'Control socket of the daemon [default: /run/hookd/hookd.sock as root, else $XDG_RUNTIME_DIR/hookd/hookd.sock]' -r -F
+complete -c hookctl -n "__fish_hookctl_using_subcommand deliveries" -l json -d 'Print exactly one JSON document (NDJSON lines for `logs -f`)'
+complete -c hookctl -n "__fish_hookctl_using_subcommand deliveries" -l no-color -d 'Never colour output (also when NO_COLOR is set)'
+complete -c hookctl -n "__fish_hookctl_using_subcommand deliveries" -l raw -d 'Print script output and caller data as received, also to a terminal (by default control characters other than newline and tab are shown escaped there, as \\x1b)'
+complete -c hookctl -n "__fish_hookctl_using_subcommand deliveries" -s h -l help -d 'Print help'
+complete -c hookctl -n "__fish_hookctl_using_subcommand redeliver" -l socket -d 'Control socket of the daemon [default: /run/hookd/hookd.sock as root, else $XDG_RUNTIME_DIR/hookd/hookd.sock]' -r -F
+complete -c hookctl -n "__fish_hookctl_using_subcommand redeliver" -l json -d 'Print exactly one JSON document (NDJSON lines for `logs -f`)'
+complete -c hookctl -n "__fish_hookctl_using_subcommand redeliver" -l no-color -d 'Never colour output (also when NO_COLOR is set)'
+complete -c hookctl -n "__fish_hookctl_using_subcommand redeliver" -l raw -d 'Print script output and caller data as received, also to a terminal (by default control characters other than newline and tab are shown escaped there, as \\x1b)'
+complete -c hookctl -n "__fish_hookctl_using_subcommand redeliver" -s h -l help -d 'Print help'
+complete -c hookctl -n "__fish_hookctl_using_subcommand apply" -s f -l file -d 'The hooks file (\'-\' reads stdin)' -r
+complete -c hookctl -n "__fish_hookctl_using_subcommand apply" -l tokens-out -d 'Write the URLs of newly created hooks to this file (mode 0600) instead of printing them' -r -F
+complete -c hookctl -n "__fish_hookctl_using_subcommand apply" -l socket -d 'Control socket of the daemon [default: /run/hookd/hookd.sock as root, else $XDG_RUNTIME_DIR/hookd/hookd.sock]' -r -F
+complete -c hookctl -n "__fish_hookctl_using_subcommand apply" -l prune -d 'Delete hooks that are not in the file'
+complete -c hookctl -n "__fish_hookctl_using_subcommand apply" -l dry-run -d 'Print what would change, change nothing'
+complete -c hookctl -n "__fish_hookctl_using_subcommand apply" -l json -d 'Print exactly one JSON document (NDJSON lines for `logs -f`)'
+complete -c hookctl -n "__fish_hookctl_using_subcommand apply" -l no-color -d 'Never colour output (also when NO_COLOR is set)'
+complete -c hookctl -n "__fish_hookctl_using_subcommand apply" -l raw -d 'Print script output and caller data as received, also to a terminal (by default control characters other than newline and tab are shown escaped there, as \\x1b)'
+complete -c hookctl -n "__fish_hookctl_using_subcommand apply" -s h -l help -d 'Print help'
+complete -c hookctl -n "__fish_hookctl_using_subcommand export" -l socket -d 'Control socket of the daemon [default: /run/hookd/hookd.sock as root, else $XDG_RUNTIME_DIR/hookd/hookd.sock]' -r -F
+complete -c hookctl -n "__fish_hookctl_using_subcommand export" -l include-secrets -d 'Include secrets, bearer tokens, basic auth and headers (for backups; keep the output safe)'
+complete -c hookctl -n "__fish_hookctl_using_subcommand export" -l json -d 'Print exactly one JSON document (NDJSON lines for `logs -f`)'
+complete -c hookctl -n "__fish_hookctl_using_subcommand export" -l no-color -d 'Never colour output (also when NO_COLOR is set)'
+complete -c hookctl -n "__fish_hookctl_using_subcommand export" -l raw -d 'Print script output and caller data as received, also to a terminal (by default control characters other than newline and tab are shown escaped there, as \\x1b)'
+complete -c hookctl -n "__fish_hookctl_using_subcommand export" -s h -l help -d 'Print help'
+complete -c hookctl -n "__fish_hookctl_using_subcommand status" -l socket -d 'Control socket of the daemon [default: /run/hookd/hookd.sock as root, else $XDG_RUNTIME_DIR/hookd/hookd.sock]' -r -F
+complete -c hookctl -n "__fish_hookctl_using_subcommand status" -l json -d 'Print exactly one JSON document (NDJSON lines for `logs -f`)'
+complete -c hookctl -n "__fish_hookctl_using_subcommand status" -l no-color -d 'Never colour output (also when NO_COLOR is set)'
+complete -c hookctl -n "__fish_hookctl_using_subcommand status" -l raw -d 'Print script output and caller data as received, also to a terminal (by default control characters other than newline and tab are shown escaped there, as \\x1b)'
+complete -c hookctl -n "__fish_hookctl_using_subcommand status" -s h -l help -d 'Print help'
+complete -c hookctl -n "__fish_hookctl_using_subcommand completions" -l socket -d 'Control socket of the daemon [default: /run/hookd/hookd.sock as root, else $XDG_RUNTIME_DIR/hookd/hookd.sock]' -r -F
+complete -c hookctl -n "__fish_hookctl_using_subcommand completions" -l json -d 'Print exactly one JSON document (NDJSON lines for `logs -f`)'
+complete -c hookctl -n "__fish_hookctl_using_subcommand completions" -l no-color -d 'Never colour output (also when NO_COLOR is set)'
+complete -c hookctl -n "__fish_hookctl_using_subcommand completions" -l raw -d 'Print script output and caller data as received, also to a terminal (by default control characters other than newline and tab are shown escaped there, as \\x1b)'
+complete -c hookctl -n "__fish_hookctl_using_subcommand completions" -s h -l help -d 'Print help'
 complete -c hookctl -n "__fish_hookctl_using_subcommand edit" -l script -d 'Replace the script with this file\'s text (\'-\' reads stdin)' -r
 complete -c hookctl -n "__fish_hookctl_using_subcommand edit" -l run -d 'Replace the script with this shell text' -r
 complete -c hookctl -n "__fish_hookctl_using_subcommand edit" -l url -d 'Change the outgoing hook\'s URL' -r
@@ -101,9 +211,9 @@ complete -c hookctl -n "__fish_hookctl_using_subcommand edit" -l user -d 'Script
 complete -c hookctl -n "__fish_hookctl_using_subcommand edit" -l raw-output -d 'Script: answer with the script\'s stdout as text/plain instead of JSON' -r -f -a "true\t''
 false\t''"
 complete -c hookctl -n "__fish_hookctl_using_subcommand edit" -l timeout -d 'Script or outgoing: time limit, e.g. 30s, 5m' -r
-complete -c hookctl -n "__fish_hookctl_using_subcommand edit" -l concurrency -d 'Script: runs of this hook at the same time [default: 1]' -r
-complete -c hookctl -n "__fish_hookctl_using_subcommand edit" -l queue-limit -d 'Script: calls that may wait for a free slot before 429 [default: 32]' -r
-complete -c hookctl -n "__fish_hookctl_using_subcommand edit" -l method -d 'Script: allowed HTTP method, repeatable [default: GET, POST]; outgoing: POST or PUT' -r
+complete -c hookctl -n "__fish_hookctl_using_subcommand edit" -l concurrency -d 'Script: runs of this hook at the same time' -r
+complete -c hookctl -n "__fish_hookctl_using_subcommand edit" -l queue-limit -d 'Script: calls that may wait for a free slot before 429' -r
+complete -c hookctl -n "__fish_hookctl_using_subcommand edit" -l method -d 'Script: allowed HTTP method, repeatable; outgoing: POST or PUT' -r
 complete -c hookctl -n "__fish_hookctl_using_subcommand edit" -l cwd -d 'Script: working directory (absolute)' -r
 complete -c hookctl -n "__fish_hookctl_using_subcommand edit" -l env -d 'Script: extra environment variable, repeatable' -r
 complete -c hookctl -n "__fish_hookctl_using_subcommand edit" -l verify -d 'Script: verify callers\' signatures: github, gitlab, standard, hmac-sha256, none' -r
@@ -136,115 +246,24 @@ complete -c hookctl -n "__fish_hookctl_using_subcommand edit" -l sync -d 'Script
 complete -c hookctl -n "__fish_hookctl_using_subcommand edit" -l generate-secret -d 'Outgoing: make a new whsec_ signing secret and print it once'
 complete -c hookctl -n "__fish_hookctl_using_subcommand edit" -l json -d 'Print exactly one JSON document (NDJSON lines for `logs -f`)'
 complete -c hookctl -n "__fish_hookctl_using_subcommand edit" -l no-color -d 'Never colour output (also when NO_COLOR is set)'
+complete -c hookctl -n "__fish_hookctl_using_subcommand edit" -l raw -d 'Print script output and caller data as received, also to a terminal (by default control characters other than newline and tab are shown escaped there, as \\x1b)'
 complete -c hookctl -n "__fish_hookctl_using_subcommand edit" -s h -l help -d 'Print help'
-complete -c hookctl -n "__fish_hookctl_using_subcommand list" -l kind -d 'Only hooks of this kind' -r -f -a "script\t''
-message\t''
-outgoing\t''"
-complete -c hookctl -n "__fish_hookctl_using_subcommand list" -l socket -d 'Control socket of the daemon [default: /run/hookd/hookd.sock as root, else $XDG_RUNTIME_DIR/hookd/hookd.sock]' -r -F
-complete -c hookctl -n "__fish_hookctl_using_subcommand list" -l json -d 'Print exactly one JSON document (NDJSON lines for `logs -f`)'
-complete -c hookctl -n "__fish_hookctl_using_subcommand list" -l no-color -d 'Never colour output (also when NO_COLOR is set)'
-complete -c hookctl -n "__fish_hookctl_using_subcommand list" -s h -l help -d 'Print help'
-complete -c hookctl -n "__fish_hookctl_using_subcommand show" -l socket -d 'Control socket of the daemon [default: /run/hookd/hookd.sock as root, else $XDG_RUNTIME_DIR/hookd/hookd.sock]' -r -F
-complete -c hookctl -n "__fish_hookctl_using_subcommand show" -l json -d 'Print exactly one JSON document (NDJSON lines for `logs -f`)'
-complete -c hookctl -n "__fish_hookctl_using_subcommand show" -l no-color -d 'Never colour output (also when NO_COLOR is set)'
-complete -c hookctl -n "__fish_hookctl_using_subcommand show" -s h -l help -d 'Print help'
-complete -c hookctl -n "__fish_hookctl_using_subcommand enable" -l socket -d 'Control socket of the daemon [default: /run/hookd/hookd.sock as root, else $XDG_RUNTIME_DIR/hookd/hookd.sock]' -r -F
-complete -c hookctl -n "__fish_hookctl_using_subcommand enable" -l json -d 'Print exactly one JSON document (NDJSON lines for `logs -f`)'
-complete -c hookctl -n "__fish_hookctl_using_subcommand enable" -l no-color -d 'Never colour output (also when NO_COLOR is set)'
-complete -c hookctl -n "__fish_hookctl_using_subcommand enable" -s h -l help -d 'Print help'
-complete -c hookctl -n "__fish_hookctl_using_subcommand disable" -l socket -d 'Control socket of the daemon [default: /run/hookd/hookd.sock as root, else $XDG_RUNTIME_DIR/hookd/hookd.sock]' -r -F
-complete -c hookctl -n "__fish_hookctl_using_subcommand disable" -l json -d 'Print exactly one JSON document (NDJSON lines for `logs -f`)'
-complete -c hookctl -n "__fish_hookctl_using_subcommand disable" -l no-color -d 'Never colour output (also when NO_COLOR is set)'
-complete -c hookctl -n "__fish_hookctl_using_subcommand disable" -s h -l help -d 'Print help'
-complete -c hookctl -n "__fish_hookctl_using_subcommand delete" -l socket -d 'Control socket of the daemon [default: /run/hookd/hookd.sock as root, else $XDG_RUNTIME_DIR/hookd/hookd.sock]' -r -F
-complete -c hookctl -n "__fish_hookctl_using_subcommand delete" -s y -l yes -d 'Do not ask for confirmation'
-complete -c hookctl -n "__fish_hookctl_using_subcommand delete" -l json -d 'Print exactly one JSON document (NDJSON lines for `logs -f`)'
-complete -c hookctl -n "__fish_hookctl_using_subcommand delete" -l no-color -d 'Never colour output (also when NO_COLOR is set)'
-complete -c hookctl -n "__fish_hookctl_using_subcommand delete" -s h -l help -d 'Print help'
-complete -c hookctl -n "__fish_hookctl_using_subcommand regenerate" -l socket -d 'Control socket of the daemon [default: /run/hookd/hookd.sock as root, else $XDG_RUNTIME_DIR/hookd/hookd.sock]' -r -F
-complete -c hookctl -n "__fish_hookctl_using_subcommand regenerate" -s y -l yes -d 'Do not ask for confirmation'
-complete -c hookctl -n "__fish_hookctl_using_subcommand regenerate" -l json -d 'Print exactly one JSON document (NDJSON lines for `logs -f`)'
-complete -c hookctl -n "__fish_hookctl_using_subcommand regenerate" -l no-color -d 'Never colour output (also when NO_COLOR is set)'
-complete -c hookctl -n "__fish_hookctl_using_subcommand regenerate" -s h -l help -d 'Print help'
-complete -c hookctl -n "__fish_hookctl_using_subcommand test" -l data -d 'Request body: JSON text, or @FILE to read it from a file' -r
-complete -c hookctl -n "__fish_hookctl_using_subcommand test" -l method -d 'HTTP method [default: POST]' -r
-complete -c hookctl -n "__fish_hookctl_using_subcommand test" -l socket -d 'Control socket of the daemon [default: /run/hookd/hookd.sock as root, else $XDG_RUNTIME_DIR/hookd/hookd.sock]' -r -F
-complete -c hookctl -n "__fish_hookctl_using_subcommand test" -l json -d 'Print exactly one JSON document (NDJSON lines for `logs -f`)'
-complete -c hookctl -n "__fish_hookctl_using_subcommand test" -l no-color -d 'Never colour output (also when NO_COLOR is set)'
-complete -c hookctl -n "__fish_hookctl_using_subcommand test" -s h -l help -d 'Print help'
-complete -c hookctl -n "__fish_hookctl_using_subcommand logs" -s n -l lines -d 'How many recent entries' -r
-complete -c hookctl -n "__fish_hookctl_using_subcommand logs" -l direction -d 'Only incoming calls, outgoing attempts, or management actions' -r -f -a "in\t''
-out\t''
-admin\t''"
-complete -c hookctl -n "__fish_hookctl_using_subcommand logs" -l since -d 'Only entries newer than this, e.g. 10m, 2h, 7d' -r
-complete -c hookctl -n "__fish_hookctl_using_subcommand logs" -l socket -d 'Control socket of the daemon [default: /run/hookd/hookd.sock as root, else $XDG_RUNTIME_DIR/hookd/hookd.sock]' -r -F
-complete -c hookctl -n "__fish_hookctl_using_subcommand logs" -s f -l follow -d 'Keep printing entries as they happen'
-complete -c hookctl -n "__fish_hookctl_using_subcommand logs" -l failed -d 'Only failures (HTTP status >= 400 or an error)'
-complete -c hookctl -n "__fish_hookctl_using_subcommand logs" -l json -d 'Print exactly one JSON document (NDJSON lines for `logs -f`)'
-complete -c hookctl -n "__fish_hookctl_using_subcommand logs" -l no-color -d 'Never colour output (also when NO_COLOR is set)'
-complete -c hookctl -n "__fish_hookctl_using_subcommand logs" -s h -l help -d 'Print help'
-complete -c hookctl -n "__fish_hookctl_using_subcommand runs; and not __fish_seen_subcommand_from show help" -s n -l lines -d 'How many recent runs' -r
-complete -c hookctl -n "__fish_hookctl_using_subcommand runs; and not __fish_seen_subcommand_from show help" -l socket -d 'Control socket of the daemon [default: /run/hookd/hookd.sock as root, else $XDG_RUNTIME_DIR/hookd/hookd.sock]' -r -F
-complete -c hookctl -n "__fish_hookctl_using_subcommand runs; and not __fish_seen_subcommand_from show help" -l json -d 'Print exactly one JSON document (NDJSON lines for `logs -f`)'
-complete -c hookctl -n "__fish_hookctl_using_subcommand runs; and not __fish_seen_subcommand_from show help" -l no-color -d 'Never colour output (also when NO_COLOR is set)'
-complete -c hookctl -n "__fish_hookctl_using_subcommand runs; and not __fish_seen_subcommand_from show help" -s h -l help -d 'Print help'
-complete -c hookctl -n "__fish_hookctl_using_subcommand runs; and not __fish_seen_subcommand_from show help" -a "show" -d 'One run with its captured stdout and stderr'
-complete -c hookctl -n "__fish_hookctl_using_subcommand runs; and not __fish_seen_subcommand_from show help" -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c hookctl -n "__fish_hookctl_using_subcommand runs; and __fish_seen_subcommand_from show" -l socket -d 'Control socket of the daemon [default: /run/hookd/hookd.sock as root, else $XDG_RUNTIME_DIR/hookd/hookd.sock]' -r -F
-complete -c hookctl -n "__fish_hookctl_using_subcommand runs; and __fish_seen_subcommand_from show" -l json -d 'Print exactly one JSON document (NDJSON lines for `logs -f`)'
-complete -c hookctl -n "__fish_hookctl_using_subcommand runs; and __fish_seen_subcommand_from show" -l no-color -d 'Never colour output (also when NO_COLOR is set)'
-complete -c hookctl -n "__fish_hookctl_using_subcommand runs; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help'
-complete -c hookctl -n "__fish_hookctl_using_subcommand runs; and __fish_seen_subcommand_from help" -f -a "show" -d 'One run with its captured stdout and stderr'
-complete -c hookctl -n "__fish_hookctl_using_subcommand runs; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c hookctl -n "__fish_hookctl_using_subcommand deliveries" -l status -d 'Only deliveries in this state' -r -f -a "pending\t''
-failed\t''
-succeeded\t''"
-complete -c hookctl -n "__fish_hookctl_using_subcommand deliveries" -s n -l lines -d 'How many recent deliveries' -r
-complete -c hookctl -n "__fish_hookctl_using_subcommand deliveries" -l socket -d 'Control socket of the daemon [default: /run/hookd/hookd.sock as root, else $XDG_RUNTIME_DIR/hookd/hookd.sock]' -r -F
-complete -c hookctl -n "__fish_hookctl_using_subcommand deliveries" -l json -d 'Print exactly one JSON document (NDJSON lines for `logs -f`)'
-complete -c hookctl -n "__fish_hookctl_using_subcommand deliveries" -l no-color -d 'Never colour output (also when NO_COLOR is set)'
-complete -c hookctl -n "__fish_hookctl_using_subcommand deliveries" -s h -l help -d 'Print help'
-complete -c hookctl -n "__fish_hookctl_using_subcommand redeliver" -l socket -d 'Control socket of the daemon [default: /run/hookd/hookd.sock as root, else $XDG_RUNTIME_DIR/hookd/hookd.sock]' -r -F
-complete -c hookctl -n "__fish_hookctl_using_subcommand redeliver" -l json -d 'Print exactly one JSON document (NDJSON lines for `logs -f`)'
-complete -c hookctl -n "__fish_hookctl_using_subcommand redeliver" -l no-color -d 'Never colour output (also when NO_COLOR is set)'
-complete -c hookctl -n "__fish_hookctl_using_subcommand redeliver" -s h -l help -d 'Print help'
-complete -c hookctl -n "__fish_hookctl_using_subcommand apply" -s f -l file -d 'The hooks file (\'-\' reads stdin)' -r
-complete -c hookctl -n "__fish_hookctl_using_subcommand apply" -l tokens-out -d 'Write the URLs of newly created hooks to this file (mode 0600) instead of printing them' -r -F
-complete -c hookctl -n "__fish_hookctl_using_subcommand apply" -l socket -d 'Control socket of the daemon [default: /run/hookd/hookd.sock as root, else $XDG_RUNTIME_DIR/hookd/hookd.sock]' -r -F
-complete -c hookctl -n "__fish_hookctl_using_subcommand apply" -l prune -d 'Delete hooks that are not in the file'
-complete -c hookctl -n "__fish_hookctl_using_subcommand apply" -l dry-run -d 'Print what would change, change nothing'
-complete -c hookctl -n "__fish_hookctl_using_subcommand apply" -l json -d 'Print exactly one JSON document (NDJSON lines for `logs -f`)'
-complete -c hookctl -n "__fish_hookctl_using_subcommand apply" -l no-color -d 'Never colour output (also when NO_COLOR is set)'
-complete -c hookctl -n "__fish_hookctl_using_subcommand apply" -s h -l help -d 'Print help'
-complete -c hookctl -n "__fish_hookctl_using_subcommand export" -l socket -d 'Control socket of the daemon [default: /run/hookd/hookd.sock as root, else $XDG_RUNTIME_DIR/hookd/hookd.sock]' -r -F
-complete -c hookctl -n "__fish_hookctl_using_subcommand export" -l include-secrets -d 'Include secrets, bearer tokens, basic auth and headers (for backups; keep the output safe)'
-complete -c hookctl -n "__fish_hookctl_using_subcommand export" -l json -d 'Print exactly one JSON document (NDJSON lines for `logs -f`)'
-complete -c hookctl -n "__fish_hookctl_using_subcommand export" -l no-color -d 'Never colour output (also when NO_COLOR is set)'
-complete -c hookctl -n "__fish_hookctl_using_subcommand export" -s h -l help -d 'Print help'
-complete -c hookctl -n "__fish_hookctl_using_subcommand status" -l socket -d 'Control socket of the daemon [default: /run/hookd/hookd.sock as root, else $XDG_RUNTIME_DIR/hookd/hookd.sock]' -r -F
-complete -c hookctl -n "__fish_hookctl_using_subcommand status" -l json -d 'Print exactly one JSON document (NDJSON lines for `logs -f`)'
-complete -c hookctl -n "__fish_hookctl_using_subcommand status" -l no-color -d 'Never colour output (also when NO_COLOR is set)'
-complete -c hookctl -n "__fish_hookctl_using_subcommand status" -s h -l help -d 'Print help'
-complete -c hookctl -n "__fish_hookctl_using_subcommand completions" -l socket -d 'Control socket of the daemon [default: /run/hookd/hookd.sock as root, else $XDG_RUNTIME_DIR/hookd/hookd.sock]' -r -F
-complete -c hookctl -n "__fish_hookctl_using_subcommand completions" -l json -d 'Print exactly one JSON document (NDJSON lines for `logs -f`)'
-complete -c hookctl -n "__fish_hookctl_using_subcommand completions" -l no-color -d 'Never colour output (also when NO_COLOR is set)'
-complete -c hookctl -n "__fish_hookctl_using_subcommand completions" -s h -l help -d 'Print help'
-complete -c hookctl -n "__fish_hookctl_using_subcommand help; and not __fish_seen_subcommand_from create edit list show enable disable delete regenerate test logs runs deliveries redeliver apply export status completions help" -f -a "create" -d 'Create a hook and print its URL (the token is shown only this once)'
-complete -c hookctl -n "__fish_hookctl_using_subcommand help; and not __fish_seen_subcommand_from create edit list show enable disable delete regenerate test logs runs deliveries redeliver apply export status completions help" -f -a "edit" -d 'Change options of a hook; options not given stay as they are'
-complete -c hookctl -n "__fish_hookctl_using_subcommand help; and not __fish_seen_subcommand_from create edit list show enable disable delete regenerate test logs runs deliveries redeliver apply export status completions help" -f -a "list" -d 'List hooks'
-complete -c hookctl -n "__fish_hookctl_using_subcommand help; and not __fish_seen_subcommand_from create edit list show enable disable delete regenerate test logs runs deliveries redeliver apply export status completions help" -f -a "show" -d 'Show one hook in full (never its token or secrets)'
-complete -c hookctl -n "__fish_hookctl_using_subcommand help; and not __fish_seen_subcommand_from create edit list show enable disable delete regenerate test logs runs deliveries redeliver apply export status completions help" -f -a "enable" -d 'Enable a hook: its URL answers again'
-complete -c hookctl -n "__fish_hookctl_using_subcommand help; and not __fish_seen_subcommand_from create edit list show enable disable delete regenerate test logs runs deliveries redeliver apply export status completions help" -f -a "disable" -d 'Disable a hook: its URL answers 404 until enabled'
-complete -c hookctl -n "__fish_hookctl_using_subcommand help; and not __fish_seen_subcommand_from create edit list show enable disable delete regenerate test logs runs deliveries redeliver apply export status completions help" -f -a "delete" -d 'Delete a hook (asks first on a terminal)'
-complete -c hookctl -n "__fish_hookctl_using_subcommand help; and not __fish_seen_subcommand_from create edit list show enable disable delete regenerate test logs runs deliveries redeliver apply export status completions help" -f -a "regenerate" -d 'Give a hook a new token; the old URL stops working at once'
-complete -c hookctl -n "__fish_hookctl_using_subcommand help; and not __fish_seen_subcommand_from create edit list show enable disable delete regenerate test logs runs deliveries redeliver apply export status completions help" -f -a "test" -d 'Call an incoming hook as an HTTP caller would, or send a test event to an outgoing hook'
-complete -c hookctl -n "__fish_hookctl_using_subcommand help; and not __fish_seen_subcommand_from create edit list show enable disable delete regenerate test logs runs deliveries redeliver apply export status completions help" -f -a "logs" -d 'Show incoming calls, outgoing attempts and management actions'
-complete -c hookctl -n "__fish_hookctl_using_subcommand help; and not __fish_seen_subcommand_from create edit list show enable disable delete regenerate test logs runs deliveries redeliver apply export status completions help" -f -a "runs" -d 'Show script runs, or one run with its output (`runs show ID`)'
-complete -c hookctl -n "__fish_hookctl_using_subcommand help; and not __fish_seen_subcommand_from create edit list show enable disable delete regenerate test logs runs deliveries redeliver apply export status completions help" -f -a "deliveries" -d 'Show outgoing deliveries, newest first'
-complete -c hookctl -n "__fish_hookctl_using_subcommand help; and not __fish_seen_subcommand_from create edit list show enable disable delete regenerate test logs runs deliveries redeliver apply export status completions help" -f -a "redeliver" -d 'Send a stored delivery again, now, with the same id and webhook-id'
-complete -c hookctl -n "__fish_hookctl_using_subcommand help; and not __fish_seen_subcommand_from create edit list show enable disable delete regenerate test logs runs deliveries redeliver apply export status completions help" -f -a "apply" -d 'Make the hooks match a TOML file of [[hook]] tables (idempotent)'
-complete -c hookctl -n "__fish_hookctl_using_subcommand help; and not __fish_seen_subcommand_from create edit list show enable disable delete regenerate test logs runs deliveries redeliver apply export status completions help" -f -a "export" -d 'Print hooks as a TOML file that `apply` accepts (never tokens)'
-complete -c hookctl -n "__fish_hookctl_using_subcommand help; and not __fish_seen_subcommand_from create edit list show enable disable delete regenerate test logs runs deliveries redeliver apply export status completions help" -f -a "status" -d 'Show the daemon\'s version, uptime, addresses and load'
-complete -c hookctl -n "__fish_hookctl_using_subcommand help; and not __fish_seen_subcommand_from create edit list show enable disable delete regenerate test logs runs deliveries redeliver apply export status completions help" -f -a "completions" -d 'Print shell completions'
-complete -c hookctl -n "__fish_hookctl_using_subcommand help; and not __fish_seen_subcommand_from create edit list show enable disable delete regenerate test logs runs deliveries redeliver apply export status completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c hookctl -n "__fish_hookctl_using_subcommand help; and not __fish_seen_subcommand_from create list show enable disable delete regenerate test logs runs deliveries redeliver apply export status completions edit help" -f -a "create" -d 'Create a hook and print its URL (the token is shown only this once)'
+complete -c hookctl -n "__fish_hookctl_using_subcommand help; and not __fish_seen_subcommand_from create list show enable disable delete regenerate test logs runs deliveries redeliver apply export status completions edit help" -f -a "list" -d 'List hooks'
+complete -c hookctl -n "__fish_hookctl_using_subcommand help; and not __fish_seen_subcommand_from create list show enable disable delete regenerate test logs runs deliveries redeliver apply export status completions edit help" -f -a "show" -d 'Show one hook in full (never its token or secrets)'
+complete -c hookctl -n "__fish_hookctl_using_subcommand help; and not __fish_seen_subcommand_from create list show enable disable delete regenerate test logs runs deliveries redeliver apply export status completions edit help" -f -a "enable" -d 'Enable a hook: its URL answers again'
+complete -c hookctl -n "__fish_hookctl_using_subcommand help; and not __fish_seen_subcommand_from create list show enable disable delete regenerate test logs runs deliveries redeliver apply export status completions edit help" -f -a "disable" -d 'Disable a hook: its URL answers 404 until enabled'
+complete -c hookctl -n "__fish_hookctl_using_subcommand help; and not __fish_seen_subcommand_from create list show enable disable delete regenerate test logs runs deliveries redeliver apply export status completions edit help" -f -a "delete" -d 'Delete a hook (asks first on a terminal; without one, needs --yes)'
+complete -c hookctl -n "__fish_hookctl_using_subcommand help; and not __fish_seen_subcommand_from create list show enable disable delete regenerate test logs runs deliveries redeliver apply export status completions edit help" -f -a "regenerate" -d 'Give a hook a new token; the old URL stops working at once (asks as delete does)'
+complete -c hookctl -n "__fish_hookctl_using_subcommand help; and not __fish_seen_subcommand_from create list show enable disable delete regenerate test logs runs deliveries redeliver apply export status completions edit help" -f -a "test" -d 'Call an incoming hook as an HTTP caller would, or send a test event to an outgoing hook'
+complete -c hookctl -n "__fish_hookctl_using_subcommand help; and not __fish_seen_subcommand_from create list show enable disable delete regenerate test logs runs deliveries redeliver apply export status completions edit help" -f -a "logs" -d 'Show incoming calls, outgoing attempts and management actions'
+complete -c hookctl -n "__fish_hookctl_using_subcommand help; and not __fish_seen_subcommand_from create list show enable disable delete regenerate test logs runs deliveries redeliver apply export status completions edit help" -f -a "runs" -d 'Show script runs, or one run with its output (`runs show ID`)'
+complete -c hookctl -n "__fish_hookctl_using_subcommand help; and not __fish_seen_subcommand_from create list show enable disable delete regenerate test logs runs deliveries redeliver apply export status completions edit help" -f -a "deliveries" -d 'Show outgoing deliveries, newest first'
+complete -c hookctl -n "__fish_hookctl_using_subcommand help; and not __fish_seen_subcommand_from create list show enable disable delete regenerate test logs runs deliveries redeliver apply export status completions edit help" -f -a "redeliver" -d 'Send a stored delivery again, now, with the same id and webhook-id'
+complete -c hookctl -n "__fish_hookctl_using_subcommand help; and not __fish_seen_subcommand_from create list show enable disable delete regenerate test logs runs deliveries redeliver apply export status completions edit help" -f -a "apply" -d 'Make the hooks match a TOML file of [[hook]] tables (idempotent)'
+complete -c hookctl -n "__fish_hookctl_using_subcommand help; and not __fish_seen_subcommand_from create list show enable disable delete regenerate test logs runs deliveries redeliver apply export status completions edit help" -f -a "export" -d 'Print hooks as a TOML file that `apply` accepts (never tokens)'
+complete -c hookctl -n "__fish_hookctl_using_subcommand help; and not __fish_seen_subcommand_from create list show enable disable delete regenerate test logs runs deliveries redeliver apply export status completions edit help" -f -a "status" -d 'Show the daemon\'s version, uptime, addresses and load'
+complete -c hookctl -n "__fish_hookctl_using_subcommand help; and not __fish_seen_subcommand_from create list show enable disable delete regenerate test logs runs deliveries redeliver apply export status completions edit help" -f -a "completions" -d 'Print shell completions'
+complete -c hookctl -n "__fish_hookctl_using_subcommand help; and not __fish_seen_subcommand_from create list show enable disable delete regenerate test logs runs deliveries redeliver apply export status completions edit help" -f -a "edit" -d 'Change options of a hook; options not given stay as they are'
+complete -c hookctl -n "__fish_hookctl_using_subcommand help; and not __fish_seen_subcommand_from create list show enable disable delete regenerate test logs runs deliveries redeliver apply export status completions edit help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c hookctl -n "__fish_hookctl_using_subcommand help; and __fish_seen_subcommand_from runs" -f -a "show" -d 'One run with its captured stdout and stderr'

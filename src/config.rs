@@ -172,6 +172,10 @@ pub struct Overrides {
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
+    #[error(
+        "{path} does not exist; a config file named by --config or HOOKD_CONFIG must exist (leave both unset for the defaults)"
+    )]
+    Missing { path: PathBuf },
     #[error("{path}: cannot read: {source}")]
     Read {
         path: PathBuf,
@@ -195,10 +199,16 @@ pub struct Loaded {
     pub file: Option<PathBuf>,
 }
 
+/// Only the default path may be absent: a path someone named (flag or `HOOKD_CONFIG`) that is
+/// missing is a mistake to report, not a reason to fall back to the defaults.
 pub fn load(ov: &Overrides) -> Result<Loaded, ConfigError> {
+    let explicit = ov.config.is_some();
     let path = ov.config.clone().unwrap_or_else(|| Paths::detect().config);
     let (mut config, file) = match std::fs::read_to_string(&path) {
         Ok(text) => (parse(&text, &path)?, Some(path)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && explicit => {
+            return Err(ConfigError::Missing { path });
+        }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => (Config::default(), None),
         Err(e) => return Err(ConfigError::Read { path, source: e }),
     };

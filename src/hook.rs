@@ -201,6 +201,7 @@ pub fn view(h: &Hook, d: &Defaults) -> HookView {
             v.concurrency = Some(h.concurrency());
             v.queue_limit = Some(h.queue_limit());
             v.methods = Some(h.methods());
+            v.script = o.script.clone();
             v.cwd = o.cwd.clone();
             v.env = o.env.clone();
             v.verify = o.verify.clone();

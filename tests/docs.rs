@@ -6,7 +6,7 @@ fn generated_docs_are_fresh() {
     let regenerate = std::env::var_os("HOOKD_REGENERATE").is_some();
     let mut stale = Vec::new();
     for (path, content) in hookd::cli::docs::files() {
-        let full = root.join(path);
+        let full = root.join(&path);
         if regenerate {
             std::fs::create_dir_all(full.parent().unwrap()).unwrap();
             std::fs::write(&full, &content).unwrap();

@@ -41,6 +41,10 @@ fn run(args: DaemonArgs) -> i32 {
     let overrides = args.overrides();
     let loaded = match config::load(&overrides) {
         Ok(l) => l,
+        Err(e @ config::ConfigError::Missing { .. }) => {
+            eprintln!("hookd: {e}");
+            return 1;
+        }
         Err(e) => {
             eprintln!("hookd: invalid configuration: {e}");
             return 1;

@@ -9,6 +9,37 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+/// The `hookctl` command as parsed, documented and completed. `create` and `edit` share their
+/// options, but the defaults their help names (`[default: 1]`) are true only for `create`:
+/// `edit` changes what is named and nothing else, so its help names no default.
+pub fn command() -> clap::Command {
+    use clap::CommandFactory;
+    Cli::command().mut_subcommand("edit", |edit| {
+        let ids: Vec<clap::Id> = edit.get_arguments().map(|a| a.get_id().clone()).collect();
+        ids.into_iter().fold(edit, |edit, id| {
+            edit.mut_arg(id, |arg| match arg.get_help().map(ToString::to_string) {
+                Some(help) if help.contains(" [default: ") => {
+                    let kept = strip_defaults(&help);
+                    arg.help(kept)
+                }
+                _ => arg,
+            })
+        })
+    })
+}
+
+/// `"Runs at once [default: 1]"` → `"Runs at once"`.
+fn strip_defaults(help: &str) -> String {
+    let mut out = String::new();
+    let mut rest = help;
+    while let Some(i) = rest.find(" [default: ") {
+        out.push_str(&rest[..i]);
+        rest = rest[i..].split_once(']').map(|(_, r)| r).unwrap_or("");
+    }
+    out.push_str(rest);
+    out
+}
+
 #[derive(Debug, Parser)]
 #[command(
     name = "hookctl",
@@ -26,6 +57,10 @@ pub struct Cli {
     /// Never colour output (also when NO_COLOR is set)
     #[arg(long, global = true)]
     pub no_color: bool,
+    /// Print script output and caller data as received, also to a terminal (by default control
+    /// characters other than newline and tab are shown escaped there, as \x1b)
+    #[arg(long, global = true)]
+    pub raw: bool,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -48,17 +83,17 @@ pub enum Command {
     Enable { name: String },
     /// Disable a hook: its URL answers 404 until enabled
     Disable { name: String },
-    /// Delete a hook (asks first on a terminal)
+    /// Delete a hook (asks first on a terminal; without one, needs --yes)
     Delete {
         name: String,
-        /// Do not ask for confirmation
+        /// Do not ask for confirmation (needed when not on a terminal, else exit 2)
         #[arg(long, short)]
         yes: bool,
     },
-    /// Give a hook a new token; the old URL stops working at once
+    /// Give a hook a new token; the old URL stops working at once (asks as delete does)
     Regenerate {
         name: String,
-        /// Do not ask for confirmation
+        /// Do not ask for confirmation (needed when not on a terminal, else exit 2)
         #[arg(long, short)]
         yes: bool,
     },
@@ -330,7 +365,7 @@ fn parse_dur(s: &str) -> Result<Dur, String> {
     after_help = "Signals: SIGHUP reloads the config, SIGTERM/SIGINT stop gracefully. Manage hooks with hookctl."
 )]
 pub struct DaemonArgs {
-    /// Config file [default: /etc/hookd/config.toml as root, else $XDG_CONFIG_HOME/hookd/config.toml]
+    /// Config file; one named here must exist [default: /etc/hookd/config.toml as root, else $XDG_CONFIG_HOME/hookd/config.toml, used when present]
     #[arg(long, global = true, env = "HOOKD_CONFIG", value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// HTTP address [default: 0.0.0.0:7235]

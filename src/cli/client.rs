@@ -2,7 +2,9 @@
 //!
 //! Failing to reach the daemon is its own error ([`ClientError::Unreachable`], exit 3) whose
 //! message names the socket path and how to start hookd; everything else the daemon says comes
-//! back as a typed [`ErrorBody`].
+//! back as a typed [`ErrorBody`]. A socket that is there but not open to this user is told apart
+//! ([`ClientError::NotAccessible`], also exit 3): it names the group to join instead of blaming
+//! the daemon.
 
 use crate::proto::{self, ErrorBody, PROTOCOL_VERSION, Request, Response};
 use std::io::{BufRead, BufReader, Write};
@@ -18,12 +20,53 @@ pub enum ClientError {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error(
+        "the hookd socket {path} exists but this user may not open it ({source}); access goes by its group, {group}: join it (hookd's socket_group setting names it), e.g. `sudo usermod -aG {group} $USER`, then log in again"
+    )]
+    NotAccessible {
+        path: PathBuf,
+        group: String,
+        source: std::io::Error,
+    },
     #[error("lost the connection to hookd: {0}")]
     Io(#[from] std::io::Error),
     #[error("hookd sent something this hookctl does not understand: {0}")]
     Protocol(String),
     #[error("{0}")]
     Daemon(ErrorBody),
+}
+
+/// Why connecting failed, in the terms the user can act on. A permission error means the daemon
+/// is (or was) there and the caller lacks the group, which "is hookd running?" would hide.
+fn unreachable(path: &Path, e: std::io::Error) -> ClientError {
+    if e.kind() == std::io::ErrorKind::PermissionDenied
+        && let Some(group) = guarding_group(path)
+    {
+        return ClientError::NotAccessible {
+            path: path.to_path_buf(),
+            group,
+            source: e,
+        };
+    }
+    ClientError::Unreachable {
+        path: path.to_path_buf(),
+        source: e,
+    }
+}
+
+/// The group that grants access: the socket's own when this user can see it, else its
+/// directory's (hookd gives both `socket_group`).
+fn guarding_group(path: &Path) -> Option<String> {
+    use std::os::unix::fs::MetadataExt;
+    let meta = match std::fs::metadata(path) {
+        Ok(m) => m,
+        Err(_) => std::fs::metadata(path.parent()?).ok()?,
+    };
+    let gid = nix::unistd::Gid::from_raw(meta.gid());
+    Some(match nix::unistd::Group::from_gid(gid) {
+        Ok(Some(g)) => g.name,
+        _ => gid.to_string(),
+    })
 }
 
 pub struct Client {
@@ -33,10 +76,7 @@ pub struct Client {
 
 impl Client {
     pub fn connect(path: &Path) -> Result<Client, ClientError> {
-        let stream = UnixStream::connect(path).map_err(|e| ClientError::Unreachable {
-            path: path.to_path_buf(),
-            source: e,
-        })?;
+        let stream = UnixStream::connect(path).map_err(|e| unreachable(path, e))?;
         let writer = stream.try_clone()?;
         let mut client = Client {
             reader: BufReader::new(stream),

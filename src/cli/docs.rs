@@ -5,32 +5,82 @@
 //! (regenerate with `HOOKD_REGENERATE=1 cargo test generated_docs`). The prose sections clap
 //! does not know about (files, environment, exit status, examples, security) live here as roff.
 
-use crate::cli::args::{Cli, DaemonArgs};
+use crate::cli::args::{self, DaemonArgs};
 use clap::CommandFactory;
 use clap_complete::Shell;
 
 /// Every generated file: its path relative to the repository root, and its content.
-pub fn files() -> Vec<(&'static str, Vec<u8>)> {
+pub fn files() -> Vec<(String, Vec<u8>)> {
+    let hookd = for_man(DaemonArgs::command());
+    let hookctl = for_man(args::command());
     let mut out = vec![
         (
-            "man/hookd.8",
-            man(DaemonArgs::command(), "8", HOOKD_SECTIONS),
+            "man/hookd.8".to_string(),
+            man(hookd.clone(), "8", HOOKD_SECTIONS),
         ),
-        ("man/hookctl.1", man(Cli::command(), "1", HOOKCTL_SECTIONS)),
+        (
+            "man/hookctl.1".to_string(),
+            man(hookctl.clone(), "1", HOOKCTL_SECTIONS),
+        ),
     ];
+    subcommand_pages(&hookd, "8", &mut out);
+    subcommand_pages(&hookctl, "1", &mut out);
     for (path, shell) in [
         ("completions/hookctl.bash", Shell::Bash),
         ("completions/_hookctl", Shell::Zsh),
         ("completions/hookctl.fish", Shell::Fish),
     ] {
         let mut buf = Vec::new();
-        clap_complete::generate(shell, &mut Cli::command(), "hookctl", &mut buf);
-        out.push((path, buf));
+        clap_complete::generate(shell, &mut args::command(), "hookctl", &mut buf);
+        out.push((path.to_string(), buf));
     }
     out
 }
 
+/// A command as its man pages describe it: built, so each subcommand knows its full name
+/// (`hookctl-runs-show`), and without the `help` subcommand, which `--help` covers.
+fn for_man(cmd: clap::Command) -> clap::Command {
+    let mut cmd = cmd.disable_help_subcommand(true);
+    cmd.build();
+    cmd
+}
+
+/// One page per subcommand, `hookctl-create.1` and so on (nested ones too), as the parent
+/// page's SUBCOMMANDS section names them. `root` is the main page (`hookctl`).
+fn subcommand_pages(parent: &clap::Command, section: &str, out: &mut Vec<(String, Vec<u8>)>) {
+    let root = parent.get_name().to_string();
+    pages_below(parent, &root, section, out);
+}
+
+fn pages_below(
+    parent: &clap::Command,
+    root: &str,
+    section: &str,
+    out: &mut Vec<(String, Vec<u8>)>,
+) {
+    let name_of = |c: &clap::Command| c.get_display_name().unwrap_or(c.get_name()).to_string();
+    let roff_ref = |page: &str| format!("\\fB{}\\fR({section})", page.replace('-', "\\-"));
+    for sub in parent.get_subcommands().filter(|s| !s.is_hide_set()) {
+        let page = name_of(sub);
+        // The parent page first (`hookctl-runs` for `hookctl-runs-show`), then the main one.
+        let mut refs = vec![];
+        if parent.get_name() != root {
+            refs.push(roff_ref(&name_of(parent)));
+        }
+        refs.push(roff_ref(root));
+        let extra = format!(".SH \"SEE ALSO\"\n{}\n", refs.join(", "));
+        out.push((
+            format!("man/{page}.{section}"),
+            man(sub.clone(), section, &extra),
+        ));
+        pages_below(sub, root, section, out);
+    }
+}
+
 fn man(cmd: clap::Command, section: &str, extra: &str) -> Vec<u8> {
+    // Subcommands carry no version of their own (clap_mangen would panic on one).
+    let has_version = cmd.get_version().is_some();
+    let has_subcommands = cmd.get_subcommands().any(|s| !s.is_hide_set());
     let m = clap_mangen::Man::new(cmd)
         .section(section)
         .manual("hookd manual")
@@ -42,9 +92,13 @@ fn man(cmd: clap::Command, section: &str, extra: &str) -> Vec<u8> {
     let _ = m.render_synopsis_section(&mut buf);
     let _ = m.render_description_section(&mut buf);
     let _ = m.render_options_section(&mut buf);
-    let _ = m.render_subcommands_section(&mut buf);
+    if has_subcommands {
+        let _ = m.render_subcommands_section(&mut buf);
+    }
     buf.extend_from_slice(extra.as_bytes());
-    let _ = m.render_version_section(&mut buf);
+    if has_version {
+        let _ = m.render_version_section(&mut buf);
+    }
     buf
 }
 
@@ -62,7 +116,9 @@ request reaches them only through stdin, the file named by \fBHOOKD_BODY_FILE\fR
 .TP
 \fB/etc/hookd/config.toml\fR
 Configuration when hookd runs as root (\fB$XDG_CONFIG_HOME/hookd/config.toml\fR otherwise).
-A missing file means the defaults; \fBhookd check\-config\fR prints the effective settings.
+When this default file is missing, the defaults apply; a file named by \fB\-\-config\fR or
+\fBHOOKD_CONFIG\fR must exist (exit 1 naming it). \fBhookd check\-config\fR prints the effective
+settings.
 .TP
 \fB/var/lib/hookd/hookd.db\fR
 The SQLite database (XDG state directory for other users): hooks, runs, logs, events and
@@ -105,15 +161,38 @@ A hook URL is a bearer credential; serve hookd behind TLS. Tokens are stored onl
 hashes. Anyone who can write to the control socket can create hooks that run as root: grant
 \fBsocket_group\fR membership like sudo. Every management action is logged with the caller's uid.
 .SH "SEE ALSO"
-\fBhookctl\fR(1)
+\fBhookd\-check\-config\fR(8), \fBhookctl\fR(1)
 "#;
 
 const HOOKCTL_SECTIONS: &str = r#".SH "SCRIPT ENVIRONMENT"
-A script reads the request body from stdin and from the 0600 file \fBHOOKD_BODY_FILE\fR, and
-gets \fBHOOKD_HOOK\fR, \fBHOOKD_RUN_ID\fR, \fBHOOKD_METHOD\fR, \fBHOOKD_QUERY\fR,
-\fBHOOKD_REMOTE_ADDR\fR, \fBHOOKD_CONTENT_TYPE\fR, \fBHOOKD_HEADER_\fINAME\fR (upper case, \- as _)
-and the hook's \fB\-\-env\fR variables. Otherwise only PATH, HOME, USER, LOGNAME, SHELL and LANG
-are set. On timeout the script's process group gets SIGTERM, then SIGKILL 5 seconds later.
+Request data reaches a script only through its input and these variables; it is never spliced
+into the script text. Always quote them: they hold whatever the caller sent.
+.TP
+stdin, \fBHOOKD_BODY_FILE\fR
+The request body; the variable names a 0600 file holding it, removed after the run.
+.TP
+\fBHOOKD_HOOK\fR, \fBHOOKD_RUN_ID\fR
+The hook's name and this run's id.
+.TP
+\fBHOOKD_METHOD\fR, \fBHOOKD_QUERY\fR
+The HTTP method and the raw query string.
+.TP
+\fBHOOKD_REMOTE_ADDR\fR, \fBHOOKD_CONTENT_TYPE\fR
+The caller's IP address and the body's content type.
+.TP
+\fBHOOKD_HEADER_\fINAME\fR
+Every request header, its name upper\-cased with \- as _ (\fBHOOKD_HEADER_X_GITHUB_EVENT\fR).
+.TP
+\fBHOOKD_PARAM_\fINAME\fR
+From \fB\-\-param \fINAME\fB=\fIJSON_POINTER\fR: that field of a JSON body (form bodies: by field
+name, or inside GitHub's \fBpayload\fR field), upper\-cased name; empty when missing.
+.TP
+\fB\-\-env\fR \fIK\fR=\fIV\fR
+The hook's static variables.
+.PP
+Everything else is cleared: only PATH, HOME, USER, LOGNAME, SHELL (of the run user) and LANG are
+set besides. Each run has its own process group; on timeout it gets SIGTERM, then SIGKILL 5
+seconds later.
 .SH ENVIRONMENT
 .TP
 \fBHOOKD_SOCKET\fR
@@ -130,7 +209,9 @@ Done.
 The operation failed: no such hook, an invalid option, a test call that did not get 2xx.
 .TP
 2
-Usage error, including \fBcreate\fR without its essentials when there is no terminal to ask on.
+Usage error, including \fBcreate\fR without its essentials, and \fBdelete\fR or \fBregenerate\fR
+without \fB\-\-yes\fR, when there is no terminal to ask on. With \fB\-\-json\fR the error is the
+JSON document \fB{"error":{"code":"usage","message":...}}\fR on stderr, like every error.
 .TP
 3
 hookd cannot be reached; the message names the socket and how to start hookd.
@@ -153,7 +234,12 @@ Replace a leaked URL; the old one stops at once.
 .SH SECURITY
 The URL printed by \fBcreate\fR and \fBregenerate\fR is shown only once and is a secret; listings
 show only its first 8 characters. Secrets given with \fB\-\-secret\fR, \fB\-\-bearer\fR or
-\fB\-\-basic\-auth\fR are never printed back.
+\fB\-\-basic\-auth\fR are never printed back. \fBapply \-\-tokens\-out\fR \fIFILE\fR creates a 0600 file
+without following symbolic links, replaces an existing file of the caller atomically, and
+refuses a file of another user. Script output and caller data printed to a terminal have
+control characters other than newline and tab shown escaped (\fB\\x1b\fR); a pipe, or
+\fB\-\-raw\fR, gets the bytes.
 .SH "SEE ALSO"
-\fBhookd\fR(8)
+\fBhookd\fR(8); one page per command: \fBhookctl\-create\fR(1), \fBhookctl\-edit\fR(1) and
+the others listed under SUBCOMMANDS.
 "#;

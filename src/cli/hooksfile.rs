@@ -2,12 +2,12 @@
 //!
 //! Reading reports mistakes with the file's line and column; writing produces a file that
 //! `apply` reads back to the same hooks. URLs of hooks that `apply` creates are printed once, or
-//! written to a 0600 file with `--tokens-out` so provisioning tools never echo them.
+//! written to a private file with `--tokens-out` (see [`crate::cli::secretfile`]) so
+//! provisioning tools never echo them.
 
 use crate::proto::{Change, HookSpec};
 use serde::{Deserialize, Serialize};
-use std::io::{Read, Write};
-use std::os::unix::fs::OpenOptionsExt;
+use std::io::Read;
 use std::path::Path;
 
 #[derive(Debug, Default, Serialize, Deserialize)]
@@ -108,17 +108,15 @@ pub fn report(
 ) -> Result<i32, String> {
     let urls: Vec<&Change> = changes.iter().filter(|c| c.url.is_some()).collect();
     if let Some(path) = tokens_out {
-        let mut f = std::fs::OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .mode(0o600)
-            .open(path)
-            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        let mut text = String::new();
         for c in &urls {
-            writeln!(f, "{} {}", c.name, c.url.as_deref().unwrap_or_default())
-                .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+            text.push_str(&format!(
+                "{} {}\n",
+                c.name,
+                c.url.as_deref().unwrap_or_default()
+            ));
         }
+        crate::cli::secretfile::write(path, text.as_bytes())?;
     }
     let hide_urls = tokens_out.is_some();
     if json {

@@ -11,10 +11,11 @@ pub mod docs;
 pub mod hooksfile;
 pub mod options;
 pub mod output;
+pub mod secretfile;
 
 use crate::proto::{Created, HookKind, HookOptions, LogQuery, Request, Response};
 use args::{Cli, Command, CreateArgs, EditArgs, KindArg, LogsArgs, RunsArgs, RunsCommand};
-use clap::{CommandFactory, Parser};
+use clap::FromArgMatches;
 use client::{Client, ClientError};
 use std::io::IsTerminal;
 
@@ -37,7 +38,13 @@ impl From<ClientError> for Failure {
 
 /// Parses the command line, runs the command and returns the process exit code.
 pub fn main() -> i32 {
-    let cli = Cli::parse();
+    let cli = match args::command()
+        .try_get_matches()
+        .and_then(|m| Cli::from_arg_matches(&m))
+    {
+        Ok(cli) => cli,
+        Err(e) => return clap_failure(e),
+    };
     let json = cli.json;
     match run(cli) {
         Ok(code) => code,
@@ -45,10 +52,52 @@ pub fn main() -> i32 {
     }
 }
 
+/// A command line clap refused (or `--help`/`--version`, which clap prints itself). With
+/// `--json` a refusal is the JSON error document like every other failure.
+fn clap_failure(e: clap::Error) -> i32 {
+    use clap::error::ErrorKind;
+    let wants_json = std::env::args_os()
+        .skip(1)
+        .take_while(|a| a != "--")
+        .any(|a| a == "--json");
+    if !wants_json
+        || matches!(
+            e.kind(),
+            ErrorKind::DisplayHelp
+                | ErrorKind::DisplayVersion
+                | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+        )
+    {
+        e.exit();
+    }
+    print_json_error("usage", &clap_sentence(&e));
+    EXIT_USAGE
+}
+
+/// clap's message without its `error: ` prefix, usage block and styling: one sentence.
+fn clap_sentence(e: &clap::Error) -> String {
+    let rendered = e.render().to_string();
+    let lines: Vec<&str> = rendered
+        .lines()
+        .map(str::trim)
+        .take_while(|l| !l.is_empty() && !l.starts_with("Usage:"))
+        .collect();
+    let text = lines.join(" ");
+    text.strip_prefix("error: ").unwrap_or(&text).to_string()
+}
+
+fn print_json_error(code: &str, message: &str) {
+    eprintln!(
+        "{}",
+        serde_json::json!({"error": {"code": code, "message": message}})
+    );
+}
+
 fn report(f: Failure, json: bool) -> i32 {
     let (code, kind, message) = match f {
+        Failure::Usage(m) if json => (EXIT_USAGE, "usage", m),
         Failure::Usage(m) => {
-            let err = Cli::command().error(clap::error::ErrorKind::MissingRequiredArgument, m);
+            let err = args::command().error(clap::error::ErrorKind::MissingRequiredArgument, m);
             let _ = err.print();
             return EXIT_USAGE;
         }
@@ -57,13 +106,13 @@ fn report(f: Failure, json: bool) -> i32 {
         Failure::Client(e @ ClientError::Unreachable { .. }) => {
             (EXIT_UNREACHABLE, "unreachable", e.to_string())
         }
+        Failure::Client(e @ ClientError::NotAccessible { .. }) => {
+            (EXIT_UNREACHABLE, "permission_denied", e.to_string())
+        }
         Failure::Client(e) => (EXIT_FAILED, "connection", e.to_string()),
     };
     if json {
-        eprintln!(
-            "{}",
-            serde_json::json!({"error": {"code": kind, "message": message}})
-        );
+        print_json_error(kind, &message);
     } else {
         eprintln!("hookctl: {message}");
     }
@@ -85,7 +134,7 @@ fn run(cli: Cli) -> Result<i32, Failure> {
     if let Command::Completions { shell } = cli.command {
         clap_complete::generate(
             shell,
-            &mut Cli::command(),
+            &mut args::command(),
             "hookctl",
             &mut std::io::stdout(),
         );
@@ -110,9 +159,10 @@ fn run(cli: Cli) -> Result<i32, Failure> {
         },
         Command::Delete { name, yes } => {
             if !yes
-                && !confirm(&format!(
-                    "Delete hook {name}? Its URL stops working and this cannot be undone"
-                ))?
+                && !confirm(
+                    "delete",
+                    &format!("Delete hook {name}? Its URL stops working and this cannot be undone"),
+                )?
             {
                 return Err(Failure::Failed("not deleted".into()));
             }
@@ -120,9 +170,10 @@ fn run(cli: Cli) -> Result<i32, Failure> {
         }
         Command::Regenerate { name, yes } => {
             if !yes
-                && !confirm(&format!(
-                    "Give {name} a new token? The current URL stops working at once"
-                ))?
+                && !confirm(
+                    "regenerate",
+                    &format!("Give {name} a new token? The current URL stops working at once"),
+                )?
             {
                 return Err(Failure::Failed("token not changed".into()));
             }
@@ -145,12 +196,17 @@ fn run(cli: Cli) -> Result<i32, Failure> {
             file,
             prune,
             dry_run,
-            ..
-        } => Request::Apply {
-            hooks: hooksfile::read(file).map_err(Failure::Failed)?,
-            prune: *prune,
-            dry_run: *dry_run,
-        },
+            tokens_out,
+        } => {
+            if let Some(path) = tokens_out {
+                secretfile::check(path).map_err(Failure::Failed)?;
+            }
+            Request::Apply {
+                hooks: hooksfile::read(file).map_err(Failure::Failed)?,
+                prune: *prune,
+                dry_run: *dry_run,
+            }
+        }
         Command::Export {
             name,
             include_secrets,
@@ -171,13 +227,14 @@ fn run(cli: Cli) -> Result<i32, Failure> {
         Command::Completions { .. } => unreachable!("handled above"),
     };
     let mut client = Client::connect(&socket_path(&cli))?;
+    let escape = !cli.raw && std::io::stdout().is_terminal();
     if let Request::Logs(q) = &request
         && q.follow
     {
-        return follow(&mut client, &request, json);
+        return follow(&mut client, &request, json, escape);
     }
     let response = client.request(&request)?;
-    print(&cli.command, response, json)
+    print(&cli.command, response, json, escape)
 }
 
 fn kind_of(k: KindArg) -> HookKind {
@@ -188,9 +245,13 @@ fn kind_of(k: KindArg) -> HookKind {
     }
 }
 
-fn confirm(question: &str) -> Result<bool, Failure> {
+/// Asks on a terminal. Without one there is nobody to answer, and acting anyway would let a
+/// script destroy what it did not mean to: that is a usage error naming `--yes`.
+fn confirm(verb: &str, question: &str) -> Result<bool, Failure> {
     if !interactive() {
-        return Ok(true);
+        return Err(Failure::Usage(format!(
+            "refusing to {verb} without --yes when not on a terminal"
+        )));
     }
     dialoguer::Confirm::new()
         .with_prompt(question)
@@ -354,12 +415,17 @@ fn logs_request(a: &LogsArgs) -> Request {
     })
 }
 
-fn follow(client: &mut Client, request: &Request, json: bool) -> Result<i32, Failure> {
+fn follow(
+    client: &mut Client,
+    request: &Request,
+    json: bool,
+    escape: bool,
+) -> Result<i32, Failure> {
     client.send(request)?;
     while let Some(resp) = client.next_response()? {
         match resp {
             Response::Log(entry) if json => output::json_line(&entry),
-            Response::Log(entry) => println!("{}", output::log_line(&entry)),
+            Response::Log(entry) => println!("{}", output::log_line(&entry, escape)),
             Response::Error(e) => return Err(Failure::Client(ClientError::Daemon(e))),
             other => return Err(Failure::Failed(format!("unexpected answer: {other:?}"))),
         }
@@ -392,7 +458,8 @@ fn print_created(c: &Created, json: bool) {
     }
 }
 
-fn print(command: &Command, response: Response, json: bool) -> Result<i32, Failure> {
+/// Prints an answer; `escape` says stdout is a terminal that caller-chosen text must not drive.
+fn print(command: &Command, response: Response, json: bool, escape: bool) -> Result<i32, Failure> {
     match response {
         Response::Created(c) => print_created(&c, json),
         Response::Hook(h) if json => output::json(&h),
@@ -435,7 +502,7 @@ fn print(command: &Command, response: Response, json: bool) -> Result<i32, Failu
                     None => println!("HTTP {status}"),
                 }
                 if !body.is_empty() {
-                    println!("{body}");
+                    println!("{}", output::terminal_safe(&body, escape));
                 }
             }
             if !(200..300).contains(&status) {
@@ -456,11 +523,11 @@ fn print(command: &Command, response: Response, json: bool) -> Result<i32, Failu
         Response::Runs { runs } if json => output::json(&runs),
         Response::Runs { runs } => output::runs(&runs),
         Response::Run(r) if json => output::json(&r),
-        Response::Run(r) => output::run(&r),
+        Response::Run(r) => output::run(&r, escape),
         Response::Logs { logs } if json => output::json(&logs),
         Response::Logs { logs } => {
             for l in &logs {
-                println!("{}", output::log_line(l));
+                println!("{}", output::log_line(l, escape));
             }
         }
         Response::Log(_) | Response::Hello { .. } => {

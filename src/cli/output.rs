@@ -2,10 +2,32 @@
 //!
 //! Tables never show a secret: views from the daemon do not carry any. Times are shortened to
 //! the second for people; JSON keeps the RFC 3339 strings exactly as the daemon sent them.
+//! Text that callers or scripts chose (run output, logged paths and errors, test answers) goes
+//! through [`terminal_safe`] when it is bound for a terminal, so an escape sequence in a request
+//! cannot drive the admin's terminal; a pipe gets the bytes.
 
 use crate::proto::{DeliveryView, HookKind, HookView, LogView, RunView, StatusView};
 use comfy_table::{ContentArrangement, Table, presets};
 use serde::Serialize;
+use std::borrow::Cow;
+
+/// `text` with every control character but newline and tab written as an escape (`\x1b`,
+/// `\x7f`, `\u{9b}`), when `escape` is set; otherwise `text` itself.
+pub fn terminal_safe(text: &str, escape: bool) -> Cow<'_, str> {
+    let harmless = |c: char| !c.is_control() || c == '\n' || c == '\t';
+    if !escape || text.chars().all(harmless) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    for c in text.chars() {
+        match c {
+            c if harmless(c) => out.push(c),
+            c if (c as u32) < 0x80 => out.push_str(&format!("\\x{:02x}", c as u32)),
+            c => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+        }
+    }
+    Cow::Owned(out)
+}
 
 pub fn json<T: Serialize>(value: &T) {
     match serde_json::to_string_pretty(value) {
@@ -86,11 +108,16 @@ pub fn hooks(list: &[HookView]) {
     println!("{t}");
 }
 
+/// One hook: every field in a table, then the script text as it is (a table cell would wrap
+/// and pad it).
 pub fn hook(h: &HookView) {
     let mut t = table(&["Field", "Value"]);
     let value = serde_json::to_value(h).unwrap_or_default();
     if let serde_json::Value::Object(map) = value {
         for (k, v) in map {
+            if k == "script" {
+                continue;
+            }
             let shown = match v {
                 serde_json::Value::Null => continue,
                 serde_json::Value::String(s) if k.ends_with("_at") => short_time(&s),
@@ -128,6 +155,13 @@ pub fn hook(h: &HookView) {
         }
     }
     println!("{t}");
+    if let Some(script) = &h.script {
+        println!("--- script ---");
+        print!("{script}");
+        if !script.ends_with('\n') {
+            println!();
+        }
+    }
 }
 
 pub fn status(s: &StatusView) {
@@ -174,7 +208,7 @@ pub fn runs(list: &[RunView]) {
     println!("{t}");
 }
 
-pub fn run(r: &RunView) {
+pub fn run(r: &RunView, escape: bool) {
     println!("Run {} of {}: {}", r.id, r.hook, r.status.as_str());
     if let Some(c) = r.exit_code {
         println!("Exit code: {c}");
@@ -192,7 +226,7 @@ pub fn run(r: &RunView) {
     for (name, text) in [("stdout", &r.stdout), ("stderr", &r.stderr)] {
         if let Some(text) = text.as_ref().filter(|t| !t.is_empty()) {
             println!("--- {name} ---");
-            print!("{text}");
+            print!("{}", terminal_safe(text, escape));
             if !text.ends_with('\n') {
                 println!();
             }
@@ -239,7 +273,7 @@ pub fn deliveries(list: &[DeliveryView]) {
 }
 
 /// One log entry as one line, `tail`-style.
-pub fn log_line(l: &LogView) -> String {
+pub fn log_line(l: &LogView, escape: bool) -> String {
     let mut parts = vec![
         short_time(&l.time),
         format!("{:<5}", l.direction),
@@ -275,5 +309,5 @@ pub fn log_line(l: &LogView) -> String {
     if let Some(e) = &l.error {
         parts.push(format!("error: {e}"));
     }
-    parts.join("  ")
+    terminal_safe(&parts.join("  "), escape).into_owned()
 }
