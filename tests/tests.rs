@@ -14,4 +14,5 @@ mod metrics;
 mod properties;
 mod reload;
 mod runner;
+mod runner_isolation;
 mod verify;
