@@ -91,7 +91,10 @@ fn scripts_are_written_once_per_text_and_run_files_go_at_shutdown() {
             .unwrap()
             .to_path_buf(),
     );
-    assert_eq!(fields[1], "700", "script mode");
+    assert_eq!(
+        fields[1], "550",
+        "script mode: the run user reads and executes, nobody writes"
+    );
     assert_eq!(fields[2], "711", "directory mode: reachable, not listable");
 
     // An edited script gets its own file: the new text runs, not the cached one.

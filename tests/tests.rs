@@ -21,6 +21,7 @@ mod properties;
 mod readme;
 mod reload;
 mod runner;
+mod runner_isolation;
 mod secret_files;
 mod socket;
 mod terminal;

@@ -70,6 +70,11 @@ impl Daemon {
 
     /// Starts the daemon process (again) and waits until both its sides answer.
     pub fn boot(&mut self) {
+        self.boot_with(|_| {});
+    }
+
+    /// [`Daemon::boot`], with `tweak` applied to the command that starts hookd.
+    pub fn boot_with(&mut self, tweak: impl FnOnce(&mut Command)) {
         let log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -85,6 +90,7 @@ impl Daemon {
         if !own_listen {
             cmd.arg("--listen").arg(format!("127.0.0.1:{}", self.port));
         }
+        tweak(&mut cmd);
         let child = cmd
             .arg("--socket")
             .arg(&self.socket)

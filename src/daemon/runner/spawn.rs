@@ -1,0 +1,265 @@
+//! Starting a run: its files, its environment and the child process itself.
+//!
+//! Why: everything a script receives is decided here, in one place, before it starts.
+//!
+//! Invariants:
+//! - The environment is cleared to a fixed set plus `HOOKD_*` and the hook's own `env`.
+//!   Request headers become `HOOKD_HEADER_*` only when their names are `A-Za-z0-9-`; headers
+//!   that map to the same variable are joined with `, ` in arrival order, so no header can
+//!   silently replace another one's value.
+//! - The child gets its own process group, drops to the run user (supplementary groups, gid,
+//!   uid, in that order), asks to be killed when hookd dies, and keeps no descriptor but 0–2.
+//! - The group is registered ([`Group`]) as soon as the child exists.
+//!
+//! Must not: put request data anywhere but the environment, stdin and the body file (never in
+//! the script text or its command line), or do anything between fork and exec that is not an
+//! async-signal-safe system call.
+
+use super::files::BodyFile;
+use super::kill::Group;
+use super::{RunAs, Runner};
+use crate::config::Config;
+use crate::hook::Hook;
+use crate::run::Invocation;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+
+const PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+/// A started run.
+pub(super) struct Spawned {
+    pub child: tokio::process::Child,
+    pub group: Group,
+    /// Removed when dropped, after the run.
+    pub body_file: BodyFile,
+}
+
+pub(super) fn spawn(
+    config: &Config,
+    hook: &Hook,
+    run_id: i64,
+    inv: &Invocation,
+    user: &RunAs,
+    runner: &Runner,
+) -> Result<Spawned, String> {
+    let script = hook.options.script.as_deref().unwrap_or_default();
+    let written = |e: std::io::Error| format!("cannot write the run's files: {e}");
+    let script_path = runner.files.script(script, user).map_err(written)?;
+    let body_file = runner
+        .files
+        .body(run_id, &inv.body, user)
+        .map_err(written)?;
+    let mut cmd = if script.starts_with("#!") {
+        tokio::process::Command::new(&script_path)
+    } else {
+        let mut c = tokio::process::Command::new(&config.scripts.shell);
+        c.arg(&script_path);
+        c
+    };
+    environment(&mut cmd, hook, run_id, inv, user, body_file.path());
+    // With no body there is nothing to write: /dev/null spares a pipe and its bookkeeping.
+    let stdin = if inv.body.is_empty() {
+        Stdio::null()
+    } else {
+        Stdio::piped()
+    };
+    cmd.current_dir(cwd(hook, user))
+        .stdin(stdin)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .process_group(0);
+    child_setup(&mut cmd, user);
+    let child = cmd
+        .spawn()
+        .map_err(|e| format!("cannot start the script: {e}"))?;
+    let leader = child.id().unwrap_or(0) as i32;
+    let group = Group::register(leader, runner.files.mark_group(leader), &runner.live);
+    Ok(Spawned {
+        child,
+        group,
+        body_file,
+    })
+}
+
+fn environment(
+    cmd: &mut tokio::process::Command,
+    hook: &Hook,
+    run_id: i64,
+    inv: &Invocation,
+    user: &RunAs,
+    body_file: &Path,
+) {
+    cmd.env_clear()
+        .env("PATH", PATH)
+        .env("HOME", &user.home)
+        .env("USER", &user.name)
+        .env("LOGNAME", &user.name)
+        .env("SHELL", &user.shell)
+        .env(
+            "LANG",
+            std::env::var("LANG").unwrap_or_else(|_| "C.UTF-8".into()),
+        )
+        .env("HOOKD_HOOK", &hook.name)
+        .env("HOOKD_RUN_ID", run_id.to_string())
+        .env("HOOKD_METHOD", &inv.method)
+        .env("HOOKD_QUERY", &inv.query)
+        .env("HOOKD_REMOTE_ADDR", &inv.remote_addr)
+        .env("HOOKD_CONTENT_TYPE", &inv.content_type)
+        .env("HOOKD_BODY_FILE", body_file);
+    cmd.envs(header_vars(&inv.headers));
+    for (name, value) in &inv.params {
+        cmd.env(format!("HOOKD_PARAM_{}", name.to_ascii_uppercase()), value);
+    }
+    if let Some(env) = &hook.options.env {
+        cmd.envs(env);
+    }
+}
+
+/// `X-Hub-Signature-256` → `HOOKD_HEADER_X_HUB_SIGNATURE_256`.
+pub fn header_var(name: &str) -> String {
+    let mut v = String::with_capacity(13 + name.len());
+    v.push_str("HOOKD_HEADER_");
+    v.extend(name.chars().map(|c| {
+        if c.is_ascii_alphanumeric() {
+            c.to_ascii_uppercase()
+        } else {
+            '_'
+        }
+    }));
+    v
+}
+
+/// Whether a header may reach a script: names of letters, digits and `-` only, so that no two
+/// differently spelled names (`X-User`, `X_User`) can claim the same variable.
+fn passes(name: &str) -> bool {
+    !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+}
+
+/// The `HOOKD_HEADER_*` variables of a request, repeated headers joined with `, ` in arrival
+/// order (the list form HTTP gives a repeated header).
+fn header_vars(headers: &[(String, String)]) -> Vec<(String, String)> {
+    let mut vars: Vec<(String, String)> = Vec::with_capacity(headers.len());
+    for (name, value) in headers.iter().filter(|(n, _)| passes(n)) {
+        let var = header_var(name);
+        match vars.iter_mut().find(|(v, _)| *v == var) {
+            Some((_, joined)) => {
+                joined.push_str(", ");
+                joined.push_str(value);
+            }
+            None => vars.push((var, value.clone())),
+        }
+    }
+    vars
+}
+
+fn cwd(hook: &Hook, user: &RunAs) -> PathBuf {
+    match &hook.options.cwd {
+        Some(dir) => PathBuf::from(dir),
+        None if user.home.is_dir() => user.home.clone(),
+        None => PathBuf::from("/"),
+    }
+}
+
+/// What the child does between fork and exec: become the run user, die with hookd, and mark
+/// every descriptor above 2 close-on-exec (hookd's own are already; inherited ones may not be).
+fn child_setup(cmd: &mut tokio::process::Command, user: &RunAs) {
+    let switch = user
+        .switch
+        .then(|| (user.uid, user.gid, user.groups.clone()));
+    let parent = std::process::id() as libc::pid_t;
+    // SAFETY: the closure runs between fork and exec and only makes async-signal-safe system
+    // calls on values prepared before forking (the group list was resolved before, too).
+    unsafe {
+        cmd.pre_exec(move || {
+            if let Some((uid, gid, groups)) = &switch {
+                nix::unistd::setgroups(groups)?;
+                nix::unistd::setgid(*gid)?;
+                nix::unistd::setuid(*uid)?;
+            }
+            // After the uid change: changing credentials clears the parent-death signal.
+            if libc::prctl(
+                libc::PR_SET_PDEATHSIG,
+                libc::SIGKILL as libc::c_ulong,
+                0,
+                0,
+                0,
+            ) != 0
+            {
+                return Err(std::io::Error::last_os_error());
+            }
+            // hookd died before the line above: there is nobody left to run for.
+            if libc::getppid() != parent {
+                return Err(std::io::Error::from_raw_os_error(libc::ESRCH));
+            }
+            close_inherited();
+            Ok(())
+        });
+    }
+}
+
+/// Marks every descriptor above 2 close-on-exec. Close-on-exec rather than closed: the
+/// standard library reports a failed exec through one of them.
+fn close_inherited() {
+    // SAFETY: plain system calls on descriptor numbers, async-signal-safe.
+    unsafe {
+        let flags = libc::CLOSE_RANGE_CLOEXEC as libc::c_long;
+        if libc::syscall(
+            libc::SYS_close_range,
+            3 as libc::c_uint,
+            libc::c_uint::MAX,
+            flags,
+        ) == 0
+        {
+            return;
+        }
+        // Kernels before 5.11: one descriptor at a time, up to the descriptor limit.
+        let mut limit = libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        };
+        let max = if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) == 0 {
+            limit.rlim_cur.min(1 << 20) as libc::c_int
+        } else {
+            1024
+        };
+        for fd in 3..max {
+            let f = libc::fcntl(fd, libc::F_GETFD);
+            if f >= 0 && f & libc::FD_CLOEXEC == 0 {
+                libc::fcntl(fd, libc::F_SETFD, f | libc::FD_CLOEXEC);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn header_names_become_variables() {
+        assert_eq!(
+            header_var("X-Hub-Signature-256"),
+            "HOOKD_HEADER_X_HUB_SIGNATURE_256"
+        );
+        assert_eq!(header_var("content.type"), "HOOKD_HEADER_CONTENT_TYPE");
+    }
+
+    #[test]
+    fn odd_names_are_dropped_and_repeats_joined() {
+        let h = |n: &str, v: &str| (n.to_string(), v.to_string());
+        let vars = header_vars(&[
+            h("x-user", "alice"),
+            h("x_user", "mallory"),
+            h("x.user", "mallory"),
+            h("accept", "a"),
+            h("x-user", "bob"),
+        ]);
+        assert_eq!(
+            vars,
+            [
+                h("HOOKD_HEADER_X_USER", "alice, bob"),
+                h("HOOKD_HEADER_ACCEPT", "a")
+            ]
+        );
+    }
+}

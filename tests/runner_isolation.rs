@@ -1,0 +1,256 @@
+//! What a run can reach and what it leaves behind: its cached script, inherited descriptors,
+//! request headers, the time its answer takes after a timeout, and a daemon killed mid-run.
+
+use crate::helper::{Daemon, process_gone, text, wait_until};
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+fn read_pid(path: &Path) -> i32 {
+    std::fs::read_to_string(path)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap()
+}
+
+fn is_root() -> bool {
+    nix::unistd::geteuid().is_root()
+}
+
+/// A second user for scripts to run as, created once (hookd must run as root to switch to it).
+/// `None`, with the reason, when it cannot be had.
+fn second_user() -> Result<(String, u32), String> {
+    static USER: std::sync::OnceLock<Result<(String, u32), String>> = std::sync::OnceLock::new();
+    USER.get_or_init(|| {
+        if !is_root() {
+            return Err("needs root to create a user and switch to it".into());
+        }
+        let name = "hookd-test";
+        let lookup = || nix::unistd::User::from_name(name).ok().flatten();
+        if lookup().is_none() {
+            let made = std::process::Command::new("useradd")
+                .args([
+                    "--system",
+                    "--no-create-home",
+                    "--shell",
+                    "/usr/sbin/nologin",
+                ])
+                .arg(name)
+                .output()
+                .map_err(|e| format!("cannot run useradd: {e}"))?;
+            // 9: the user exists (another test made it a moment ago).
+            if !made.status.success() && made.status.code() != Some(9) {
+                return Err(format!("useradd failed: {}", text(&made.stderr)));
+            }
+        }
+        let user = lookup().ok_or("useradd made no user")?;
+        Ok((name.to_string(), user.gid.as_raw()))
+    })
+    .clone()
+}
+
+#[test]
+fn a_timed_out_run_answers_once_its_group_is_killed() {
+    let d = Daemon::start();
+    let dir = d.dir.path();
+    // A plain child; one that ignores SIGTERM and holds the pipes until SIGKILL; one that left
+    // the group and holds them for good.
+    let cases = [
+        ("plain", "sleep 30\n".to_string()),
+        (
+            "stubborn",
+            format!(
+                "(trap '' TERM; exec sleep 30) &\necho $! > {}/stubborn.pid\nwait\n",
+                dir.display()
+            ),
+        ),
+        (
+            "escaped",
+            format!(
+                "setsid sleep 30 &\necho $! > {}/escaped.pid\nsleep 30\n",
+                dir.display()
+            ),
+        ),
+    ];
+    for (name, script) in &cases {
+        let t = d.create(name, &["--run", script, "--timeout", "1s"]);
+        let called = Instant::now();
+        let r = d.get(&d.path(&t));
+        let took = called.elapsed();
+        assert_eq!(r.status, 504, "{name}: {}", r.body);
+        assert_eq!(r.json()["status"], "timeout");
+        assert!(
+            took >= Duration::from_secs(1),
+            "{name}: answered before the timeout"
+        );
+        assert!(
+            took < Duration::from_millis(1500),
+            "{name}: the 504 took {took:?}, past the kill of the group"
+        );
+    }
+    // The stubborn child does not outlive the grace period.
+    let stubborn = read_pid(&dir.join("stubborn.pid"));
+    wait_until(
+        "the stubborn child to be killed",
+        Duration::from_secs(20),
+        || process_gone(stubborn),
+    );
+    let escaped = read_pid(&dir.join("escaped.pid"));
+    let _ = nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(escaped),
+        nix::sys::signal::Signal::SIGKILL,
+    );
+}
+
+/// The script reports itself, then tries to rewrite itself; the second run must be the first.
+const TAMPER: &str = "echo \"$(id -un) $(stat -c '%u %g %a' \"$0\") $(sha256sum < \"$0\")\"\n\
+    chmod 777 \"$0\" 2>/dev/null; echo 'echo pwned' > \"$0\" 2>/dev/null; \
+    mv \"$0\" \"$0.x\" 2>/dev/null; ln -s /bin/true \"$0\" 2>/dev/null; exit 0\n";
+
+#[test]
+fn a_run_cannot_change_what_the_next_run_of_its_hook_executes() {
+    let d = Daemon::start();
+    let t = d.create("tamper", &["--run", TAMPER, "--raw-output"]);
+    let first = d.post(&d.path(&t), "").body;
+    let second = d.post(&d.path(&t), "").body;
+    assert!(
+        !first.contains("pwned") && !second.contains("pwned"),
+        "{second}"
+    );
+    assert_eq!(first, second, "the second run executed something else");
+    let me = nix::unistd::geteuid().as_raw();
+    let fields: Vec<&str> = first.split_whitespace().collect();
+    assert_eq!(fields[1], me.to_string(), "owned by hookd's user: {first}");
+    assert_eq!(fields[3], "550", "read and execute only: {first}");
+}
+
+#[test]
+fn a_script_run_as_another_user_is_hookds_and_read_only_to_it() {
+    let (user, gid) = match second_user() {
+        Ok(u) => u,
+        Err(why) => {
+            eprintln!("skipped: {why}");
+            return;
+        }
+    };
+    let d = Daemon::start();
+    let t = d.create(
+        "tamper-other",
+        &["--run", TAMPER, "--user", &user, "--raw-output"],
+    );
+    let first = d.post(&d.path(&t), "").body;
+    let second = d.post(&d.path(&t), "").body;
+    assert_eq!(first, second, "the second run executed something else");
+    let fields: Vec<&str> = first.split_whitespace().collect();
+    assert_eq!(fields.len(), 6, "{first}");
+    assert_eq!(fields[0], user);
+    assert_eq!(fields[1], "0", "owned by hookd's user (root): {first}");
+    assert_eq!(fields[2], gid.to_string(), "the run user's group: {first}");
+    assert_eq!(fields[3], "550", "{first}");
+}
+
+#[test]
+fn no_run_outlives_a_killed_daemon_and_the_next_start_clears_its_files() {
+    let mut d = Daemon::start();
+    let dir = d.dir.path().to_path_buf();
+    let script = format!(
+        "dirname \"$0\" > {0}/rundir\nsleep 300 &\necho $! > {0}/child.pid\necho $$ > {0}/leader.pid\nwait\n",
+        dir.display()
+    );
+    let t = d.create("long", &["--run", &script, "--async"]);
+    assert_eq!(d.get(&d.path(&t)).status, 202);
+    wait_until("the run to start", Duration::from_secs(10), || {
+        std::fs::read_to_string(dir.join("leader.pid")).is_ok_and(|s| s.ends_with('\n'))
+    });
+    let (leader, child) = (
+        read_pid(&dir.join("leader.pid")),
+        read_pid(&dir.join("child.pid")),
+    );
+    let rundir =
+        std::path::PathBuf::from(std::fs::read_to_string(dir.join("rundir")).unwrap().trim());
+    assert!(rundir.is_dir());
+    d.stop_with(9);
+    wait_until(
+        "the script to die with hookd",
+        Duration::from_secs(10),
+        || process_gone(leader),
+    );
+    d.boot();
+    wait_until(
+        "the script's child to be ended at the next start",
+        Duration::from_secs(10),
+        || process_gone(child),
+    );
+    assert!(
+        !rundir.exists(),
+        "{} was left by the killed daemon",
+        rundir.display()
+    );
+}
+
+#[test]
+fn scripts_get_no_descriptor_but_0_1_2() {
+    let mut d = Daemon::start();
+    d.stop_with(15);
+    // hookd itself inherits a descriptor that is not close-on-exec, as from a careless parent.
+    let leak = std::fs::File::create(d.dir.path().join("leaked")).unwrap();
+    let raw = std::os::fd::AsRawFd::as_raw_fd(&leak);
+    d.boot_with(|cmd| {
+        // SAFETY: dup2 is async-signal-safe.
+        unsafe {
+            std::os::unix::process::CommandExt::pre_exec(cmd, move || {
+                if libc::dup2(raw, 9) < 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+    });
+    let t = d.create("fds", &["--run", "ls -l /proc/self/fd", "--raw-output"]);
+    for body in ["", "with a body on stdin"] {
+        let r = d.post(&d.path(&t), body);
+        assert_eq!(r.status, 200, "{}", r.body);
+        let extra: Vec<&str> = r
+            .body
+            .lines()
+            .filter(|l| l.contains(" -> "))
+            .filter(|l| {
+                let fd = l.split(" -> ").next().unwrap().rsplit(' ').next().unwrap();
+                !["0", "1", "2"].contains(&fd)
+            })
+            .collect();
+        // ls's own descriptor for the listing is the one allowed.
+        assert!(
+            extra.len() <= 1 && extra.iter().all(|l| l.contains("/proc/")),
+            "the script inherited descriptors: {extra:?}\n{}",
+            r.body
+        );
+    }
+}
+
+#[test]
+fn repeated_headers_are_joined_and_oddly_named_ones_dropped() {
+    let d = Daemon::start();
+    let t = d.create(
+        "hdr",
+        &[
+            "--run",
+            "echo \"[$HOOKD_HEADER_X_REAL_USER]\"; env | grep -c '^HOOKD_HEADER_X_REAL_USER='",
+            "--raw-output",
+        ],
+    );
+    // Raw HTTP, the headers in this order on the wire.
+    let r = d.request(
+        "POST",
+        &d.path(&t),
+        &[
+            ("X-Real-User", "alice"),
+            ("X_Real_User", "mallory"),
+            ("X.Real.User", "eve"),
+            ("x-real-user", "bob"),
+        ],
+        b"",
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body, "[alice, bob]\n1\n");
+}
