@@ -22,6 +22,9 @@ pub struct Invocation {
     pub body: Bytes,
     /// `HOOKD_PARAM_<NAME>` values, already extracted from the body.
     pub params: Vec<(String, String)>,
+    /// For `hookctl test`: the uid of whoever ran it (`HOOKD_TEST_UID`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub test_uid: Option<u32>,
 }
 
 mod body_b64 {

@@ -191,3 +191,25 @@ fn credentials_in_headers_and_query_are_redacted_by_name_unless_kept() {
         "outgoing hooks have no incoming headers"
     );
 }
+
+#[test]
+fn a_test_call_comes_from_loopback_and_names_who_ran_it() {
+    let d = Daemon::start();
+    d.create(
+        "who",
+        &[
+            "--run",
+            "echo \"$HOOKD_REMOTE_ADDR $HOOKD_TEST_UID\"",
+            "--raw-output",
+        ],
+    );
+    let v = d.json(&["test", "who"]);
+    let uid = nix::unistd::getuid().as_raw();
+    assert_eq!(v["body"], format!("127.0.0.1 {uid}\n"));
+    // An HTTP caller has no HOOKD_TEST_UID.
+    let t = d.json(&["regenerate", "who", "--yes"])["token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(d.post(&d.path(&t), "").body, "127.0.0.1 \n");
+}

@@ -180,6 +180,9 @@ The HTTP method and the raw query string.
 \fBHOOKD_REMOTE_ADDR\fR, \fBHOOKD_CONTENT_TYPE\fR
 The caller's IP address and the body's content type.
 .TP
+\fBHOOKD_TEST_UID\fR
+Only in a \fBhookctl test\fR run: the uid of whoever ran it (the address is then 127.0.0.1).
+.TP
 \fBHOOKD_HEADER_\fINAME\fR
 Every request header, its name upper\-cased with \- as _ (\fBHOOKD_HEADER_X_GITHUB_EVENT\fR).
 .TP

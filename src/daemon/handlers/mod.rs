@@ -47,7 +47,7 @@ pub async fn handle(shared: &Arc<Shared>, request: Request, uid: Option<u32>) ->
             method,
             body,
             content_type,
-        } => test::test(shared, name, method, body, content_type).await,
+        } => test::test(shared, name, method, body, content_type, uid).await,
         Request::Runs { hook, limit } => runs::runs(shared, hook, limit).await,
         Request::RunShow { id } => runs::run_show(shared, id).await,
         Request::Logs(q) => logs::logs(shared, q).await,

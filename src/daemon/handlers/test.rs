@@ -26,6 +26,7 @@ pub(super) async fn test(
     method: Option<String>,
     body: Option<String>,
     content_type: Option<String>,
+    uid: Option<u32>,
 ) -> Result<Response, ErrorBody> {
     let h = get(shared, name).await?;
     if !h.kind.is_incoming() {
@@ -39,7 +40,8 @@ pub(super) async fn test(
     }
     let hook = Arc::new(LiveHook::compile(h).map_err(|(_, e)| ErrorBody::invalid(e))?);
     let note = Caller::Test.skipped(&hook);
-    let inv = test_invocation(method, body, content_type);
+    let mut inv = test_invocation(method, body, content_type);
+    inv.test_uid = uid;
     if let Err(r) = gate::admit(shared, &hook, &inv.method, Caller::Test) {
         return Ok(test_result(&r.answer, note));
     }
@@ -59,7 +61,8 @@ pub(super) async fn test(
     Ok(test_result(&answer, note))
 }
 
-/// The request `hookctl test` makes: POST by default, JSON when there is a body.
+/// The request `hookctl test` makes: POST by default, JSON when there is a body, from
+/// 127.0.0.1 (the caller's uid goes to `HOOKD_TEST_UID`).
 fn test_invocation(
     method: Option<String>,
     body: Option<String>,
@@ -79,7 +82,7 @@ fn test_invocation(
     }
     Invocation {
         method: method.unwrap_or_else(|| "POST".into()).to_ascii_uppercase(),
-        remote_addr: "local".into(),
+        remote_addr: "127.0.0.1".into(),
         content_type,
         headers,
         body: body.into_bytes().into(),

@@ -110,6 +110,9 @@ fn environment(
     for (name, value) in &inv.params {
         cmd.env(format!("HOOKD_PARAM_{}", name.to_ascii_uppercase()), value);
     }
+    if let Some(uid) = inv.test_uid {
+        cmd.env("HOOKD_TEST_UID", uid.to_string());
+    }
     if let Some(env) = &hook.options.env {
         cmd.envs(env);
     }
