@@ -26,10 +26,10 @@ fn exact(d: &Option<Dur>) -> Option<Duration> {
 impl Timeouts for Request {
     fn timeouts(&self) -> Vec<Option<Duration>> {
         match self {
-            Request::Create { options, .. } | Request::Edit { options, .. } => {
+            Request::Create(hookd::proto::CreateHook { options, .. }) | Request::Edit(hookd::proto::EditHook { options, .. }) => {
                 vec![exact(&options.timeout)]
             }
-            Request::Apply { hooks, .. } => {
+            Request::Apply(hookd::proto::ApplyHooks { hooks, .. }) => {
                 hooks.iter().map(|h| exact(&h.options.timeout)).collect()
             }
             _ => Vec::new(),

@@ -82,10 +82,10 @@ impl Client {
             reader: BufReader::new(stream),
             writer,
         };
-        let hello = Request::Hello {
+        let hello = Request::Hello(crate::proto::Hello {
             version: PROTOCOL_VERSION,
             client: format!("hookctl {}", env!("CARGO_PKG_VERSION")),
-        };
+        });
         match client.request(&hello)? {
             Response::Hello { .. } => Ok(client),
             other => Err(ClientError::Protocol(format!(

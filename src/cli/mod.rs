@@ -13,7 +13,11 @@ pub mod options;
 pub mod output;
 pub mod secretfile;
 
-use crate::proto::{Created, HookKind, HookOptions, LogQuery, Request, Response};
+use crate::proto::{
+    ApplyHooks, CreateHook, Created, DeliveryId, EditHook, ExportHooks, HookKind, HookOptions,
+    ListDeliveries, ListHooks, ListRuns, LogQuery, NamedHook, Request, Response, RunId, SetEnabled,
+    TestCall,
+};
 use args::{Cli, Command, CreateArgs, EditArgs, KindArg, LogsArgs, RunsArgs, RunsCommand};
 use clap::FromArgMatches;
 use client::{Client, ClientError};
@@ -145,18 +149,18 @@ fn run(cli: Cli) -> Result<i32, Failure> {
     let request = match &cli.command {
         Command::Create(a) => create_request(a)?,
         Command::Edit(a) => edit_request(a)?,
-        Command::List { kind } => Request::List {
+        Command::List { kind } => Request::List(ListHooks {
             kind: kind.map(kind_of),
-        },
-        Command::Show { name } => Request::Show { name: name.clone() },
-        Command::Enable { name } => Request::SetEnabled {
+        }),
+        Command::Show { name } => Request::Show(NamedHook { name: name.clone() }),
+        Command::Enable { name } => Request::SetEnabled(SetEnabled {
             name: name.clone(),
             enabled: true,
-        },
-        Command::Disable { name } => Request::SetEnabled {
+        }),
+        Command::Disable { name } => Request::SetEnabled(SetEnabled {
             name: name.clone(),
             enabled: false,
-        },
+        }),
         Command::Delete { name, yes } => {
             if !yes
                 && !confirm(
@@ -166,7 +170,7 @@ fn run(cli: Cli) -> Result<i32, Failure> {
             {
                 return Err(Failure::Failed("not deleted".into()));
             }
-            Request::Delete { name: name.clone() }
+            Request::Delete(NamedHook { name: name.clone() })
         }
         Command::Regenerate { name, yes } => {
             if !yes
@@ -177,7 +181,7 @@ fn run(cli: Cli) -> Result<i32, Failure> {
             {
                 return Err(Failure::Failed("token not changed".into()));
             }
-            Request::Regenerate { name: name.clone() }
+            Request::Regenerate(NamedHook { name: name.clone() })
         }
         Command::Test { name, data, method } => {
             test_request(name, data.as_deref(), method.clone())?
@@ -186,11 +190,11 @@ fn run(cli: Cli) -> Result<i32, Failure> {
         Command::Runs(RunsArgs {
             show: Some(RunsCommand::Show { id }),
             ..
-        }) => Request::RunShow { id: id.clone() },
-        Command::Runs(a) => Request::Runs {
+        }) => Request::RunShow(RunId { id: id.clone() }),
+        Command::Runs(a) => Request::Runs(ListRuns {
             hook: a.name.clone(),
             limit: a.lines,
-        },
+        }),
         Command::Status => Request::Status,
         Command::Apply {
             file,
@@ -201,29 +205,29 @@ fn run(cli: Cli) -> Result<i32, Failure> {
             if let Some(path) = tokens_out {
                 secretfile::check(path).map_err(Failure::Failed)?;
             }
-            Request::Apply {
+            Request::Apply(ApplyHooks {
                 hooks: hooksfile::read(file).map_err(Failure::Failed)?,
                 prune: *prune,
                 dry_run: *dry_run,
-            }
+            })
         }
         Command::Export {
             name,
             include_secrets,
-        } => Request::Export {
+        } => Request::Export(ExportHooks {
             name: name.clone(),
             include_secrets: *include_secrets,
-        },
+        }),
         Command::Deliveries {
             name,
             status,
             lines,
-        } => Request::Deliveries {
+        } => Request::Deliveries(ListDeliveries {
             hook: name.clone(),
             status: status.clone(),
             limit: *lines,
-        },
-        Command::Redeliver { id } => Request::Redeliver { id: id.clone() },
+        }),
+        Command::Redeliver { id } => Request::Redeliver(DeliveryId { id: id.clone() }),
         Command::Completions { .. } => unreachable!("handled above"),
     };
     let mut client = Client::connect(&socket_path(&cli))?;
@@ -296,11 +300,11 @@ fn create_request(a: &CreateArgs) -> Result<Request, Failure> {
     let (Some(name), Some(kind)) = (name, kind) else {
         return Err(Failure::Usage("create needs a name and a kind".into()));
     };
-    Ok(Request::Create {
+    Ok(Request::Create(CreateHook {
         name,
         kind,
         options: Box::new(options),
-    })
+    }))
 }
 
 /// Asks on the terminal for what `create` was not given.
@@ -377,10 +381,10 @@ fn edit_request(a: &EditArgs) -> Result<Request, Failure> {
             "edit needs at least one option to change (see hookctl edit --help)".into(),
         ));
     }
-    Ok(Request::Edit {
+    Ok(Request::Edit(EditHook {
         name: a.name.clone(),
         options: Box::new(options),
-    })
+    }))
 }
 
 fn test_request(
@@ -396,12 +400,12 @@ fn test_request(
         Some(d) => Some(d.to_string()),
         None => None,
     };
-    Ok(Request::Test {
+    Ok(Request::Test(TestCall {
         name: name.to_string(),
         method,
         body,
         content_type: None,
-    })
+    }))
 }
 
 fn logs_request(a: &LogsArgs) -> Request {

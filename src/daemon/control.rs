@@ -163,7 +163,9 @@ async fn connection(stream: UnixStream, shared: Arc<Shared>, shutdown: watch::Re
             }
         };
         let response = match (request, greeted) {
-            (Request::Hello { version, .. }, _) if version != PROTOCOL_VERSION => {
+            (Request::Hello(crate::proto::Hello { version, .. }), _)
+                if version != PROTOCOL_VERSION =>
+            {
                 Response::Error(ErrorBody::new(
                     ErrorCode::VersionMismatch,
                     format!(
@@ -171,7 +173,7 @@ async fn connection(stream: UnixStream, shared: Arc<Shared>, shutdown: watch::Re
                     ),
                 ))
             }
-            (Request::Hello { .. }, _) => {
+            (Request::Hello(crate::proto::Hello { .. }), _) => {
                 greeted = true;
                 Response::Hello {
                     version: PROTOCOL_VERSION,

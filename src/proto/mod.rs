@@ -25,70 +25,118 @@ pub const MAX_LINE_BYTES: usize = 16 * 1024 * 1024;
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(tag = "request", rename_all = "snake_case")]
 pub enum Request {
-    Hello {
-        version: u32,
-        client: String,
-    },
-    Create {
-        name: String,
-        kind: HookKind,
-        options: Box<HookOptions>,
-    },
-    Edit {
-        name: String,
-        options: Box<HookOptions>,
-    },
-    List {
-        kind: Option<HookKind>,
-    },
-    Show {
-        name: String,
-    },
-    SetEnabled {
-        name: String,
-        enabled: bool,
-    },
-    Delete {
-        name: String,
-    },
-    Regenerate {
-        name: String,
-    },
+    Hello(Hello),
+    Create(CreateHook),
+    Edit(EditHook),
+    List(ListHooks),
+    Show(NamedHook),
+    SetEnabled(SetEnabled),
+    Delete(NamedHook),
+    Regenerate(NamedHook),
     Status,
     /// Calls an incoming hook through the same path as HTTP.
-    Test {
-        name: String,
-        method: Option<String>,
-        body: Option<String>,
-        content_type: Option<String>,
-    },
-    Runs {
-        hook: Option<String>,
-        limit: u32,
-    },
-    RunShow {
-        id: String,
-    },
+    Test(TestCall),
+    Runs(ListRuns),
+    RunShow(RunId),
     Logs(LogQuery),
-    Deliveries {
-        hook: Option<String>,
-        status: Option<String>,
-        limit: u32,
-    },
-    Redeliver {
-        id: String,
-    },
+    Deliveries(ListDeliveries),
+    Redeliver(DeliveryId),
     /// Makes the hooks match `hooks` (declarative, idempotent).
-    Apply {
-        hooks: Vec<HookSpec>,
-        prune: bool,
-        dry_run: bool,
-    },
+    Apply(ApplyHooks),
     /// Hooks as `apply` takes them; secrets only when asked for.
-    Export {
-        name: Option<String>,
-        include_secrets: bool,
-    },
+    Export(ExportHooks),
+}
+
+/// The handshake: the client's protocol version and name.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Hello {
+    pub version: u32,
+    pub client: String,
+}
+
+/// A new hook with its options.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CreateHook {
+    pub name: String,
+    pub kind: HookKind,
+    pub options: Box<HookOptions>,
+}
+
+/// Options to change (PATCH semantics).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct EditHook {
+    pub name: String,
+    pub options: Box<HookOptions>,
+}
+
+/// Hooks, of one kind or all.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ListHooks {
+    pub kind: Option<HookKind>,
+}
+
+/// One hook by name (`show`, `delete`, `regenerate`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct NamedHook {
+    pub name: String,
+}
+
+/// `enable` and `disable`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SetEnabled {
+    pub name: String,
+    pub enabled: bool,
+}
+
+/// Calls an incoming hook through the same path as HTTP, or sends a `test` event.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TestCall {
+    pub name: String,
+    pub method: Option<String>,
+    pub body: Option<String>,
+    pub content_type: Option<String>,
+}
+
+/// Runs, newest first.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ListRuns {
+    pub hook: Option<String>,
+    pub limit: u32,
+}
+
+/// One run by id.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RunId {
+    pub id: String,
+}
+
+/// Deliveries, newest first.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ListDeliveries {
+    pub hook: Option<String>,
+    pub status: Option<String>,
+    pub limit: u32,
+}
+
+/// One delivery by id.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DeliveryId {
+    pub id: String,
+}
+
+/// Makes the hooks match `hooks` (declarative, idempotent).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ApplyHooks {
+    pub hooks: Vec<HookSpec>,
+    pub prune: bool,
+    pub dry_run: bool,
+}
+
+/// Hooks as `apply` takes them; secrets only when asked for.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ExportHooks {
+    pub name: Option<String>,
+    pub include_secrets: bool,
 }
 
 /// One hook of an `apply` file: its name, kind and every option it sets.

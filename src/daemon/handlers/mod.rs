@@ -14,62 +14,65 @@ pub use logs::follow_logs;
 
 use crate::daemon::state::Shared;
 use crate::hook::Hook;
-use crate::proto::{ErrorBody, ErrorCode, Request, Response};
+use crate::proto::{
+    ApplyHooks, CreateHook, DeliveryId, EditHook, ErrorBody, ErrorCode, ExportHooks, Hello,
+    ListDeliveries, ListHooks, ListRuns, NamedHook, Request, Response, RunId, SetEnabled, TestCall,
+};
 use crate::store;
 use std::sync::Arc;
 
 pub async fn handle(shared: &Arc<Shared>, request: Request, uid: Option<u32>) -> Response {
     let result = match request {
-        Request::Hello { .. } => Err(ErrorBody::new(
+        Request::Hello(Hello { .. }) => Err(ErrorBody::new(
             ErrorCode::BadRequest,
             "hello was already exchanged",
         )),
-        Request::Create {
+        Request::Create(CreateHook {
             name,
             kind,
             options,
-        } => hooks::create(shared, name, kind, *options, uid).await,
-        Request::Edit { name, options } => hooks::edit(shared, name, *options, uid).await,
-        Request::List { kind } => {
+        }) => hooks::create(shared, name, kind, *options, uid).await,
+        Request::Edit(EditHook { name, options }) => hooks::edit(shared, name, *options, uid).await,
+        Request::List(ListHooks { kind }) => {
             let r = hooks::list(shared, kind).await;
             release_memory();
             r
         }
-        Request::Show { name } => hooks::show(shared, name).await,
-        Request::SetEnabled { name, enabled } => {
+        Request::Show(NamedHook { name }) => hooks::show(shared, name).await,
+        Request::SetEnabled(SetEnabled { name, enabled }) => {
             hooks::set_enabled(shared, name, enabled, uid).await
         }
-        Request::Delete { name } => hooks::delete(shared, name, uid).await,
-        Request::Regenerate { name } => hooks::regenerate(shared, name, uid).await,
+        Request::Delete(NamedHook { name }) => hooks::delete(shared, name, uid).await,
+        Request::Regenerate(NamedHook { name }) => hooks::regenerate(shared, name, uid).await,
         Request::Status => status::status(shared).await,
-        Request::Test {
+        Request::Test(TestCall {
             name,
             method,
             body,
             content_type,
-        } => test::test(shared, name, method, body, content_type, uid).await,
-        Request::Runs { hook, limit } => runs::runs(shared, hook, limit).await,
-        Request::RunShow { id } => runs::run_show(shared, id).await,
+        }) => test::test(shared, name, method, body, content_type, uid).await,
+        Request::Runs(ListRuns { hook, limit }) => runs::runs(shared, hook, limit).await,
+        Request::RunShow(RunId { id }) => runs::run_show(shared, id).await,
         Request::Logs(q) => logs::logs(shared, q).await,
-        Request::Deliveries {
+        Request::Deliveries(ListDeliveries {
             hook,
             status,
             limit,
-        } => deliveries::deliveries(shared, hook, status, limit).await,
-        Request::Redeliver { id } => deliveries::redeliver(shared, id).await,
-        Request::Apply {
+        }) => deliveries::deliveries(shared, hook, status, limit).await,
+        Request::Redeliver(DeliveryId { id }) => deliveries::redeliver(shared, id).await,
+        Request::Apply(ApplyHooks {
             hooks,
             prune,
             dry_run,
-        } => {
+        }) => {
             let r = apply::apply(shared, hooks, prune, dry_run, uid).await;
             release_memory();
             r
         }
-        Request::Export {
+        Request::Export(ExportHooks {
             name,
             include_secrets,
-        } => apply::export(shared, name, include_secrets).await,
+        }) => apply::export(shared, name, include_secrets).await,
     };
     result.unwrap_or_else(Response::Error)
 }
