@@ -83,8 +83,9 @@ fn a_timed_out_run_answers_once_its_group_is_killed() {
             took >= Duration::from_secs(1),
             "{name}: answered before the timeout"
         );
+        // Generous for a busy 2-CPU machine; waiting for the pipes took 2.6-3.0 s.
         assert!(
-            took < Duration::from_millis(1500),
+            took < Duration::from_millis(2200),
             "{name}: the 504 took {took:?}, past the kill of the group"
         );
     }

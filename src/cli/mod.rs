@@ -146,7 +146,24 @@ fn run(cli: Cli) -> Result<i32, Failure> {
     }
     // Prepare everything that can fail locally before connecting, so usage errors are usage
     // errors even when the daemon is down.
-    let request = match &cli.command {
+    let request = match manage_request(&cli.command)? {
+        Some(r) => r,
+        None => history_request(&cli.command)?,
+    };
+    let mut client = Client::connect(&socket_path(&cli))?;
+    let escape = !cli.raw && std::io::stdout().is_terminal();
+    if let Request::Logs(q) = &request
+        && q.follow
+    {
+        return follow(&mut client, &request, json, escape);
+    }
+    let response = client.request(&request)?;
+    print(&cli.command, response, json, escape)
+}
+
+/// The request of a command that changes or shows hooks; `None` for the other commands.
+fn manage_request(command: &Command) -> Result<Option<Request>, Failure> {
+    let request = match command {
         Command::Create(a) => create_request(a)?,
         Command::Edit(a) => edit_request(a)?,
         Command::List { kind } => Request::List(ListHooks {
@@ -183,19 +200,6 @@ fn run(cli: Cli) -> Result<i32, Failure> {
             }
             Request::Regenerate(NamedHook { name: name.clone() })
         }
-        Command::Test { name, data, method } => {
-            test_request(name, data.as_deref(), method.clone())?
-        }
-        Command::Logs(a) => logs_request(a),
-        Command::Runs(RunsArgs {
-            show: Some(RunsCommand::Show { id }),
-            ..
-        }) => Request::RunShow(RunId { id: id.clone() }),
-        Command::Runs(a) => Request::Runs(ListRuns {
-            hook: a.name.clone(),
-            limit: a.lines,
-        }),
-        Command::Status => Request::Status,
         Command::Apply {
             file,
             prune,
@@ -218,6 +222,27 @@ fn run(cli: Cli) -> Result<i32, Failure> {
             name: name.clone(),
             include_secrets: *include_secrets,
         }),
+        _ => return Ok(None),
+    };
+    Ok(Some(request))
+}
+
+/// The request of a command that reads history or tries a hook.
+fn history_request(command: &Command) -> Result<Request, Failure> {
+    Ok(match command {
+        Command::Test { name, data, method } => {
+            test_request(name, data.as_deref(), method.clone())?
+        }
+        Command::Logs(a) => logs_request(a),
+        Command::Runs(RunsArgs {
+            show: Some(RunsCommand::Show { id }),
+            ..
+        }) => Request::RunShow(RunId { id: id.clone() }),
+        Command::Runs(a) => Request::Runs(ListRuns {
+            hook: a.name.clone(),
+            limit: a.lines,
+        }),
+        Command::Status => Request::Status,
         Command::Deliveries {
             name,
             status,
@@ -228,17 +253,8 @@ fn run(cli: Cli) -> Result<i32, Failure> {
             limit: *lines,
         }),
         Command::Redeliver { id } => Request::Redeliver(DeliveryId { id: id.clone() }),
-        Command::Completions { .. } => unreachable!("handled above"),
-    };
-    let mut client = Client::connect(&socket_path(&cli))?;
-    let escape = !cli.raw && std::io::stdout().is_terminal();
-    if let Request::Logs(q) = &request
-        && q.follow
-    {
-        return follow(&mut client, &request, json, escape);
-    }
-    let response = client.request(&request)?;
-    print(&cli.command, response, json, escape)
+        _ => unreachable!("every other command is a management command or handled first"),
+    })
 }
 
 fn kind_of(k: KindArg) -> HookKind {
