@@ -13,6 +13,7 @@ mod hostile;
 mod manage;
 mod manpages;
 mod metrics;
+mod package;
 mod properties;
 mod readme;
 mod reload;
