@@ -16,6 +16,7 @@ mod manage;
 mod manpages;
 mod metrics;
 mod migrate;
+mod package;
 mod payloads;
 mod properties;
 mod readme;

@@ -1,0 +1,75 @@
+//! The Debian package: built without warnings, the group created once, run-time needs declared.
+
+use std::path::Path;
+use std::process::Command;
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn deb_metadata() -> toml::Value {
+    let manifest: toml::Table =
+        toml::from_str(&std::fs::read_to_string(root().join("Cargo.toml")).unwrap()).unwrap();
+    manifest["package"]["metadata"]["deb"].clone()
+}
+
+#[test]
+fn the_package_metadata_creates_the_group_once_and_names_its_needs() {
+    let deb = deb_metadata();
+    // cargo-deb installs packaging/hookd.sysusers itself (from unit-scripts) and runs
+    // systemd-sysusers in postinst; a second copy or a second run is a mistake.
+    assert!(root().join("packaging/hookd.sysusers").exists());
+    for asset in deb["assets"].as_array().unwrap() {
+        assert!(
+            !asset[1].as_str().unwrap().contains("sysusers.d"),
+            "sysusers is installed by cargo-deb already: {asset}"
+        );
+    }
+    let postinst = std::fs::read_to_string(root().join("packaging/debian/postinst")).unwrap();
+    let runs = postinst
+        .lines()
+        .filter(|l| !l.trim_start().starts_with('#') && l.contains("systemd-sysusers"))
+        .count();
+    assert_eq!(
+        runs, 0,
+        "cargo-deb's snippet runs systemd-sysusers:\n{postinst}"
+    );
+    assert!(postinst.contains("#DEBHELPER#"));
+    let depends = deb["depends"].as_str().unwrap();
+    assert!(
+        depends.contains("$auto") && depends.contains("systemd-sysusers"),
+        "{depends}"
+    );
+}
+
+/// Runs `cargo deb --no-build` on the release binaries when cargo-deb and those binaries are
+/// there (CI builds them first); its output must hold no warning.
+#[test]
+fn cargo_deb_builds_without_warnings() {
+    let have_deb = Command::new("cargo")
+        .args(["deb", "--version"])
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false);
+    let release = root().join("target/release");
+    if !have_deb || !release.join("hookd").exists() || !release.join("hookctl").exists() {
+        eprintln!(
+            "skipped: needs cargo-deb and release binaries (cargo install cargo-deb; cargo build --release)"
+        );
+        return;
+    }
+    let out = Command::new("cargo")
+        .args(["deb", "--no-build", "--output"])
+        .arg(std::env::temp_dir().join("hookd-package-test.deb"))
+        .current_dir(root())
+        .output()
+        .unwrap();
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "{all}");
+    assert!(!all.to_lowercase().contains("warning"), "{all}");
+    let _ = std::fs::remove_file(std::env::temp_dir().join("hookd-package-test.deb"));
+}
