@@ -150,38 +150,68 @@ fn a_script_run_as_another_user_is_hookds_and_read_only_to_it() {
     assert_eq!(fields[3], "550", "{first}");
 }
 
-#[test]
-fn no_run_outlives_a_killed_daemon_and_the_next_start_clears_its_files() {
-    let mut d = Daemon::start();
-    let dir = d.dir.path().to_path_buf();
+/// Starts an async run of a script that records its directory, its pid and its child's pid
+/// under `tag` in the test's directory, and waits until it has; returns (leader, child).
+fn start_long_run(d: &Daemon, tag: &str, user: Option<&str>) -> (i32, i32) {
+    let dir = d.dir.path();
     let script = format!(
-        "dirname \"$0\" > {0}/rundir\nsleep 300 &\necho $! > {0}/child.pid\necho $$ > {0}/leader.pid\nwait\n",
+        "dirname \"$0\" > {0}/{tag}.rundir\nsleep 300 &\necho $! > {0}/{tag}.child\n\
+         echo $$ > {0}/{tag}.tmp && mv {0}/{tag}.tmp {0}/{tag}.leader\nwait\n",
         dir.display()
     );
-    let t = d.create("long", &["--run", &script, "--async"]);
+    let mut args = vec!["--run", &script, "--async"];
+    if let Some(u) = user {
+        args.extend(["--user", u]);
+    }
+    let t = d.create(tag, &args);
     assert_eq!(d.get(&d.path(&t)).status, 202);
     wait_until("the run to start", Duration::from_secs(10), || {
-        std::fs::read_to_string(dir.join("leader.pid")).is_ok_and(|s| s.ends_with('\n'))
+        dir.join(format!("{tag}.leader")).exists()
     });
-    let (leader, child) = (
-        read_pid(&dir.join("leader.pid")),
-        read_pid(&dir.join("child.pid")),
+    (
+        read_pid(&dir.join(format!("{tag}.leader"))),
+        read_pid(&dir.join(format!("{tag}.child"))),
+    )
+}
+
+#[test]
+fn no_run_outlives_a_killed_daemon_past_its_next_start() {
+    let mut d = Daemon::start();
+    // The test's directory must be writable by the other user's script.
+    let other = second_user().ok();
+    if other.is_some() {
+        let mode = std::os::unix::fs::PermissionsExt::from_mode(0o777);
+        std::fs::set_permissions(d.dir.path(), mode).unwrap();
+    } else {
+        eprintln!("part skipped: no second user to run as (needs root and useradd)");
+    }
+    let mut runs = vec![start_long_run(&d, "own", None)];
+    if let Some((user, _)) = &other {
+        runs.push(start_long_run(&d, "other", Some(user)));
+    }
+    let rundir = std::path::PathBuf::from(
+        std::fs::read_to_string(d.dir.path().join("own.rundir"))
+            .unwrap()
+            .trim(),
     );
-    let rundir =
-        std::path::PathBuf::from(std::fs::read_to_string(dir.join("rundir")).unwrap().trim());
     assert!(rundir.is_dir());
     d.stop_with(9);
-    wait_until(
-        "the script to die with hookd",
-        Duration::from_secs(10),
-        || process_gone(leader),
-    );
+    if other.is_some() {
+        // A run as another user dies with hookd at once.
+        wait_until(
+            "the other user's script to die with hookd",
+            Duration::from_secs(10),
+            || process_gone(runs[1].0),
+        );
+    }
     d.boot();
-    wait_until(
-        "the script's child to be ended at the next start",
-        Duration::from_secs(10),
-        || process_gone(child),
-    );
+    for (leader, child) in runs {
+        wait_until(
+            "the run's processes to be ended at the next start",
+            Duration::from_secs(10),
+            || process_gone(leader) && process_gone(child),
+        );
+    }
     assert!(
         !rundir.exists(),
         "{} was left by the killed daemon",
@@ -207,9 +237,26 @@ fn scripts_get_no_descriptor_but_0_1_2() {
             });
         }
     });
-    let t = d.create("fds", &["--run", "ls -l /proc/self/fd", "--raw-output"]);
-    for body in ["", "with a body on stdin"] {
-        let r = d.post(&d.path(&t), body);
+    let own = d.create("fds", &["--run", "ls -l /proc/self/fd", "--raw-output"]);
+    let mut hooks = vec![own];
+    match second_user() {
+        Ok((user, _)) => hooks.push(d.create(
+            "fds-other",
+            &[
+                "--run",
+                "ls -l /proc/self/fd",
+                "--raw-output",
+                "--user",
+                &user,
+            ],
+        )),
+        Err(why) => eprintln!("part skipped (a run as another user): {why}"),
+    }
+    for (t, body) in hooks
+        .iter()
+        .flat_map(|t| [(t, ""), (t, "with a body on stdin")])
+    {
+        let r = d.post(&d.path(t), body);
         assert_eq!(r.status, 200, "{}", r.body);
         let extra: Vec<&str> = r
             .body

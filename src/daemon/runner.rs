@@ -11,8 +11,8 @@
 //! - Every run has its own process group. When the script exits or times out, whatever is left
 //!   in the group gets SIGTERM, then SIGKILL after the grace period, so no process of a run
 //!   outlives it (a process that deliberately leaves the group with `setsid` is out of reach).
-//!   No run outlives the daemon either: the script dies with it, and what is left of its group
-//!   is ended at the next start.
+//!   No run outlives the daemon past its next start: that start ends what is left of the
+//!   groups a dead daemon recorded (a run as another user dies with the daemon at once).
 //! - Output is capped per stream but always drained, so a chatty script never stalls on a full
 //!   pipe and the run still completes.
 //! - Each hook has a FIFO of `concurrency` slots with `queue_limit` waiting places; all hooks
@@ -130,6 +130,7 @@ const USER_CACHE: Duration = Duration::from_secs(2);
 impl Runner {
     pub fn new(config: &Config) -> Runner {
         let n = config.scripts.max_concurrent;
+        spawn::no_inherited_descriptors();
         let stale = files::remove_stale();
         if stale > 0 {
             tracing::info!(

@@ -23,7 +23,7 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
 use tokio::time::Instant;
 
 /// How long a pipe may stay silent after the script has exited before it is let go.
-const DRAIN_IDLE: Duration = Duration::from_millis(50);
+const DRAIN_IDLE: Duration = Duration::from_millis(100);
 /// The longest the pipes are read after the script has exited.
 const DRAIN_MAX: Duration = Duration::from_secs(2);
 
