@@ -83,10 +83,17 @@ fn a_timed_out_run_answers_once_its_group_is_killed() {
             took >= Duration::from_secs(1),
             "{name}: answered before the timeout"
         );
-        // Generous for a busy 2-CPU machine; waiting for the pipes took 2.6-3.0 s.
+        // The run's own measure (from its start to its outcome) leaves out the call's record
+        // and the HTTP exchange, which a busy machine can slow down; the call as a whole gets
+        // a looser bound, still well below waiting out the pipes or the kill grace (5 s).
+        let run_ms = r.json()["duration_ms"].as_i64().unwrap();
         assert!(
-            took < Duration::from_millis(2200),
-            "{name}: the 504 took {took:?}, past the kill of the group"
+            run_ms < 1500,
+            "{name}: the run took {run_ms} ms, past the kill of the group"
+        );
+        assert!(
+            took < Duration::from_millis(2500),
+            "{name}: the 504 took {took:?}"
         );
     }
     // The stubborn child does not outlive the grace period.
@@ -103,15 +110,21 @@ fn a_timed_out_run_answers_once_its_group_is_killed() {
     );
 }
 
-/// The script reports itself, then tries to rewrite itself; the second run must be the first.
-const TAMPER: &str = "echo \"$(id -un) $(stat -c '%u %g %a' \"$0\") $(sha256sum < \"$0\")\"\n\
-    chmod 777 \"$0\" 2>/dev/null; echo 'echo pwned' > \"$0\" 2>/dev/null; \
-    mv \"$0\" \"$0.x\" 2>/dev/null; ln -s /bin/true \"$0\" 2>/dev/null; exit 0\n";
+/// Reports the script file; then rewrites it in place, putting the mode back so only the
+/// content differs; then replaces it. Every script ends with `exit 0` on the same line, so the
+/// shell has read all it runs before the file changes.
+const REPORT: &str = "echo \"$(id -un) $(stat -c '%u %g %a' \"$0\") $(sha256sum < \"$0\")\"\n";
+const REWRITE: &str = "chmod 777 \"$0\" 2>/dev/null; echo 'echo pwned' > \"$0\" 2>/dev/null; \
+    chmod 550 \"$0\" 2>/dev/null; ";
+const REPLACE: &str = "mv \"$0\" \"$0.x\" 2>/dev/null; ln -s /bin/true \"$0\" 2>/dev/null; ";
 
 #[test]
 fn a_run_cannot_change_what_the_next_run_of_its_hook_executes() {
     let d = Daemon::start();
-    let t = d.create("tamper", &["--run", TAMPER, "--raw-output"]);
+    // As hookd's own user the run can change the file (chmod, then write): only the check
+    // before the next run stands in the way.
+    let script = format!("{REPORT}{REWRITE}exit 0\n");
+    let t = d.create("tamper", &["--run", &script, "--raw-output"]);
     let first = d.post(&d.path(&t), "").body;
     let second = d.post(&d.path(&t), "").body;
     assert!(
@@ -135,9 +148,10 @@ fn a_script_run_as_another_user_is_hookds_and_read_only_to_it() {
         }
     };
     let d = Daemon::start();
+    let script = format!("{REPORT}{REWRITE}{REPLACE}exit 0\n");
     let t = d.create(
         "tamper-other",
-        &["--run", TAMPER, "--user", &user, "--raw-output"],
+        &["--run", &script, "--user", &user, "--raw-output"],
     );
     let first = d.post(&d.path(&t), "").body;
     let second = d.post(&d.path(&t), "").body;

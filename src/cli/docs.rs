@@ -184,7 +184,9 @@ The caller's IP address and the body's content type.
 Only in a \fBhookctl test\fR run: the uid of whoever ran it (the address is then 127.0.0.1).
 .TP
 \fBHOOKD_HEADER_\fINAME\fR
-Every request header, its name upper\-cased with \- as _ (\fBHOOKD_HEADER_X_GITHUB_EVENT\fR).
+Every request header whose name has only letters, digits and \- (others are not passed), its name
+upper\-cased with \- as _ (\fBHOOKD_HEADER_X_GITHUB_EVENT\fR); a header sent more than once holds
+its values joined with ", " in the order they came.
 .TP
 \fBHOOKD_PARAM_\fINAME\fR
 From \fB\-\-param \fINAME\fB=\fIJSON_POINTER\fR: that field of a JSON body (form bodies: by field

@@ -243,3 +243,20 @@ fn base() -> &'static Path {
         }
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn run_directory_names_say_whose_they_are() {
+        assert_eq!(
+            owner_of("hookd-runs-4242-98765-AbC123"),
+            Some((4242, 98765))
+        );
+        // Directories of releases that did not record their daemon are not anybody's.
+        assert_eq!(owner_of("hookd-runs-AbC123"), None);
+        assert_eq!(owner_of("hookd-runs-12-AbC123"), None);
+        assert_eq!(owner_of("other-4242-98765-AbC123"), None);
+    }
+}
