@@ -26,7 +26,8 @@ fn exact(d: &Option<Dur>) -> Option<Duration> {
 impl Timeouts for Request {
     fn timeouts(&self) -> Vec<Option<Duration>> {
         match self {
-            Request::Create(hookd::proto::CreateHook { options, .. }) | Request::Edit(hookd::proto::EditHook { options, .. }) => {
+            Request::Create(hookd::proto::CreateHook { options, .. })
+            | Request::Edit(hookd::proto::EditHook { options, .. }) => {
                 vec![exact(&options.timeout)]
             }
             Request::Apply(hookd::proto::ApplyHooks { hooks, .. }) => {

@@ -17,7 +17,8 @@ use std::sync::LazyLock;
 const HOSTILE: &str = "\"\\\n\t\r\u{0}\u{1f}\u{7f}\u{2028}\u{fffd}é😀</script>${x}\\u0000'";
 
 static SAMPLE: LazyLock<Value> = LazyLock::new(hookd::event_catalogue::sample_vars);
-static HOSTILE_VARS: LazyLock<Value> = LazyLock::new(|| hostile(hookd::event_catalogue::sample_vars()));
+static HOSTILE_VARS: LazyLock<Value> =
+    LazyLock::new(|| hostile(hookd::event_catalogue::sample_vars()));
 
 fn hostile(v: Value) -> Value {
     match v {
