@@ -24,13 +24,7 @@ fn a_database_of_the_previous_release_opens_and_migrates() {
     d.boot();
 
     // Every hook, with its settings, is there.
-    let hooks = d.json(&["list"]);
-    let names: Vec<&str> = hooks
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|h| h["name"].as_str().unwrap())
-        .collect();
+    let names = d.hook_names();
     assert_eq!(names, ["alarms", "bg", "chat", "deploy", "gh", "notify"]);
     assert_eq!(d.json(&["show", "chat"])["description"], "chat room");
     assert_eq!(d.json(&["show", "alarms"])["enabled"], false);

@@ -183,6 +183,16 @@ impl Daemon {
         child.wait_with_output().unwrap()
     }
 
+    /// The names `hookctl list` shows, in its order.
+    pub fn hook_names(&self) -> Vec<String> {
+        self.json(&["list"])
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| h["name"].as_str().unwrap().to_string())
+            .collect()
+    }
+
     /// Runs `hookctl --json ARGS`, asserts success, and parses stdout.
     pub fn json(&self, args: &[&str]) -> serde_json::Value {
         let mut all = vec!["--json"];
