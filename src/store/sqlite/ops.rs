@@ -265,7 +265,9 @@ impl Backend for Sqlite {
             for id in &ids {
                 events::claim_one(tx, *id)?;
             }
-            ids.first().copied().ok_or(StoreError::Conflict)
+            ids.first()
+                .copied()
+                .ok_or_else(|| StoreError::Corrupt("a test event was staged for no hook".into()))
         }))
     }
 
