@@ -60,9 +60,9 @@ complete -c hookctl -n "__fish_hookctl_using_subcommand create" -l concurrency -
 complete -c hookctl -n "__fish_hookctl_using_subcommand create" -l queue-limit -d 'Script: calls that may wait for a free slot before 429 [default: 32]' -r
 complete -c hookctl -n "__fish_hookctl_using_subcommand create" -l method -d 'Script: allowed HTTP method, repeatable [default: GET, POST]; outgoing: POST or PUT' -r
 complete -c hookctl -n "__fish_hookctl_using_subcommand create" -l cwd -d 'Script: working directory (absolute)' -r
-complete -c hookctl -n "__fish_hookctl_using_subcommand create" -l env -d 'Script: extra environment variable, repeatable' -r
+complete -c hookctl -n "__fish_hookctl_using_subcommand create" -l env -d 'Script: extra environment variable, repeatable (V may be a secret: -, @file:, @credential:)' -r
 complete -c hookctl -n "__fish_hookctl_using_subcommand create" -l verify -d 'Script: verify callers\' signatures: github, gitlab, standard, hmac-sha256, none' -r
-complete -c hookctl -n "__fish_hookctl_using_subcommand create" -l secret -d 'Script: verification secret; outgoing: whsec_ signing secret' -r
+complete -c hookctl -n "__fish_hookctl_using_subcommand create" -l secret -d 'Script: verification secret; outgoing: whsec_ signing secret. \'-\' reads it from stdin; @file:PATH and @credential:NAME (from $CREDENTIALS_DIRECTORY) are read by hookd at each use, as are these forms given to --basic-auth, --bearer, --header and --env' -r
 complete -c hookctl -n "__fish_hookctl_using_subcommand create" -l allow-ip -d 'Incoming: only callers from this network, repeatable (IPv4/IPv6 CIDR)' -r
 complete -c hookctl -n "__fish_hookctl_using_subcommand create" -l rate-limit -d 'Incoming: at most this many calls per period, e.g. 60/m (s, m, h); more get 429' -r
 complete -c hookctl -n "__fish_hookctl_using_subcommand create" -l keep-header -d 'Incoming: pass this header into events unredacted although its name looks like a credential (names containing key, token, secret, signature, auth, password or cookie are redacted otherwise), repeatable' -r
@@ -77,9 +77,9 @@ complete -c hookctl -n "__fish_hookctl_using_subcommand create" -l template -d '
 complete -c hookctl -n "__fish_hookctl_using_subcommand create" -l format -d 'Outgoing: payload format' -r -f -a "default\t''
 slack\t''
 discord\t''"
-complete -c hookctl -n "__fish_hookctl_using_subcommand create" -l header -d 'Outgoing: extra header, repeatable' -r
-complete -c hookctl -n "__fish_hookctl_using_subcommand create" -l basic-auth -d 'Outgoing: HTTP basic auth for the receiver' -r
-complete -c hookctl -n "__fish_hookctl_using_subcommand create" -l bearer -d 'Outgoing: bearer token for the receiver' -r
+complete -c hookctl -n "__fish_hookctl_using_subcommand create" -l header -d 'Outgoing: extra header, repeatable (the value may be -, @file:PATH or @credential:NAME)' -r
+complete -c hookctl -n "__fish_hookctl_using_subcommand create" -l basic-auth -d 'Outgoing: HTTP basic auth for the receiver (or -, @file:PATH, @credential:NAME)' -r
+complete -c hookctl -n "__fish_hookctl_using_subcommand create" -l bearer -d 'Outgoing: bearer token for the receiver (or -, @file:PATH, @credential:NAME)' -r
 complete -c hookctl -n "__fish_hookctl_using_subcommand create" -l include-secret -d 'Outgoing: add "secret" to the payload, for receivers that check it there' -r -f -a "true\t''
 false\t''"
 complete -c hookctl -n "__fish_hookctl_using_subcommand create" -l match-hook -d 'Outgoing: only webhook.received events of this hook' -r
@@ -215,9 +215,9 @@ complete -c hookctl -n "__fish_hookctl_using_subcommand edit" -l concurrency -d 
 complete -c hookctl -n "__fish_hookctl_using_subcommand edit" -l queue-limit -d 'Script: calls that may wait for a free slot before 429' -r
 complete -c hookctl -n "__fish_hookctl_using_subcommand edit" -l method -d 'Script: allowed HTTP method, repeatable; outgoing: POST or PUT' -r
 complete -c hookctl -n "__fish_hookctl_using_subcommand edit" -l cwd -d 'Script: working directory (absolute)' -r
-complete -c hookctl -n "__fish_hookctl_using_subcommand edit" -l env -d 'Script: extra environment variable, repeatable' -r
+complete -c hookctl -n "__fish_hookctl_using_subcommand edit" -l env -d 'Script: extra environment variable, repeatable (V may be a secret: -, @file:, @credential:)' -r
 complete -c hookctl -n "__fish_hookctl_using_subcommand edit" -l verify -d 'Script: verify callers\' signatures: github, gitlab, standard, hmac-sha256, none' -r
-complete -c hookctl -n "__fish_hookctl_using_subcommand edit" -l secret -d 'Script: verification secret; outgoing: whsec_ signing secret' -r
+complete -c hookctl -n "__fish_hookctl_using_subcommand edit" -l secret -d 'Script: verification secret; outgoing: whsec_ signing secret. \'-\' reads it from stdin; @file:PATH and @credential:NAME (from $CREDENTIALS_DIRECTORY) are read by hookd at each use, as are these forms given to --basic-auth, --bearer, --header and --env' -r
 complete -c hookctl -n "__fish_hookctl_using_subcommand edit" -l allow-ip -d 'Incoming: only callers from this network, repeatable (IPv4/IPv6 CIDR)' -r
 complete -c hookctl -n "__fish_hookctl_using_subcommand edit" -l rate-limit -d 'Incoming: at most this many calls per period, e.g. 60/m (s, m, h); more get 429' -r
 complete -c hookctl -n "__fish_hookctl_using_subcommand edit" -l keep-header -d 'Incoming: pass this header into events unredacted although its name looks like a credential (names containing key, token, secret, signature, auth, password or cookie are redacted otherwise), repeatable' -r
@@ -232,9 +232,9 @@ complete -c hookctl -n "__fish_hookctl_using_subcommand edit" -l template -d 'Ou
 complete -c hookctl -n "__fish_hookctl_using_subcommand edit" -l format -d 'Outgoing: payload format' -r -f -a "default\t''
 slack\t''
 discord\t''"
-complete -c hookctl -n "__fish_hookctl_using_subcommand edit" -l header -d 'Outgoing: extra header, repeatable' -r
-complete -c hookctl -n "__fish_hookctl_using_subcommand edit" -l basic-auth -d 'Outgoing: HTTP basic auth for the receiver' -r
-complete -c hookctl -n "__fish_hookctl_using_subcommand edit" -l bearer -d 'Outgoing: bearer token for the receiver' -r
+complete -c hookctl -n "__fish_hookctl_using_subcommand edit" -l header -d 'Outgoing: extra header, repeatable (the value may be -, @file:PATH or @credential:NAME)' -r
+complete -c hookctl -n "__fish_hookctl_using_subcommand edit" -l basic-auth -d 'Outgoing: HTTP basic auth for the receiver (or -, @file:PATH, @credential:NAME)' -r
+complete -c hookctl -n "__fish_hookctl_using_subcommand edit" -l bearer -d 'Outgoing: bearer token for the receiver (or -, @file:PATH, @credential:NAME)' -r
 complete -c hookctl -n "__fish_hookctl_using_subcommand edit" -l include-secret -d 'Outgoing: add "secret" to the payload, for receivers that check it there' -r -f -a "true\t''
 false\t''"
 complete -c hookctl -n "__fish_hookctl_using_subcommand edit" -l match-hook -d 'Outgoing: only webhook.received events of this hook' -r

@@ -225,11 +225,14 @@ pub enum PayloadError {
 pub fn payload(e: &Event, hook: &Hook, max: u64) -> Result<Vec<u8>, PayloadError> {
     let o = &hook.options;
     let lang = o.language.as_deref().unwrap_or("en");
-    let secret = o
-        .include_secret
-        .unwrap_or(false)
-        .then(|| o.secret.as_ref().map(|s| s.0.clone()))
-        .flatten();
+    let secret = match (o.include_secret.unwrap_or(false), &o.secret) {
+        (true, Some(s)) => Some(
+            crate::secret::resolve(&s.0)
+                .map_err(|e| PayloadError::Invalid(e.to_string()))?
+                .into_owned(),
+        ),
+        _ => None,
+    };
     if let Some(t) = &o.template {
         let mut vars = template_vars(e, hook);
         if let Some(s) = &secret {

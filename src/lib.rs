@@ -13,6 +13,7 @@ pub mod hook;
 pub mod netaddr;
 pub mod proto;
 pub mod run;
+pub mod secret;
 pub mod signature;
 pub mod store;
 pub mod template;

@@ -235,13 +235,15 @@ pub struct OptionArgs {
     /// Script: working directory (absolute)
     #[arg(long, value_name = "DIR", help_heading = "Script hooks")]
     pub cwd: Option<String>,
-    /// Script: extra environment variable, repeatable
+    /// Script: extra environment variable, repeatable (V may be a secret: -, @file:, @credential:)
     #[arg(long = "env", value_name = "K=V", help_heading = "Script hooks")]
     pub env: Vec<String>,
     /// Script: verify callers' signatures: github, gitlab, standard, hmac-sha256, none
     #[arg(long, value_name = "KIND", help_heading = "Script hooks")]
     pub verify: Option<String>,
-    /// Script: verification secret; outgoing: whsec_ signing secret
+    /// Script: verification secret; outgoing: whsec_ signing secret. '-' reads it from stdin;
+    /// @file:PATH and @credential:NAME (from $CREDENTIALS_DIRECTORY) are read by hookd at each
+    /// use, as are these forms given to --basic-auth, --bearer, --header and --env
     #[arg(long, value_name = "S")]
     pub secret: Option<String>,
     /// Incoming: only callers from this network, repeatable (IPv4/IPv6 CIDR)
@@ -284,17 +286,17 @@ pub struct OptionArgs {
     /// Outgoing: payload format
     #[arg(long, value_name = "FORMAT", value_parser = ["default", "slack", "discord"], help_heading = "Outgoing hooks")]
     pub format: Option<String>,
-    /// Outgoing: extra header, repeatable
+    /// Outgoing: extra header, repeatable (the value may be -, @file:PATH or @credential:NAME)
     #[arg(
         long = "header",
         value_name = "'K: V'",
         help_heading = "Outgoing hooks"
     )]
     pub headers: Vec<String>,
-    /// Outgoing: HTTP basic auth for the receiver
+    /// Outgoing: HTTP basic auth for the receiver (or -, @file:PATH, @credential:NAME)
     #[arg(long, value_name = "USER:PASS", help_heading = "Outgoing hooks")]
     pub basic_auth: Option<String>,
-    /// Outgoing: bearer token for the receiver
+    /// Outgoing: bearer token for the receiver (or -, @file:PATH, @credential:NAME)
     #[arg(long, value_name = "TOKEN", help_heading = "Outgoing hooks")]
     pub bearer: Option<String>,
     /// Outgoing: make a new whsec_ signing secret and print it once

@@ -281,7 +281,8 @@ fn confirm(verb: &str, question: &str) -> Result<bool, Failure> {
 }
 
 fn create_request(a: &CreateArgs) -> Result<Request, Failure> {
-    let mut options = options::to_options(&a.options).map_err(Failure::Usage)?;
+    let script_from_stdin = a.script.as_deref() == Some("-");
+    let mut options = options::to_options(&a.options, script_from_stdin).map_err(Failure::Usage)?;
     if a.disabled {
         options.enabled = Some(false);
     }
@@ -382,7 +383,8 @@ fn ask_essentials(
 }
 
 fn edit_request(a: &EditArgs) -> Result<Request, Failure> {
-    let mut options = options::to_options(&a.options).map_err(Failure::Usage)?;
+    let script_from_stdin = a.script.as_deref() == Some("-");
+    let mut options = options::to_options(&a.options, script_from_stdin).map_err(Failure::Usage)?;
     if let Some(src) = &a.script {
         options.script = Some(options::read_script(src).map_err(Failure::Failed)?);
     }

@@ -1,8 +1,12 @@
-//! From `create`/`edit` arguments to [`HookOptions`]: reading files, splitting `K=V` pairs.
+//! From `create`/`edit` arguments to [`HookOptions`]: reading files, splitting `K=V` pairs,
+//! taking a secret given as `-` from stdin.
 //!
 //! Only client-side facts are checked here (a file that cannot be read, a pair without `=`);
 //! whether an option makes sense for the hook is the daemon's call, so `edit` works without the
-//! client knowing the hook's kind.
+//! client knowing the hook's kind. A secret value `-` is read here, so it reaches the daemon
+//! over the socket and never appears in anyone's `/proc/*/cmdline`; `@file:` and
+//! `@credential:` references are passed on as references (a relative `@file:` path made
+//! absolute, since the daemon does not share hookctl's directory).
 
 use crate::cli::args::OptionArgs;
 use crate::hook::parse_pairs;
@@ -22,45 +26,20 @@ pub fn read_script(source: &str) -> Result<String, String> {
     std::fs::read_to_string(source).map_err(|e| format!("cannot read the script {source}: {e}"))
 }
 
-pub fn to_options(a: &OptionArgs) -> Result<HookOptions, String> {
-    let nonempty = |v: &Vec<String>| (!v.is_empty()).then(|| v.clone());
-    let mut o = HookOptions {
-        description: a.description.clone(),
-        user: a.user.clone(),
-        raw_output: a.raw_output,
-        mode: if a.async_mode {
-            Some(Mode::Async)
-        } else if a.sync {
-            Some(Mode::Sync)
-        } else {
-            None
-        },
-        timeout: a.timeout,
-        concurrency: a.concurrency,
-        queue_limit: a.queue_limit,
-        methods: nonempty(&a.methods),
-        cwd: a.cwd.clone(),
-        verify: a.verify.clone(),
-        secret: a.secret.clone().map(Secret),
-        allow_ip: nonempty(&a.allow_ip),
-        rate_limit: a.rate_limit.clone(),
-        keep_headers: nonempty(&a.keep_headers),
-        avatar_url: a.avatar_url.clone(),
-        events: nonempty(&a.events),
-        hook_type: a.hook_type.clone(),
-        language: a.language.clone(),
-        format: a.format.clone(),
-        basic_auth: a.basic_auth.clone().map(Secret),
-        bearer: a.bearer.clone().map(Secret),
-        generate_secret: a.generate_secret.then_some(true),
-        include_secret: a.include_secret,
-        match_hook: a.match_hook.clone(),
-        match_method: a.match_method.clone(),
-        match_path: a.match_path.clone(),
-        ..HookOptions::default()
-    };
+/// The hook options the arguments ask for. `script_from_stdin`: the script is read from stdin,
+/// which then cannot also give a secret.
+pub fn to_options(a: &OptionArgs, script_from_stdin: bool) -> Result<HookOptions, String> {
+    let mut stdin = StdinValue::new(script_from_stdin);
+    let mut o = plain_options(a);
+    o.secret = stdin.secret(a.secret.as_deref(), "--secret")?;
+    o.basic_auth = stdin.secret(a.basic_auth.as_deref(), "--basic-auth")?;
+    o.bearer = stdin.secret(a.bearer.as_deref(), "--bearer")?;
     if !a.env.is_empty() {
-        o.env = Some(parse_pairs(&a.env, "--env")?);
+        let mut env = parse_pairs(&a.env, "--env")?;
+        for (k, v) in env.iter_mut() {
+            *v = stdin.value(v, &format!("--env {k}"))?;
+        }
+        o.env = Some(env);
     }
     if !a.params.is_empty() {
         o.params = Some(parse_pairs(&a.params, "--param")?);
@@ -77,9 +56,102 @@ pub fn to_options(a: &OptionArgs) -> Result<HookOptions, String> {
             let (k, v) = h
                 .split_once(':')
                 .ok_or_else(|| format!("--header {h:?}: expected 'Name: value'"))?;
-            headers.insert(k.trim().to_string(), Secret(v.trim().to_string()));
+            let value = stdin.value(v.trim(), &format!("--header {}", k.trim()))?;
+            headers.insert(k.trim().to_string(), Secret(value));
         }
         o.headers = Some(headers);
     }
     Ok(o)
+}
+
+/// The options taken as given.
+fn plain_options(a: &OptionArgs) -> HookOptions {
+    let nonempty = |v: &Vec<String>| (!v.is_empty()).then(|| v.clone());
+    HookOptions {
+        description: a.description.clone(),
+        user: a.user.clone(),
+        raw_output: a.raw_output,
+        mode: if a.async_mode {
+            Some(Mode::Async)
+        } else if a.sync {
+            Some(Mode::Sync)
+        } else {
+            None
+        },
+        timeout: a.timeout,
+        concurrency: a.concurrency,
+        queue_limit: a.queue_limit,
+        methods: nonempty(&a.methods),
+        cwd: a.cwd.clone(),
+        verify: a.verify.clone(),
+        allow_ip: nonempty(&a.allow_ip),
+        rate_limit: a.rate_limit.clone(),
+        keep_headers: nonempty(&a.keep_headers),
+        avatar_url: a.avatar_url.clone(),
+        events: nonempty(&a.events),
+        hook_type: a.hook_type.clone(),
+        language: a.language.clone(),
+        format: a.format.clone(),
+        generate_secret: a.generate_secret.then_some(true),
+        include_secret: a.include_secret,
+        match_hook: a.match_hook.clone(),
+        match_method: a.match_method.clone(),
+        match_path: a.match_path.clone(),
+        ..HookOptions::default()
+    }
+}
+
+/// Stdin, for the one secret option given as `-`.
+struct StdinValue {
+    taken_by: Option<String>,
+}
+
+impl StdinValue {
+    fn new(script_from_stdin: bool) -> StdinValue {
+        StdinValue {
+            taken_by: script_from_stdin.then(|| "--script -".to_string()),
+        }
+    }
+
+    fn secret(&mut self, value: Option<&str>, flag: &str) -> Result<Option<Secret>, String> {
+        value.map(|v| self.value(v, flag).map(Secret)).transpose()
+    }
+
+    /// `value` itself, stdin's text for `-`, a relative `@file:` made absolute.
+    fn value(&mut self, value: &str, flag: &str) -> Result<String, String> {
+        if let Some(path) = value.strip_prefix(crate::secret::FILE_PREFIX)
+            && !path.starts_with('/')
+        {
+            let cwd = std::env::current_dir()
+                .map_err(|e| format!("{flag} {value}: cannot find the current directory: {e}"))?;
+            return Ok(format!(
+                "{}{}",
+                crate::secret::FILE_PREFIX,
+                cwd.join(path).display()
+            ));
+        }
+        if value != "-" {
+            return Ok(value.to_string());
+        }
+        if let Some(first) = &self.taken_by {
+            return Err(format!(
+                "{flag} -: stdin already gives {first}; only one option can read stdin"
+            ));
+        }
+        self.taken_by = Some(flag.to_string());
+        let mut text = String::new();
+        std::io::stdin()
+            .read_to_string(&mut text)
+            .map_err(|e| format!("{flag} -: cannot read stdin: {e}"))?;
+        if text.ends_with('\n') {
+            text.pop();
+            if text.ends_with('\r') {
+                text.pop();
+            }
+        }
+        if text.is_empty() {
+            return Err(format!("{flag} -: stdin gave an empty value"));
+        }
+        Ok(text)
+    }
 }

@@ -120,8 +120,18 @@ pub async fn verify(
             .find(|(k, _)| k == name)
             .map(|(_, v)| v.clone())
     };
+    let secret = crate::secret::resolve(&secret.0).map_err(|e| {
+        tracing::error!(hook = %hook.name, "{e}");
+        Refused::from(
+            Answer::json(
+                500,
+                json!({"error": "hookd cannot read this hook's secret"}),
+            )
+            .with_error(e.to_string()),
+        )
+    })?;
     let now = crate::time::now_ms();
-    if let Err(e) = signature::verify(kind, &secret.0, &header, &inv.body, now / 1000) {
+    if let Err(e) = signature::verify(kind, &secret, &header, &inv.body, now / 1000) {
         return Err(Answer::json(401, json!({"error": "unauthorized"}))
             .with_error(format!("verification failed: {e}"))
             .into());

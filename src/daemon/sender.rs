@@ -192,19 +192,25 @@ fn request(
         .header(reqwest::header::CONTENT_TYPE, "application/json")
         .header("webhook-id", &event.id)
         .header("webhook-timestamp", timestamp.to_string());
+    let read = |v: &str| {
+        crate::secret::resolve(v)
+            .map(|c| c.into_owned())
+            .map_err(|e| e.to_string())
+    };
     if let Some(secret) = &o.secret {
-        let sig = crate::signature::sign_standard(&secret.0, &event.id, timestamp, body)
+        let sig = crate::signature::sign_standard(&read(&secret.0)?, &event.id, timestamp, body)
             .map_err(|e| format!("cannot sign: {e}"))?;
         req = req.header("webhook-signature", sig);
     }
     for (k, v) in o.headers.iter().flatten() {
-        req = req.header(k.as_str(), v.0.as_str());
+        req = req.header(k.as_str(), read(&v.0)?);
     }
     if let Some(b) = &o.basic_auth {
-        let (user, pass) = b.0.split_once(':').unwrap_or((b.0.as_str(), ""));
+        let b = read(&b.0)?;
+        let (user, pass) = b.split_once(':').unwrap_or((b.as_str(), ""));
         req = req.basic_auth(user, Some(pass));
     } else if let Some(t) = &o.bearer {
-        req = req.bearer_auth(&t.0);
+        req = req.bearer_auth(read(&t.0)?);
     }
     Ok(req)
 }

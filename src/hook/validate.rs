@@ -118,6 +118,8 @@ pub fn valid_event_pattern(p: &str) -> bool {
 /// Validates a merged hook. Runs in the daemon, so user and permission checks see the daemon's
 /// real situation, not the client's.
 pub fn validate(kind: HookKind, o: &HookOptions, ctx: Context) -> Result<(), String> {
+    let resolved = resolve_secrets(o)?;
+    let o = &resolved;
     if let Some(d) = &o.description
         && d.len() > 1024
     {
@@ -128,6 +130,38 @@ pub fn validate(kind: HookKind, o: &HookOptions, ctx: Context) -> Result<(), Str
         HookKind::Message => validate_message(o),
         HookKind::Outgoing => validate_outgoing(o),
     }
+}
+
+/// `o` with every secret reference replaced by what it reads now, so that the checks below see
+/// the values the daemon will use; a reference that cannot be read is refused, named with its
+/// option. The copy lives only for the validation.
+fn resolve_secrets(o: &HookOptions) -> Result<HookOptions, String> {
+    use crate::secret::{is_reference, resolve};
+    let read = |flag: &str, value: &mut String| -> Result<(), String> {
+        if is_reference(value) {
+            *value = resolve(value)
+                .map_err(|e| format!("{flag}: {e}"))?
+                .into_owned();
+        }
+        Ok(())
+    };
+    let mut r = o.clone();
+    for (flag, field) in [
+        ("--secret", &mut r.secret),
+        ("--basic-auth", &mut r.basic_auth),
+        ("--bearer", &mut r.bearer),
+    ] {
+        if let Some(s) = field {
+            read(flag, &mut s.0)?;
+        }
+    }
+    for (k, v) in r.headers.iter_mut().flatten() {
+        read(&format!("--header {k}"), &mut v.0)?;
+    }
+    for (k, v) in r.env.iter_mut().flatten() {
+        read(&format!("--env {k}"), v)?;
+    }
+    Ok(r)
 }
 
 fn validate_script(o: &HookOptions, ctx: Context) -> Result<(), String> {

@@ -57,7 +57,7 @@ pub(super) fn spawn(
         c.arg(&script_path);
         c
     };
-    environment(&mut cmd, hook, run_id, inv, user, body_file.path());
+    environment(&mut cmd, hook, run_id, inv, user, body_file.path())?;
     // With no body there is nothing to write: /dev/null spares a pipe and its bookkeeping.
     let stdin = if inv.body.is_empty() {
         Stdio::null()
@@ -91,7 +91,7 @@ fn environment(
     inv: &Invocation,
     user: &RunAs,
     body_file: &Path,
-) {
+) -> Result<(), String> {
     cmd.env_clear()
         .env("PATH", PATH)
         .env("HOME", &user.home)
@@ -116,9 +116,11 @@ fn environment(
     if let Some(uid) = inv.test_uid {
         cmd.env("HOOKD_TEST_UID", uid.to_string());
     }
-    if let Some(env) = &hook.options.env {
-        cmd.envs(env);
+    for (name, value) in hook.options.env.iter().flatten() {
+        let value = crate::secret::resolve(value).map_err(|e| format!("--env {name}: {e}"))?;
+        cmd.env(name, value.as_ref());
     }
+    Ok(())
 }
 
 /// `X-Hub-Signature-256` → `HOOKD_HEADER_X_HUB_SIGNATURE_256`.
