@@ -37,6 +37,9 @@ _hookctl() {
             hookctl,edit)
                 cmd="hookctl__subcmd__edit"
                 ;;
+            hookctl,emit)
+                cmd="hookctl__subcmd__emit"
+                ;;
             hookctl,enable)
                 cmd="hookctl__subcmd__enable"
                 ;;
@@ -90,6 +93,9 @@ _hookctl() {
                 ;;
             hookctl__subcmd__help,edit)
                 cmd="hookctl__subcmd__help__subcmd__edit"
+                ;;
+            hookctl__subcmd__help,emit)
+                cmd="hookctl__subcmd__help__subcmd__emit"
                 ;;
             hookctl__subcmd__help,enable)
                 cmd="hookctl__subcmd__help__subcmd__enable"
@@ -146,7 +152,7 @@ _hookctl() {
 
     case "${cmd}" in
         hookctl)
-            opts="-h -V --socket --json --no-color --raw --help --version create list show enable disable delete regenerate test logs runs deliveries redeliver apply export status completions edit help"
+            opts="-h -V --socket --json --no-color --raw --help --version create list show enable disable delete regenerate test logs runs deliveries redeliver apply export emit status completions edit help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -561,6 +567,32 @@ _hookctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        hookctl__subcmd__emit)
+            opts="-h --data --idempotency-key --socket --json --no-color --raw --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --data)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --idempotency-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --socket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         hookctl__subcmd__enable)
             opts="-h --socket --json --no-color --raw --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -598,7 +630,7 @@ _hookctl() {
             return 0
             ;;
         hookctl__subcmd__help)
-            opts="create list show enable disable delete regenerate test logs runs deliveries redeliver apply export status completions edit help"
+            opts="create list show enable disable delete regenerate test logs runs deliveries redeliver apply export emit status completions edit help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -696,6 +728,20 @@ _hookctl() {
             return 0
             ;;
         hookctl__subcmd__help__subcmd__edit)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        hookctl__subcmd__help__subcmd__emit)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

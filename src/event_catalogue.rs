@@ -151,7 +151,51 @@ pub fn get(name: &str) -> Option<&'static EventType> {
 }
 
 pub fn is_alarm(name: &str) -> bool {
-    get(name).is_some_and(|t| t.alarm)
+    match get(name) {
+        Some(t) => t.alarm,
+        None => name.starts_with("alarm."),
+    }
+}
+
+/// Whether `name` may be the type of an admin's own event (`hookctl emit`): dotted words of
+/// `a-z 0-9 _` (later words may also hold `-`), at least two, and not one of hookd's names.
+pub fn valid_custom_type(name: &str) -> Result<(), String> {
+    if get(name).is_some() {
+        return Err(format!(
+            "{name:?} is one of hookd's own event types; choose another name"
+        ));
+    }
+    let mut words = name.split('.');
+    let first_ok = words
+        .next()
+        .is_some_and(|w| !w.is_empty() && w.bytes().all(|b| is_word_byte(b, false)));
+    let rest: Vec<&str> = words.collect();
+    let rest_ok = !rest.is_empty()
+        && rest
+            .iter()
+            .all(|w| !w.is_empty() && w.bytes().all(|b| is_word_byte(b, true)));
+    if first_ok && rest_ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "invalid event type {name:?}: use dotted words of a-z 0-9 _ (and - after the first \
+             dot), at least two, e.g. backup.done"
+        ))
+    }
+}
+
+fn is_word_byte(b: u8, dash: bool) -> bool {
+    b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || (dash && b == b'-')
+}
+
+/// Whether an outgoing hook that names no events receives an event of type `name`: hookd's
+/// own events by the catalogue's list; admins' events when their alarm-ness fits the hook's.
+pub fn in_defaults(name: &str, hook_type: Option<&str>) -> bool {
+    let alarms = hook_type == Some("alarms");
+    match get(name) {
+        Some(t) => t.alarm == alarms && !t.direct,
+        None => is_alarm(name) == alarms,
+    }
 }
 
 /// Whether a failed delivery of an event of this type raises `delivery.failed`.
@@ -174,12 +218,16 @@ pub fn default_events(hook_type: Option<&str>) -> Vec<String> {
         .collect()
 }
 
-/// The human sentence for an event of type `name` with data `d`; the type's name when the
-/// catalogue does not know it.
+/// The human sentence for an event of type `name` with data `d`; for a type the catalogue
+/// does not know, the data's `message` text or else the type's name.
 pub fn message(name: &str, d: &Value, lang: Lang) -> String {
     match get(name) {
         Some(t) => (t.message)(d, lang),
-        None => name.to_string(),
+        // An admin's own event: its data's `message` when it has one.
+        None => d
+            .get("message")
+            .and_then(Value::as_str)
+            .map_or_else(|| name.to_string(), str::to_string),
     }
 }
 

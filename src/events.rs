@@ -6,7 +6,7 @@
 //! changes what its pending deliveries will carry. Human `message` texts exist in English and
 //! Chinese. Data never carries a caller's credentials: signature and auth headers are redacted.
 
-use crate::event_catalogue::{self as catalogue, Lang, default_events};
+use crate::event_catalogue::{self as catalogue, Lang};
 use crate::hook::Hook;
 use crate::template::Template;
 use serde_json::{Map, Value, json};
@@ -107,9 +107,7 @@ pub fn subscribes_to(hook: &Hook, t: &str) -> bool {
     }
     match &hook.options.events {
         Some(patterns) => patterns.iter().any(|p| pattern_matches(p, t)),
-        None => default_events(hook.options.hook_type.as_deref())
-            .iter()
-            .any(|e| e == t),
+        None => catalogue::in_defaults(t, hook.options.hook_type.as_deref()),
     }
 }
 

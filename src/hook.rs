@@ -314,10 +314,26 @@ mod tests {
 
     #[test]
     fn event_patterns() {
-        for ok in ["*", "script.*", "delivery.failed", "test"] {
+        for ok in [
+            "*",
+            "script.*",
+            "delivery.failed",
+            "test",
+            "backup.*",
+            "backup.done",
+            "ci.deploy-prod.done",
+        ] {
             assert!(valid_event_pattern(ok), "{ok}");
         }
-        for bad in ["scripts.*", "nope", "script.", ""] {
+        for bad in [
+            "nope",
+            "script.",
+            "",
+            "Backup.*",
+            "a..b",
+            "*.done",
+            "deploy-x.done",
+        ] {
             assert!(!valid_event_pattern(bad), "{bad}");
         }
         assert_eq!(

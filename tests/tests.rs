@@ -7,6 +7,7 @@ mod calls;
 mod config;
 mod deliveries;
 mod docs;
+mod emit;
 mod faults;
 mod first_contact;
 mod gate;

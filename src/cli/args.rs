@@ -147,6 +147,19 @@ pub enum Command {
         #[arg(long)]
         include_secrets: bool,
     },
+    /// Publish an event of your own to the outgoing hooks that subscribe to it (signed,
+    /// templated and retried like hookd's events); exits 0 once it and its deliveries are on disk
+    Emit {
+        /// Event type: dotted lowercase words, e.g. backup.done (alarm.* types are alarms)
+        #[arg(value_name = "TYPE")]
+        event_type: String,
+        /// The event's data: JSON text, @FILE, or '-' for stdin [default: {}]
+        #[arg(long, value_name = "JSON|@FILE|-")]
+        data: Option<String>,
+        /// Within 24 hours, a second emit with this key queues nothing and prints the first id
+        #[arg(long, value_name = "K")]
+        idempotency_key: Option<String>,
+    },
     /// Show the daemon's version, uptime, addresses and load
     Status,
     /// Print shell completions

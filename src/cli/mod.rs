@@ -8,6 +8,7 @@
 pub mod args;
 pub mod client;
 pub mod docs;
+pub mod emit;
 pub mod hooksfile;
 pub mod options;
 pub mod output;
@@ -253,6 +254,12 @@ fn history_request(command: &Command) -> Result<Request, Failure> {
             limit: *lines,
         }),
         Command::Redeliver { id } => Request::Redeliver(DeliveryId { id: id.clone() }),
+        Command::Emit {
+            event_type,
+            data,
+            idempotency_key,
+        } => emit::request(event_type, data.as_deref(), idempotency_key.as_deref())
+            .map_err(Failure::Usage)?,
         _ => unreachable!("every other command is a management command or handled first"),
     })
 }
@@ -497,6 +504,11 @@ fn print(command: &Command, response: Response, json: bool, escape: bool) -> Res
             output::json(&serde_json::json!({"ok": true, "message": message}))
         }
         Response::Done { message } => println!("{message}"),
+        Response::Emitted {
+            id,
+            deliveries,
+            duplicate,
+        } => emit::print(&id, deliveries, duplicate, json),
         Response::Status(s) if json => output::json(&s),
         Response::Status(s) => output::status(&s),
         Response::TestResult {

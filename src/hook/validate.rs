@@ -6,7 +6,6 @@
 //! will really run. Nothing here touches the store.
 
 use super::{Context, MAX_CONCURRENCY, MAX_QUEUE_LIMIT};
-use crate::event_catalogue::CATALOGUE;
 use crate::proto::{HookKind, HookOptions};
 
 pub fn validate_name(name: &str) -> Result<(), String> {
@@ -102,17 +101,18 @@ fn is_env_name(s: &str) -> bool {
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
-/// Whether an event pattern is well formed: `*`, `prefix.*`, or a known event name.
+/// Whether an event pattern is well formed: `*`, `prefix.*` (dotted words), a name of hookd's
+/// own events, or a name an admin's events may have (`hookctl emit`), whether or not anything
+/// emits it yet.
 pub fn valid_event_pattern(p: &str) -> bool {
-    if p == "*" {
+    if p == "*" || crate::event_catalogue::get(p).is_some() {
         return true;
     }
-    if let Some(prefix) = p.strip_suffix(".*") {
-        return CATALOGUE
-            .iter()
-            .any(|t| t.name.starts_with(&format!("{prefix}.")));
+    match p.strip_suffix(".*") {
+        // `backup.*` is `backup` and anything under it: the prefix is one word or more.
+        Some(prefix) => crate::event_catalogue::valid_custom_type(&format!("{prefix}.x")).is_ok(),
+        None => crate::event_catalogue::valid_custom_type(p).is_ok(),
     }
-    CATALOGUE.iter().any(|t| t.name == p)
 }
 
 /// Validates a merged hook. Runs in the daemon, so user and permission checks see the daemon's
@@ -407,9 +407,13 @@ fn validate_outgoing(o: &HookOptions) -> Result<(), String> {
 /// Which events, of which category, in which language.
 fn check_subscription(o: &HookOptions) -> Result<(), String> {
     if let Some(bad) = o.events.iter().flatten().find(|e| !valid_event_pattern(e)) {
-        let names: Vec<&str> = CATALOGUE.iter().map(|t| t.name).collect();
+        let names: Vec<&str> = crate::event_catalogue::CATALOGUE
+            .iter()
+            .map(|t| t.name)
+            .collect();
         return Err(format!(
-            "--event {bad:?} matches no event; use *, a prefix like script.*, or one of: {}",
+            "--event {bad:?} is not an event pattern; use *, a prefix like script.*, one of \
+             hookd's events ({}), or the dotted name of your own events (backup.done)",
             names.join(", ")
         ));
     }

@@ -45,6 +45,16 @@ pub enum Request {
     Apply(ApplyHooks),
     /// Hooks as `apply` takes them; secrets only when asked for.
     Export(ExportHooks),
+    /// Publishes an admin's own event to the outgoing hooks that subscribe to it.
+    Emit(EmitEvent),
+}
+
+/// A custom event: its type, its data, and the key that makes sending it twice harmless.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct EmitEvent {
+    pub event_type: String,
+    pub data: serde_json::Value,
+    pub idempotency_key: Option<String>,
 }
 
 /// The handshake: the client's protocol version and name.
@@ -247,6 +257,13 @@ pub enum Response {
     },
     /// One streamed entry of `Logs { follow: true }`.
     Log(Box<LogView>),
+    /// An emitted event (or, for a repeated idempotency key, the first one) and how many
+    /// deliveries it queued.
+    Emitted {
+        id: String,
+        deliveries: u64,
+        duplicate: bool,
+    },
     Error(ErrorBody),
 }
 

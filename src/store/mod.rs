@@ -97,6 +97,9 @@ pub trait Backend: Send + Sync {
 
     /// Events on their own, for what has no other record (`script.started` of a sync run).
     fn publish(&self, outbox: Outbox) -> Fut<'_, ()>;
+    /// An admin's event (`hookctl emit`): its deliveries and the log entry, on the disk before
+    /// it returns; nothing is written when its key was used since the key's cutoff.
+    fn emit(&self, emission: Emission) -> Fut<'_, Emitted>;
 
     // Calls and runs.
     /// Stores an async run as queued, with its request, before the caller hears 202.

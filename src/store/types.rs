@@ -149,6 +149,29 @@ impl Outbox {
     pub fn events(&self) -> &[StagedEvent] {
         &self.events
     }
+
+    /// How many deliveries writing this queues.
+    pub fn delivery_count(&self) -> u64 {
+        self.events.iter().map(|e| e.targets.len() as u64).sum()
+    }
+}
+
+/// What an emit did: the event (for a key seen before, the first one) and its deliveries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Emitted {
+    pub id: String,
+    pub deliveries: u64,
+    pub duplicate: bool,
+}
+
+/// A custom event to publish, with the idempotency key that guards it.
+#[derive(Debug)]
+pub struct Emission {
+    pub event_id: String,
+    /// The key, and the instant before which an earlier use of it no longer counts.
+    pub key: Option<(String, i64)>,
+    pub outbox: Outbox,
+    pub log: NewLog,
 }
 
 /// A hook just inserted.

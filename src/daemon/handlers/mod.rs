@@ -1,9 +1,10 @@
 //! The control socket's requests, one handler per request, reached from the one exhaustive
 //! match in [`handle`]. Each file holds one family: hooks, runs, logs, deliveries, apply and
-//! export, status, test. Handlers reach storage only through its domain operations.
+//! export, status, test, emit. Handlers reach storage only through its domain operations.
 
 mod apply;
 mod deliveries;
+mod emit;
 mod hooks;
 mod logs;
 mod runs;
@@ -73,6 +74,7 @@ pub async fn handle(shared: &Arc<Shared>, request: Request, uid: Option<u32>) ->
             name,
             include_secrets,
         }) => apply::export(shared, name, include_secrets).await,
+        Request::Emit(e) => emit::emit(shared, e, uid).await,
     };
     result.unwrap_or_else(Response::Error)
 }

@@ -8,7 +8,7 @@
 use crate::events::Event;
 use crate::proto::DeliveryView;
 use crate::store::{
-    Attempt, Claimed, DeliveryFilter, DeliveryStatus, Redelivery, Result, StoreError,
+    Attempt, Claimed, DeliveryFilter, DeliveryStatus, Emitted, Redelivery, Result, StoreError,
 };
 use crate::time::rfc3339;
 use rusqlite::{Connection, OptionalExtension, params};
@@ -261,4 +261,37 @@ pub fn prune(conn: &Connection, cutoff: i64) -> Result<usize> {
            AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = events.id AND d.status IN ('pending', 'sending'))",
         [cutoff],
     )?)
+}
+
+/// The event an idempotency key made at or after `since`.
+pub fn emitted(conn: &Connection, key: &str, since: i64) -> Result<Option<Emitted>> {
+    Ok(conn
+        .prepare_cached("SELECT event_id, deliveries FROM emit_keys WHERE key = ?1 AND time >= ?2")?
+        .query_row(params![key, since], |r| {
+            Ok(Emitted {
+                id: r.get(0)?,
+                deliveries: r.get::<_, i64>(1)? as u64,
+                duplicate: true,
+            })
+        })
+        .optional()?)
+}
+
+/// Records the event a key made (replacing a use of it that has expired).
+pub fn remember_key(
+    conn: &Connection,
+    key: &str,
+    event_id: &str,
+    deliveries: u64,
+    at: i64,
+) -> Result<()> {
+    conn.prepare_cached(
+        "INSERT OR REPLACE INTO emit_keys (key, event_id, deliveries, time) VALUES (?1, ?2, ?3, ?4)",
+    )?
+    .execute(params![key, event_id, deliveries as i64, at])?;
+    Ok(())
+}
+
+pub fn prune_keys(conn: &Connection, cutoff: i64) -> Result<usize> {
+    Ok(conn.execute("DELETE FROM emit_keys WHERE time < ?1", [cutoff])?)
 }

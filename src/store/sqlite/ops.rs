@@ -10,8 +10,8 @@ use crate::proto::{DeliveryView, HookKind, HookView, LogQuery, LogView, RunView}
 use crate::run::{Invocation, Outcome};
 use crate::store::{
     AttemptRecord, Backend, CallRecord, Claimed, Counts, Created, DeliveryFilter, DeliveryStatus,
-    Finished, Fut, HookChange, NewLog, NewRun, Outbox, QueuedRun, Redelivery, Result, RunFilter,
-    StoreError, Written,
+    Emission, Emitted, Finished, Fut, HookChange, NewLog, NewRun, Outbox, QueuedRun, Redelivery,
+    Result, RunFilter, StoreError, Written,
 };
 use rusqlite::Connection;
 
@@ -181,6 +181,37 @@ impl Backend for Sqlite {
         Box::pin(self.with_outbox(Durability::of(&outbox), outbox, |_| Ok(())))
     }
 
+    fn emit(&self, e: Emission) -> Fut<'_, Emitted> {
+        Box::pin(async move {
+            let deliveries = e.outbox.delivery_count();
+            let log = e.log.clone();
+            let (emitted, log_id) = self
+                .write(Durability::Disk, move |tx| {
+                    if let Some((key, since)) = &e.key
+                        && let Some(first) = events::emitted(tx, key, *since)?
+                    {
+                        return Ok((first, None));
+                    }
+                    write_outbox(tx, &e.outbox, e.log.time)?;
+                    let log_id = logs::insert(tx, &e.log)?;
+                    if let Some((key, _)) = &e.key {
+                        events::remember_key(tx, key, &e.event_id, deliveries, e.log.time)?;
+                    }
+                    let emitted = Emitted {
+                        id: e.event_id,
+                        deliveries,
+                        duplicate: false,
+                    };
+                    Ok((emitted, Some(log_id)))
+                })
+                .await?;
+            if let Some(id) = log_id {
+                self.feeds.committed([(id, &log)], deliveries > 0);
+            }
+            Ok(emitted)
+        })
+    }
+
     fn start_run(&self, run: NewRun) -> Fut<'_, i64> {
         // History: if hookd dies mid-run the row is marked interrupted at start-up; if the
         // machine loses power first, the caller got no answer either.
@@ -340,7 +371,8 @@ impl Backend for Sqlite {
         Box::pin(self.write(Durability::Disk, move |tx| {
             Ok(logs::prune(tx, cutoff)?
                 + events::prune(tx, cutoff)?
-                + hooks::prune_seen(tx, seen_cutoff)?)
+                + hooks::prune_seen(tx, seen_cutoff)?
+                + events::prune_keys(tx, seen_cutoff)?)
         }))
     }
 }

@@ -137,6 +137,16 @@ pub const MIGRATIONS: &[&str] = &[
         coalesce((SELECT max(hook_id) FROM deliveries), 0));
     CREATE INDEX runs_hook_id ON runs (hook_id, id);
     "#,
+    // 5: idempotency keys of `hookctl emit`: the event a key first made, kept for 24 hours.
+    r#"
+    CREATE TABLE emit_keys (
+        key        TEXT PRIMARY KEY,
+        event_id   TEXT NOT NULL,
+        deliveries INTEGER NOT NULL,
+        time       INTEGER NOT NULL
+    );
+    CREATE INDEX emit_keys_time ON emit_keys (time);
+    "#,
 ];
 
 pub fn current_version(conn: &Connection) -> Result<i64> {
