@@ -980,12 +980,16 @@ _hookctl() {
             return 0
             ;;
         hookctl__subcmd__redeliver)
-            opts="-h --socket --json --no-color --raw --help"
+            opts="-h --failed --since --socket --json --no-color --raw --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --since)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --socket)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

@@ -254,3 +254,79 @@ fn event_types_and_subscriptions() {
         );
     }
 }
+
+#[test]
+fn redeliver_failed_since_resends_exactly_the_failed_ones_in_the_window() {
+    let d = Daemon::start_with("[deliveries]\nretry_schedule = [\"100ms\"]\n");
+    let port = free_port();
+    d.create(
+        "down",
+        &[
+            "--url",
+            &format!("http://127.0.0.1:{port}/"),
+            "--event",
+            "job.*",
+        ],
+    );
+    let up = Receiver::start(&[200]);
+    d.create("up", &["--url", &up.url("/"), "--event", "job.*"]);
+    let failed = |n: usize| {
+        crate::helper::wait_until("failed deliveries", Duration::from_secs(20), || {
+            d.json(&["deliveries", "down", "--status", "failed"])
+                .as_array()
+                .unwrap()
+                .len()
+                == n
+        })
+    };
+    let early = d.json(&["emit", "job.early"])["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    failed(1);
+    std::thread::sleep(Duration::from_secs(4));
+    let mut late: Vec<String> = (0..2)
+        .map(|_| {
+            d.json(&["emit", "job.late"])["id"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    failed(3);
+    up.wait_for(3, Duration::from_secs(10));
+
+    let rx = Receiver::start_on(
+        std::net::TcpListener::bind(("127.0.0.1", port)).unwrap(),
+        &[200],
+    );
+    let out = d.json(&["redeliver", "--failed", "--since", "3s"]);
+    assert_eq!(out["requeued"], 2);
+    let got = rx.wait_for(2, Duration::from_secs(10));
+    let mut ids: Vec<String> = got
+        .iter()
+        .map(|r| r.header("webhook-id").unwrap().to_string())
+        .collect();
+    ids.sort();
+    late.sort();
+    assert_eq!(ids, late, "the two in the window, with their ids");
+    assert_eq!(
+        text(&d.ctl(&["redeliver", "--failed", "up"]).stdout).trim(),
+        "0 failed deliveries queued again"
+    );
+    assert_eq!(d.json(&["redeliver", "--failed", "down"])["requeued"], 1);
+    let got = rx.wait_for(3, Duration::from_secs(10));
+    assert_eq!(got[2].header("webhook-id"), Some(early.as_str()));
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(
+        up.received().len(),
+        3,
+        "succeeded deliveries are not sent again"
+    );
+    assert_eq!(rx.received().len(), 3);
+
+    let out = d.ctl(&["redeliver", "--failed", "nosuch"]);
+    assert_eq!(out.status.code(), Some(1));
+    let out = d.ctl(&["redeliver", "--since", "1h"]);
+    assert_eq!(out.status.code(), Some(2));
+}

@@ -122,8 +122,19 @@ pub enum Command {
         #[arg(short = 'n', long = "lines", value_name = "N", default_value_t = 20)]
         lines: u32,
     },
-    /// Send a stored delivery again, now, with the same id and webhook-id
-    Redeliver { id: String },
+    /// Send a stored delivery again, now, with the same id and webhook-id; with --failed, every
+    /// failed delivery (of hook NAME) instead
+    Redeliver {
+        /// The delivery's id; with --failed, a hook's name (optional)
+        #[arg(value_name = "ID|NAME", required_unless_present = "failed")]
+        target: Option<String>,
+        /// Queue again every delivery whose status is failed (after an outage)
+        #[arg(long)]
+        failed: bool,
+        /// With --failed: only those whose last attempt was within this long, e.g. 2h
+        #[arg(long, value_name = "DUR", value_parser = parse_dur, requires = "failed")]
+        since: Option<Dur>,
+    },
     /// Make the hooks match a TOML file of [[hook]] tables (idempotent)
     Apply {
         /// The hooks file ('-' reads stdin)

@@ -16,8 +16,8 @@ pub mod secretfile;
 
 use crate::proto::{
     ApplyHooks, CreateHook, Created, DeliveryId, EditHook, ExportHooks, HookKind, HookOptions,
-    ListDeliveries, ListHooks, ListRuns, LogQuery, NamedHook, Request, Response, RunId, SetEnabled,
-    TestCall,
+    ListDeliveries, ListHooks, ListRuns, LogQuery, NamedHook, RedeliverFailed, Request, Response,
+    RunId, SetEnabled, TestCall,
 };
 use args::{Cli, Command, CreateArgs, EditArgs, KindArg, LogsArgs, RunsArgs, RunsCommand};
 use clap::FromArgMatches;
@@ -253,7 +253,17 @@ fn history_request(command: &Command) -> Result<Request, Failure> {
             status: status.clone(),
             limit: *lines,
         }),
-        Command::Redeliver { id } => Request::Redeliver(DeliveryId { id: id.clone() }),
+        Command::Redeliver {
+            target,
+            failed: true,
+            since,
+        } => Request::RedeliverFailed(RedeliverFailed {
+            hook: target.clone(),
+            since_ms: since.map(|d| crate::time::now_ms() - d.as_millis()),
+        }),
+        Command::Redeliver { target, .. } => Request::Redeliver(DeliveryId {
+            id: target.clone().unwrap_or_default(),
+        }),
         Command::Emit {
             event_type,
             data,
@@ -504,6 +514,13 @@ fn print(command: &Command, response: Response, json: bool, escape: bool) -> Res
             output::json(&serde_json::json!({"ok": true, "message": message}))
         }
         Response::Done { message } => println!("{message}"),
+        Response::Requeued { count } if json => {
+            output::json(&serde_json::json!({"requeued": count}))
+        }
+        Response::Requeued { count } => match count {
+            1 => println!("1 failed delivery queued again"),
+            n => println!("{n} failed deliveries queued again"),
+        },
         Response::Emitted {
             id,
             deliveries,

@@ -41,12 +41,22 @@ pub enum Request {
     Logs(LogQuery),
     Deliveries(ListDeliveries),
     Redeliver(DeliveryId),
+    /// Sends failed deliveries again: after an outage, everything that failed during it.
+    RedeliverFailed(RedeliverFailed),
     /// Makes the hooks match `hooks` (declarative, idempotent).
     Apply(ApplyHooks),
     /// Hooks as `apply` takes them; secrets only when asked for.
     Export(ExportHooks),
     /// Publishes an admin's own event to the outgoing hooks that subscribe to it.
     Emit(EmitEvent),
+}
+
+/// Failed deliveries to queue again: of one hook or all, last attempt within a window or ever.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RedeliverFailed {
+    pub hook: Option<String>,
+    /// Only those whose last attempt was at or after this instant (ms since the epoch).
+    pub since_ms: Option<i64>,
 }
 
 /// A custom event: its type, its data, and the key that makes sending it twice harmless.
@@ -257,6 +267,10 @@ pub enum Response {
     },
     /// One streamed entry of `Logs { follow: true }`.
     Log(Box<LogView>),
+    /// How many deliveries were queued again.
+    Requeued {
+        count: u64,
+    },
     /// An emitted event (or, for a repeated idempotency key, the first one) and how many
     /// deliveries it queued.
     Emitted {

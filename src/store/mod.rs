@@ -134,6 +134,9 @@ pub trait Backend: Send + Sync {
     fn count_pending(&self) -> Fut<'_, u64>;
     fn deliveries(&self, filter: DeliveryFilter) -> Fut<'_, Vec<DeliveryView>>;
     fn redeliver(&self, id: i64, at: i64) -> Fut<'_, Redelivery>;
+    /// Queues again, now and with their ids, the failed deliveries (of `hook`) whose last
+    /// attempt was at or after `since`; how many.
+    fn redeliver_failed(&self, hook: Option<String>, since: Option<i64>, at: i64) -> Fut<'_, u64>;
 
     // History.
     fn logs(&self, query: LogQuery) -> Fut<'_, Vec<LogView>>;

@@ -30,6 +30,23 @@ pub(super) async fn deliveries(
     Ok(Response::Deliveries { deliveries })
 }
 
+pub(super) async fn redeliver_failed(
+    shared: &Arc<Shared>,
+    hook: Option<String>,
+    since_ms: Option<i64>,
+) -> Result<Response, ErrorBody> {
+    if let Some(name) = &hook {
+        super::get(shared, name.clone()).await?;
+    }
+    let now = crate::time::now_ms();
+    let count = shared
+        .store
+        .redeliver_failed(hook, since_ms, now)
+        .await
+        .map_err(internal)?;
+    Ok(Response::Requeued { count })
+}
+
 pub(super) async fn redeliver(shared: &Arc<Shared>, id: String) -> Result<Response, ErrorBody> {
     let not_found = || ErrorBody::new(ErrorCode::NotFound, format!("no delivery with id {id:?}"));
     let n: i64 = id.trim().parse().map_err(|_| not_found())?;

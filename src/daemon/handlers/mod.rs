@@ -17,7 +17,8 @@ use crate::daemon::state::Shared;
 use crate::hook::Hook;
 use crate::proto::{
     ApplyHooks, CreateHook, DeliveryId, EditHook, ErrorBody, ErrorCode, ExportHooks, Hello,
-    ListDeliveries, ListHooks, ListRuns, NamedHook, Request, Response, RunId, SetEnabled, TestCall,
+    ListDeliveries, ListHooks, ListRuns, NamedHook, RedeliverFailed, Request, Response, RunId,
+    SetEnabled, TestCall,
 };
 use crate::store;
 use std::sync::Arc;
@@ -61,6 +62,9 @@ pub async fn handle(shared: &Arc<Shared>, request: Request, uid: Option<u32>) ->
             limit,
         }) => deliveries::deliveries(shared, hook, status, limit).await,
         Request::Redeliver(DeliveryId { id }) => deliveries::redeliver(shared, id).await,
+        Request::RedeliverFailed(RedeliverFailed { hook, since_ms }) => {
+            deliveries::redeliver_failed(shared, hook, since_ms).await
+        }
         Request::Apply(ApplyHooks {
             hooks,
             prune,

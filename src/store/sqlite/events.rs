@@ -176,6 +176,21 @@ pub fn redeliver(conn: &Connection, id: i64, now: i64) -> Result<Redelivery> {
     }
 }
 
+/// Failed deliveries (of `hook`, last attempt at or after `since`) back to pending, due `now`.
+pub fn redeliver_failed(
+    conn: &Connection,
+    hook: Option<&str>,
+    since: Option<i64>,
+    now: i64,
+) -> Result<u64> {
+    Ok(conn.execute(
+        "UPDATE deliveries SET status = 'pending', next_attempt_at = ?3, finished_at = NULL
+         WHERE status = 'failed' AND (?1 IS NULL OR hook = ?1)
+           AND (?2 IS NULL OR coalesce(finished_at, created_at) >= ?2)",
+        params![hook, since, now],
+    )? as u64)
+}
+
 /// Takes one specific pending delivery for sending right now (`hookctl test`).
 pub fn claim_one(conn: &Connection, id: i64) -> Result<bool> {
     Ok(conn.execute(

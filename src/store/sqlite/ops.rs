@@ -351,6 +351,20 @@ impl Backend for Sqlite {
         Box::pin(self.call(move |c| events::list(c, &filter)))
     }
 
+    fn redeliver_failed(&self, hook: Option<String>, since: Option<i64>, at: i64) -> Fut<'_, u64> {
+        Box::pin(async move {
+            let n = self
+                .write(Durability::Disk, move |tx| {
+                    events::redeliver_failed(tx, hook.as_deref(), since, at)
+                })
+                .await?;
+            if n > 0 {
+                self.feeds.deliveries_due.notify_one();
+            }
+            Ok(n)
+        })
+    }
+
     fn redeliver(&self, id: i64, at: i64) -> Fut<'_, Redelivery> {
         Box::pin(async move {
             let r = self
