@@ -81,6 +81,7 @@ discord\t''"
 complete -c hookctl -n "__fish_hookctl_using_subcommand create" -l header -d 'Outgoing: extra header, repeatable (the value may be -, @file:PATH or @credential:NAME)' -r
 complete -c hookctl -n "__fish_hookctl_using_subcommand create" -l basic-auth -d 'Outgoing: HTTP basic auth for the receiver (or -, @file:PATH, @credential:NAME)' -r
 complete -c hookctl -n "__fish_hookctl_using_subcommand create" -l bearer -d 'Outgoing: bearer token for the receiver (or -, @file:PATH, @credential:NAME)' -r
+complete -c hookctl -n "__fish_hookctl_using_subcommand create" -l rate -d 'Outgoing: at most this many deliveries per period, evenly spaced, e.g. 10/s or 100/m; the rest wait their turn (never dropped)' -r
 complete -c hookctl -n "__fish_hookctl_using_subcommand create" -l include-secret -d 'Outgoing: add "secret" to the payload, for receivers that check it there' -r -f -a "true\t''
 false\t''"
 complete -c hookctl -n "__fish_hookctl_using_subcommand create" -l match-hook -d 'Outgoing: only webhook.received events of this hook' -r
@@ -245,6 +246,7 @@ discord\t''"
 complete -c hookctl -n "__fish_hookctl_using_subcommand edit" -l header -d 'Outgoing: extra header, repeatable (the value may be -, @file:PATH or @credential:NAME)' -r
 complete -c hookctl -n "__fish_hookctl_using_subcommand edit" -l basic-auth -d 'Outgoing: HTTP basic auth for the receiver (or -, @file:PATH, @credential:NAME)' -r
 complete -c hookctl -n "__fish_hookctl_using_subcommand edit" -l bearer -d 'Outgoing: bearer token for the receiver (or -, @file:PATH, @credential:NAME)' -r
+complete -c hookctl -n "__fish_hookctl_using_subcommand edit" -l rate -d 'Outgoing: at most this many deliveries per period, evenly spaced, e.g. 10/s or 100/m; the rest wait their turn (never dropped)' -r
 complete -c hookctl -n "__fish_hookctl_using_subcommand edit" -l include-secret -d 'Outgoing: add "secret" to the payload, for receivers that check it there' -r -f -a "true\t''
 false\t''"
 complete -c hookctl -n "__fish_hookctl_using_subcommand edit" -l match-hook -d 'Outgoing: only webhook.received events of this hook' -r

@@ -42,6 +42,8 @@ pub struct Hook {
     pub updated_at: i64,
     /// Counts the stored changes; a write back of a hook read at an older revision is refused.
     pub revision: i64,
+    /// Outgoing: since when its attempts have been failing (none since the last success).
+    pub failing_since: Option<i64>,
 }
 
 impl Hook {
@@ -129,6 +131,7 @@ pub fn merge(base: &mut HookOptions, patch: HookOptions) {
         match_path,
         rate_limit,
         keep_headers,
+        rate,
     );
     normalize(base);
 }
@@ -143,6 +146,7 @@ fn normalize(o: &mut HookOptions) {
         cwd,
         verify,
         rate_limit,
+        rate,
         avatar_url,
         url,
         method,
@@ -214,6 +218,16 @@ pub fn view(h: &Hook, d: &Defaults) -> HookView {
         }
         HookKind::Outgoing => {
             v.url = o.url.clone();
+            v.rate = o.rate.clone();
+            v.health = Some(
+                match (h.enabled, h.failing_since) {
+                    (false, _) => "disabled",
+                    (true, Some(_)) => "failing",
+                    (true, None) => "healthy",
+                }
+                .into(),
+            );
+            v.failing_since = h.failing_since.map(crate::time::rfc3339);
             v.method = Some(o.method.clone().unwrap_or_else(|| "POST".into()));
             v.hook_type = Some(o.hook_type.clone().unwrap_or_else(|| "events".into()));
             v.events = Some(

@@ -17,6 +17,7 @@ mod manage;
 mod manpages;
 mod metrics;
 mod migrate;
+mod pacing;
 mod package;
 mod payloads;
 mod properties;

@@ -323,6 +323,10 @@ pub struct OptionArgs {
     /// Outgoing: bearer token for the receiver (or -, @file:PATH, @credential:NAME)
     #[arg(long, value_name = "TOKEN", help_heading = "Outgoing hooks")]
     pub bearer: Option<String>,
+    /// Outgoing: at most this many deliveries per period, evenly spaced, e.g. 10/s or 100/m;
+    /// the rest wait their turn (never dropped)
+    #[arg(long, value_name = "N/PERIOD", help_heading = "Outgoing hooks")]
+    pub rate: Option<String>,
     /// Outgoing: make a new whsec_ signing secret and print it once
     #[arg(long, conflicts_with = "secret", help_heading = "Outgoing hooks")]
     pub generate_secret: bool,

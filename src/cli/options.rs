@@ -86,6 +86,7 @@ fn plain_options(a: &OptionArgs) -> HookOptions {
         verify: a.verify.clone(),
         allow_ip: nonempty(&a.allow_ip),
         rate_limit: a.rate_limit.clone(),
+        rate: a.rate.clone(),
         keep_headers: nonempty(&a.keep_headers),
         avatar_url: a.avatar_url.clone(),
         events: nonempty(&a.events),

@@ -10,6 +10,8 @@
 //!   that itself fails raises no further `delivery.failed`.
 
 use crate::daemon::outbox;
+use crate::daemon::pacing::{HookPacing, Pace};
+use crate::daemon::registry::LiveHook;
 use crate::daemon::sender::{Sent, retry_delay, send, url_without_credentials};
 use crate::daemon::state::Shared;
 use crate::event_catalogue as catalogue;
@@ -22,7 +24,8 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::{Semaphore, watch};
 
-/// Runs until `stop` flips: claims due deliveries and sends them, at most `max_in_flight` at once.
+/// Runs until `stop` flips: claims due deliveries and sends them, at most `max_in_flight` at
+/// once, paced per hook ([`crate::daemon::pacing`]).
 pub async fn worker(shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
     let slots = Arc::new(Semaphore::new(
         shared.config().deliveries.max_in_flight as usize,
@@ -30,7 +33,7 @@ pub async fn worker(shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
     loop {
         let now = crate::time::now_ms();
         let want = slots.available_permits().clamp(1, 256) as u32;
-        let (batch, next) = match shared.store.claim_due(now, want).await {
+        let (batch, mut next) = match shared.store.claim_due(now, want).await {
             Ok(b) => b,
             Err(e) => {
                 tracing::error!("cannot claim deliveries: {e}");
@@ -38,15 +41,32 @@ pub async fn worker(shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
             }
         };
         let full = batch.len() as u32 == want;
+        let mut deferred = Vec::new();
         for claimed in batch {
+            let hook = shared.registry.outgoing(claimed.hook_id);
+            if let Some(Pace::Defer(at)) = hook.as_ref().map(|h| admit(&shared, h, &claimed, now)) {
+                next = Some(next.map_or(at, |n| n.min(at)));
+                deferred.push((claimed.id, at));
+                continue;
+            }
             let Ok(permit) = slots.clone().acquire_owned().await else {
                 return;
             };
             let shared = shared.clone();
             tokio::spawn(async move {
-                attempt(&shared, claimed).await;
+                match hook {
+                    Some(h) => {
+                        deliver(&shared, claimed, &h, true).await;
+                    }
+                    None => attempt(&shared, claimed).await,
+                }
                 drop(permit);
             });
+        }
+        if !deferred.is_empty()
+            && let Err(e) = shared.store.defer_deliveries(deferred).await
+        {
+            tracing::error!("cannot defer deliveries: {e}");
         }
         if full {
             continue;
@@ -62,19 +82,22 @@ pub async fn worker(shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
     }
 }
 
-/// Sends one claimed delivery to its (enabled) hook and records the outcome.
-pub async fn attempt(shared: &Arc<Shared>, c: Claimed) -> Sent {
-    match shared.registry.outgoing(c.hook_id) {
-        Some(hook) => deliver(shared, c, &hook, true).await,
-        None => {
-            let sent = Sent::failed(
-                "the outgoing hook is disabled or deleted".into(),
-                Instant::now(),
-            );
-            finish(shared, &c, None, &sent, Decision::Fail).await;
-            sent
-        }
-    }
+fn admit(shared: &Shared, hook: &LiveHook, c: &Claimed, now: i64) -> Pace {
+    let pacing = HookPacing {
+        id: hook.id,
+        rate: hook.rate,
+        failing: hook.failing_since.is_some(),
+    };
+    shared.pacer.admit(pacing, c.id, now)
+}
+
+/// Fails a claimed delivery whose hook is gone or disabled.
+async fn attempt(shared: &Arc<Shared>, c: Claimed) {
+    let sent = Sent::failed(
+        "the outgoing hook is disabled or deleted".into(),
+        Instant::now(),
+    );
+    finish(shared, &c, None, &sent, Decision::Fail).await;
 }
 
 /// Sends a claimed delivery to `hook` and records the outcome with its consequences; without
@@ -98,8 +121,27 @@ pub async fn deliver(shared: &Arc<Shared>, c: Claimed, hook: &Hook, retry: bool)
             None => Decision::Exhausted,
         }
     };
+    if retry {
+        pace_after(shared, hook.id, &decision).await;
+    }
     finish(shared, &c, Some(hook), &sent, decision).await;
     sent
+}
+
+/// Tells the pacer how an admitted attempt went; the first success at a failing endpoint
+/// brings its parked deliveries forward.
+async fn pace_after(shared: &Shared, hook_id: i64, decision: &Decision) {
+    let now = crate::time::now_ms();
+    let next = match decision {
+        Decision::Retry(d) => Some(now + d.as_millis() as i64),
+        _ => None,
+    };
+    let succeeded = matches!(decision, Decision::Succeed);
+    if shared.pacer.finished(hook_id, succeeded, next, now)
+        && let Err(e) = shared.store.release_deliveries(hook_id, now).await
+    {
+        tracing::error!("cannot release the deliveries of a recovered endpoint: {e}");
+    }
 }
 
 #[derive(Debug, Clone)]

@@ -16,6 +16,7 @@ pub mod incoming;
 pub mod limits;
 pub mod metrics;
 pub mod outbox;
+pub mod pacing;
 pub mod registry;
 pub mod runner;
 pub mod scrape;

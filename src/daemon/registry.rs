@@ -26,6 +26,8 @@ pub struct LiveHook {
     pub verify: Option<VerifyKind>,
     /// `--match-path` of an outgoing hook.
     pub match_path: Option<regex::Regex>,
+    /// `--rate` of an outgoing hook: deliveries per period in ms.
+    pub rate: Option<(u32, u32)>,
 }
 
 impl LiveHook {
@@ -50,6 +52,12 @@ impl LiveHook {
             .map(crate::hook::parse_rate_limit)
             .transpose()
             .map_err(fail)?;
+        let rate = o
+            .rate
+            .as_deref()
+            .map(crate::hook::parse_rate)
+            .transpose()
+            .map_err(fail)?;
         let verify = match o.verify.as_deref() {
             None => None,
             Some(v) => {
@@ -65,6 +73,7 @@ impl LiveHook {
             rate_limit,
             verify,
             match_path,
+            rate,
             hook,
         })
     }

@@ -24,6 +24,7 @@ pub struct Shared {
     pub sender: crate::daemon::sender::Sender,
     pub metrics: crate::daemon::metrics::Metrics,
     pub rate_limits: crate::daemon::limits::RateLimiter,
+    pub pacer: crate::daemon::pacing::Pacer,
 }
 
 impl Shared {
@@ -52,6 +53,7 @@ impl Shared {
             sender,
             metrics: Default::default(),
             rate_limits: Default::default(),
+            pacer: Default::default(),
         })
     }
 

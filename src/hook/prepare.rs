@@ -74,6 +74,7 @@ pub fn prepare(
         created_at: existing.map(|h| h.created_at).unwrap_or(now),
         updated_at: now,
         revision: existing.map(|h| h.revision).unwrap_or(0),
+        failing_since: existing.and_then(|h| h.failing_since),
     };
     Ok(Prepared {
         hook,

@@ -55,6 +55,7 @@ fn applicability(o: &HookOptions) -> Vec<(&'static str, bool, &'static [HookKind
         ("--header", o.headers.is_some(), OUT),
         ("--basic-auth", o.basic_auth.is_some(), OUT),
         ("--bearer", o.bearer.is_some(), OUT),
+        ("--rate", o.rate.is_some(), OUT),
         ("--generate-secret", o.generate_secret.is_some(), OUT),
         ("--include-secret", o.include_secret.is_some(), OUT),
         ("--match-hook", o.match_hook.is_some(), OUT),
@@ -348,6 +349,22 @@ pub fn parse_rate_limit(s: &str) -> Result<(u32, u32), String> {
     Ok((n, secs))
 }
 
+/// `--rate N/s|N/m`: deliveries per second or minute, as (count, period in ms).
+pub fn parse_rate(s: &str) -> Result<(u32, u32), String> {
+    let bad = || format!("--rate {s:?}: expected DELIVERIES/PERIOD, e.g. 10/s or 100/m");
+    let (n, per) = s.trim().split_once('/').ok_or_else(bad)?;
+    let n: u32 = n.trim().parse().map_err(|_| bad())?;
+    let ms = match per.trim() {
+        "s" => 1000,
+        "m" => 60_000,
+        _ => return Err(bad()),
+    };
+    if n == 0 || n > 1000 {
+        return Err(format!("--rate {s:?}: use 1 to 1000 deliveries per period"));
+    }
+    Ok((n, ms))
+}
+
 fn check_rate_limit(o: &HookOptions) -> Result<(), String> {
     o.rate_limit
         .as_deref()
@@ -397,6 +414,9 @@ fn validate_outgoing(o: &HookOptions) -> Result<(), String> {
         && m != "PUT"
     {
         return Err(format!("--method {m:?}: outgoing hooks use POST or PUT"));
+    }
+    if let Some(r) = &o.rate {
+        parse_rate(r)?;
     }
     check_subscription(o)?;
     check_payload(o)?;

@@ -141,4 +141,7 @@ pub struct HookOptions {
     pub match_method: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub match_path: Option<String>,
+    /// Deliveries per period, evenly spaced, e.g. `10/s` (outgoing hooks).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rate: Option<String>,
 }

@@ -153,6 +153,13 @@ pub struct HookView {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rate_limit: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    pub rate: Option<String>,
+    /// Outgoing: `healthy`, `failing` (attempts failing since `failing_since`) or `disabled`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub health: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub failing_since: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub keep_headers: Option<Vec<String>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub avatar_url: Option<String>,

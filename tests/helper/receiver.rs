@@ -15,6 +15,11 @@ pub struct Received {
     pub path: String,
     pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
+    /// When the request had arrived in full, and when its answer was written.
+    pub at: Instant,
+    pub answered_at: Instant,
+    /// The status it was answered with.
+    pub status: u16,
 }
 
 impl Received {
@@ -180,11 +185,14 @@ fn serve(stream: TcpStream, reply: &Reply) -> Option<Received> {
         .unwrap_or(0);
     let mut body = vec![0u8; len];
     r.read_exact(&mut body).ok()?;
-    let received = Received {
+    let mut received = Received {
         method,
         path,
         headers,
         body,
+        at: Instant::now(),
+        answered_at: Instant::now(),
+        status: reply.status,
     };
     std::thread::sleep(reply.delay);
     if reply.reset {
@@ -210,5 +218,6 @@ received",
         reply.status
     );
     let _ = w.write_all(answer.as_bytes());
+    received.answered_at = Instant::now();
     Some(received)
 }

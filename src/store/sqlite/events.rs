@@ -176,6 +176,27 @@ pub fn redeliver(conn: &Connection, id: i64, now: i64) -> Result<Redelivery> {
     }
 }
 
+/// Claimed deliveries back to pending, each due at its instant.
+pub fn defer(conn: &Connection, deferred: &[(i64, i64)]) -> Result<()> {
+    let mut stmt = conn.prepare_cached(
+        "UPDATE deliveries SET status = 'pending', next_attempt_at = ?2
+         WHERE id = ?1 AND status = 'sending'",
+    )?;
+    for (id, at) in deferred {
+        stmt.execute(params![id, at])?;
+    }
+    Ok(())
+}
+
+/// A hook's pending deliveries due later than `at`, due at `at`.
+pub fn release(conn: &Connection, hook_id: i64, at: i64) -> Result<u64> {
+    Ok(conn.execute(
+        "UPDATE deliveries SET next_attempt_at = ?2
+         WHERE hook_id = ?1 AND status = 'pending' AND next_attempt_at > ?2",
+        params![hook_id, at],
+    )? as u64)
+}
+
 /// Failed deliveries (of `hook`, last attempt at or after `since`) back to pending, due `now`.
 pub fn redeliver_failed(
     conn: &Connection,

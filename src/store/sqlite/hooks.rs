@@ -12,7 +12,7 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 
 const COLUMNS: &str = "id, name, kind, description, enabled, token_hash, token_prefix, options, \
                        call_count, last_call_at, last_status, created_at, updated_at, revision, \
-                       options_format";
+                       options_format, failing_since";
 
 fn from_row(r: &Row) -> rusqlite::Result<std::result::Result<Hook, String>> {
     let kind: String = r.get(2)?;
@@ -55,6 +55,7 @@ fn from_row(r: &Row) -> rusqlite::Result<std::result::Result<Hook, String>> {
         created_at: r.get(11)?,
         updated_at: r.get(12)?,
         revision: r.get(13)?,
+        failing_since: r.get(15)?,
     }))
 }
 

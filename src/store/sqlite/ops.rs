@@ -351,6 +351,26 @@ impl Backend for Sqlite {
         Box::pin(self.call(move |c| events::list(c, &filter)))
     }
 
+    fn defer_deliveries(&self, deferred: Vec<(i64, i64)>) -> Fut<'_, ()> {
+        // History is enough: a deferral lost in a crash leaves the row `sending`, which start-up
+        // turns back into pending.
+        Box::pin(self.write(Durability::History, move |tx| events::defer(tx, &deferred)))
+    }
+
+    fn release_deliveries(&self, hook_id: i64, at: i64) -> Fut<'_, u64> {
+        Box::pin(async move {
+            let n = self
+                .write(Durability::History, move |tx| {
+                    events::release(tx, hook_id, at)
+                })
+                .await?;
+            if n > 0 {
+                self.feeds.deliveries_due.notify_one();
+            }
+            Ok(n)
+        })
+    }
+
     fn redeliver_failed(&self, hook: Option<String>, since: Option<i64>, at: i64) -> Fut<'_, u64> {
         Box::pin(async move {
             let n = self

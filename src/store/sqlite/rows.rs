@@ -77,6 +77,8 @@ pub struct StoredOptions {
     #[serde(skip_serializing_if = "Option::is_none")]
     keep_headers: Option<Vec<String>>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    rate: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     avatar_url: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     url: Option<String>,
@@ -127,6 +129,7 @@ impl StoredOptions {
             params: o.params.clone(),
             rate_limit: o.rate_limit.clone(),
             keep_headers: o.keep_headers.clone(),
+            rate: o.rate.clone(),
             avatar_url: o.avatar_url.clone(),
             url: o.url.clone(),
             method: o.method.clone(),
@@ -166,6 +169,7 @@ impl StoredOptions {
             params: self.params,
             rate_limit: self.rate_limit,
             keep_headers: self.keep_headers,
+            rate: self.rate,
             avatar_url: self.avatar_url,
             url: self.url,
             method: self.method,
@@ -230,6 +234,7 @@ mod tests {
             match_hook: s("deploy"),
             match_method: s("POST"),
             match_path: s("^/x"),
+            rate: s("10/s"),
             description: None,
             enabled: None,
             generate_secret: None,
