@@ -2,6 +2,7 @@
 
 use crate::helper::{Daemon, free_port, http};
 use std::collections::HashMap;
+use std::time::Duration;
 
 /// Parses Prometheus text format 0.0.4 strictly enough to catch malformed output: every sample
 /// belongs to a family announced by `# TYPE`, names and labels are well formed, values are
@@ -93,4 +94,63 @@ fn metrics_are_off_by_default() {
     let s = d.json(&["status"]);
     assert!(s["listen"].is_string());
     assert!(!d.log().contains("metrics on"));
+}
+
+#[test]
+fn status_and_metrics_show_each_endpoints_backlog_and_health() {
+    let port = free_port();
+    let d = Daemon::start_with(&format!(
+        "metrics_listen = \"127.0.0.1:{port}\"\n[deliveries]\nretry_schedule = [\"1h\"]\n"
+    ));
+    let rx = crate::helper::receiver::Receiver::start(&[200]);
+    d.create(
+        "slow",
+        &[
+            "--url",
+            &rx.url("/"),
+            "--event",
+            "message.received",
+            "--rate",
+            "1/m",
+        ],
+    );
+    let down = free_port();
+    d.create(
+        "down",
+        &[
+            "--url",
+            &format!("http://127.0.0.1:{down}/"),
+            "--event",
+            "message.received",
+        ],
+    );
+    let chat = d.create("chat", &["--message"]);
+    for i in 0..3 {
+        d.post(&d.path(&chat), &format!(r#"{{"content": "m{i}"}}"#));
+    }
+    crate::helper::wait_until("down failing", Duration::from_secs(10), || {
+        d.json(&["show", "down"])["health"] == "failing"
+    });
+    let s = d.json(&["status"]);
+    let endpoints = s["endpoints"].as_array().unwrap();
+    let slow = endpoints.iter().find(|e| e["hook"] == "slow").unwrap();
+    assert_eq!(
+        slow["backlog"], 2,
+        "one sent, two waiting for their slot: {s}"
+    );
+    assert_eq!(slow["health"], "healthy");
+    let failing = endpoints.iter().find(|e| e["hook"] == "down").unwrap();
+    assert_eq!(failing["health"], "failing");
+    assert_eq!(failing["backlog"], 3);
+    assert!(failing["failing_since"].is_string());
+    let human = crate::helper::text(&d.ctl(&["status"]).stdout);
+    assert!(
+        human.contains("Outgoing down") && human.contains("failing since"),
+        "{human}"
+    );
+
+    let m = parse_exposition(&http(port, "GET", "/metrics", &[], b"").body);
+    assert_eq!(m["hookd_delivery_backlog{hook=\"slow\"}"], 2.0);
+    assert_eq!(m["hookd_endpoint_failing{hook=\"down\"}"], 1.0);
+    assert_eq!(m["hookd_endpoint_failing{hook=\"slow\"}"], 0.0);
 }

@@ -179,6 +179,16 @@ pub fn status(s: &StatusView) {
     ] {
         t.add_row(vec![k.to_string(), v]);
     }
+    for e in &s.endpoints {
+        let failing = match &e.failing_since {
+            Some(since) => format!(", failing since {}", short_time(since)),
+            None => String::new(),
+        };
+        t.add_row(vec![
+            format!("Outgoing {}", e.hook),
+            format!("{} waiting{failing}", e.backlog),
+        ]);
+    }
     println!("{t}");
 }
 

@@ -112,6 +112,36 @@ impl Metrics {
     }
 }
 
+/// The per-hook gauges of outgoing deliveries: backlog and whether attempts are failing (hook
+/// names need no escaping: they are `A-Za-z0-9._-`).
+pub fn endpoints(out: &mut String, endpoints: &[crate::proto::EndpointView]) {
+    let _ = writeln!(
+        out,
+        "# HELP hookd_delivery_backlog Deliveries waiting to be sent or retried, by hook."
+    );
+    let _ = writeln!(out, "# TYPE hookd_delivery_backlog gauge");
+    for e in endpoints {
+        let _ = writeln!(
+            out,
+            "hookd_delivery_backlog{{hook=\"{}\"}} {}",
+            e.hook, e.backlog
+        );
+    }
+    let _ = writeln!(
+        out,
+        "# HELP hookd_endpoint_failing 1 while an outgoing hook's attempts are failing."
+    );
+    let _ = writeln!(out, "# TYPE hookd_endpoint_failing gauge");
+    for e in endpoints {
+        let failing = u8::from(e.failing_since.is_some());
+        let _ = writeln!(
+            out,
+            "hookd_endpoint_failing{{hook=\"{}\"}} {failing}",
+            e.hook
+        );
+    }
+}
+
 /// One counter family labelled by hook and `label`.
 fn counter<'a>(
     out: &mut String,

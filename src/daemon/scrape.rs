@@ -33,11 +33,13 @@ pub async fn serve(
                         return Ok::<_, std::convert::Infallible>(resp);
                     }
                     let pending = shared.store.count_pending().await.unwrap_or(0);
-                    let text = shared.metrics.render(
+                    let endpoints = shared.store.endpoints().await.unwrap_or_default();
+                    let mut text = shared.metrics.render(
                         shared.runner.running(),
                         shared.runner.queued(),
                         pending,
                     );
+                    crate::daemon::metrics::endpoints(&mut text, &endpoints);
                     *resp.body_mut() = Full::new(Bytes::from(text));
                     resp.headers_mut().insert(
                         hyper::header::CONTENT_TYPE,

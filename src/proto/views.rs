@@ -212,4 +212,20 @@ pub struct StatusView {
     pub hooks: u64,
     pub queue_depth: u64,
     pub running_scripts: u64,
+    /// Outgoing hooks with deliveries waiting or attempts failing.
+    #[serde(default)]
+    pub endpoints: Vec<EndpointView>,
+}
+
+/// How an outgoing hook's deliveries stand: waiting ones (`--rate`, retries, a failing
+/// endpoint's parked deliveries) and whether its attempts are failing.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct EndpointView {
+    pub hook: String,
+    /// Deliveries pending or being sent.
+    pub backlog: u64,
+    /// `healthy` or `failing`.
+    pub health: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub failing_since: Option<String>,
 }

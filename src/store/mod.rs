@@ -18,7 +18,7 @@ mod types;
 pub use types::*;
 
 use crate::hook::{Defaults, Hook};
-use crate::proto::{DeliveryView, HookKind, HookView, LogQuery, LogView, RunView};
+use crate::proto::{DeliveryView, EndpointView, HookKind, HookView, LogQuery, LogView, RunView};
 use crate::run::{Invocation, Outcome};
 use std::future::Future;
 use std::path::{Path, PathBuf};
@@ -137,6 +137,8 @@ pub trait Backend: Send + Sync {
     /// Makes every pending delivery of the hook due at `at` (a failing endpoint recovered).
     fn release_deliveries(&self, hook_id: i64, at: i64) -> Fut<'_, u64>;
     fn count_pending(&self) -> Fut<'_, u64>;
+    /// Outgoing hooks with a backlog or failing attempts, by name.
+    fn endpoints(&self) -> Fut<'_, Vec<EndpointView>>;
     fn deliveries(&self, filter: DeliveryFilter) -> Fut<'_, Vec<DeliveryView>>;
     fn redeliver(&self, id: i64, at: i64) -> Fut<'_, Redelivery>;
     /// Queues again, now and with their ids, the failed deliveries (of `hook`) whose last

@@ -6,7 +6,7 @@
 //! back to pending, so every accepted event is delivered at least once.
 
 use crate::events::Event;
-use crate::proto::DeliveryView;
+use crate::proto::{DeliveryView, EndpointView};
 use crate::store::{
     Attempt, Claimed, DeliveryFilter, DeliveryStatus, Emitted, Redelivery, Result, StoreError,
 };
@@ -174,6 +174,33 @@ pub fn redeliver(conn: &Connection, id: i64, now: i64) -> Result<Redelivery> {
             Ok(Redelivery::Queued(hook))
         }
     }
+}
+
+/// Outgoing hooks with deliveries pending or being sent, or with failing attempts.
+pub fn endpoints(conn: &Connection) -> Result<Vec<EndpointView>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT h.name, coalesce(b.n, 0), h.failing_since
+         FROM hooks h
+         LEFT JOIN (SELECT hook_id, count(*) AS n FROM deliveries
+                    WHERE status IN ('pending', 'sending') GROUP BY hook_id) b ON b.hook_id = h.id
+         WHERE h.kind = 'outgoing' AND (b.n > 0 OR h.failing_since IS NOT NULL)
+         ORDER BY h.name",
+    )?;
+    let rows = stmt.query_map([], |r| {
+        let failing_since: Option<i64> = r.get(2)?;
+        Ok(EndpointView {
+            hook: r.get(0)?,
+            backlog: r.get::<_, i64>(1)? as u64,
+            health: if failing_since.is_some() {
+                "failing"
+            } else {
+                "healthy"
+            }
+            .into(),
+            failing_since: failing_since.map(rfc3339),
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
 /// Claimed deliveries back to pending, each due at its instant.

@@ -6,7 +6,7 @@
 
 use super::{Durability, Sqlite, events, hooks, logs, runs};
 use crate::hook::{Defaults, Hook};
-use crate::proto::{DeliveryView, HookKind, HookView, LogQuery, LogView, RunView};
+use crate::proto::{DeliveryView, EndpointView, HookKind, HookView, LogQuery, LogView, RunView};
 use crate::run::{Invocation, Outcome};
 use crate::store::{
     AttemptRecord, Backend, CallRecord, Claimed, Counts, Created, DeliveryFilter, DeliveryStatus,
@@ -349,6 +349,10 @@ impl Backend for Sqlite {
 
     fn deliveries(&self, filter: DeliveryFilter) -> Fut<'_, Vec<DeliveryView>> {
         Box::pin(self.call(move |c| events::list(c, &filter)))
+    }
+
+    fn endpoints(&self) -> Fut<'_, Vec<EndpointView>> {
+        Box::pin(self.call(|c| events::endpoints(c)))
     }
 
     fn defer_deliveries(&self, deferred: Vec<(i64, i64)>) -> Fut<'_, ()> {
