@@ -61,6 +61,9 @@ _hookctl() {
             hookctl,regenerate)
                 cmd="hookctl__subcmd__regenerate"
                 ;;
+            hookctl,rotate-secret)
+                cmd="hookctl__subcmd__rotate__subcmd__secret"
+                ;;
             hookctl,runs)
                 cmd="hookctl__subcmd__runs"
                 ;;
@@ -118,6 +121,9 @@ _hookctl() {
             hookctl__subcmd__help,regenerate)
                 cmd="hookctl__subcmd__help__subcmd__regenerate"
                 ;;
+            hookctl__subcmd__help,rotate-secret)
+                cmd="hookctl__subcmd__help__subcmd__rotate__subcmd__secret"
+                ;;
             hookctl__subcmd__help,runs)
                 cmd="hookctl__subcmd__help__subcmd__runs"
                 ;;
@@ -152,7 +158,7 @@ _hookctl() {
 
     case "${cmd}" in
         hookctl)
-            opts="-h -V --socket --json --no-color --raw --help --version create list show enable disable delete regenerate test logs runs deliveries redeliver apply export emit status completions edit help"
+            opts="-h -V --socket --json --no-color --raw --help --version create list show enable disable delete regenerate test logs runs deliveries redeliver apply export rotate-secret emit status completions edit help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -638,7 +644,7 @@ _hookctl() {
             return 0
             ;;
         hookctl__subcmd__help)
-            opts="create list show enable disable delete regenerate test logs runs deliveries redeliver apply export emit status completions edit help"
+            opts="create list show enable disable delete regenerate test logs runs deliveries redeliver apply export rotate-secret emit status completions edit help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -861,6 +867,20 @@ _hookctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        hookctl__subcmd__help__subcmd__rotate__subcmd__secret)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         hookctl__subcmd__help__subcmd__runs)
             opts="show"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -1016,6 +1036,32 @@ _hookctl() {
                 return 0
             fi
             case "${prev}" in
+                --socket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        hookctl__subcmd__rotate__subcmd__secret)
+            opts="-h --secret --overlap --socket --json --no-color --raw --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --secret)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --overlap)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --socket)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

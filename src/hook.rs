@@ -111,6 +111,9 @@ pub fn merge(base: &mut HookOptions, patch: HookOptions) {
         env,
         verify,
         secret,
+        secrets,
+        rotated_secret,
+        rotated_until,
         allow_ip,
         params,
         avatar_url,
@@ -162,6 +165,16 @@ fn normalize(o: &mut HookOptions) {
         if s.as_ref().is_some_and(|v| v.0.is_empty()) {
             *s = None;
         }
+    }
+    if let Some(v) = &mut o.secrets {
+        v.retain(|s| !s.0.is_empty());
+        if v.is_empty() {
+            o.secrets = None;
+        }
+    }
+    if o.secret.is_none() || o.rotated_until.is_none() {
+        o.rotated_secret = None;
+        o.rotated_until = None;
     }
     if o.verify.as_deref() == Some("none") {
         o.verify = None;

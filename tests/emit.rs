@@ -11,7 +11,7 @@ const FAST_RETRIES: &str = "[deliveries]\nretry_schedule = [\"300ms\", \"300ms\"
 
 /// Verifies a delivery with the `standardwebhooks` Python package; `None` when it is not
 /// installed (`.ci/run` installs tests/requirements.txt).
-fn library_verifies(secret: &str, r: &Received) -> Option<bool> {
+pub fn library_verifies(secret: &str, r: &Received) -> Option<bool> {
     let script = r#"
 import json, sys
 try:

@@ -23,6 +23,7 @@ mod payloads;
 mod properties;
 mod readme;
 mod reload;
+mod rotation;
 mod runner;
 mod runner_isolation;
 mod secret_files;

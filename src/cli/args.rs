@@ -158,6 +158,18 @@ pub enum Command {
         #[arg(long)]
         include_secrets: bool,
     },
+    /// Give a hook a new secret; the old one stays valid for the overlap (outgoing deliveries
+    /// are signed with both meanwhile). A hook holds at most two
+    RotateSecret {
+        name: String,
+        /// The new secret ('-' reads stdin); outgoing hooks get a generated whsec_ one
+        /// without it, incoming hooks need it (the sender chooses)
+        #[arg(long, value_name = "S")]
+        secret: Option<String>,
+        /// How long the old secret stays valid
+        #[arg(long, value_name = "DUR", default_value = "24h", value_parser = parse_dur)]
+        overlap: Dur,
+    },
     /// Publish an event of your own to the outgoing hooks that subscribe to it (signed,
     /// templated and retried like hookd's events); exits 0 once it and its deliveries are on disk
     Emit {
@@ -268,8 +280,9 @@ pub struct OptionArgs {
     /// Script: verification secret; outgoing: whsec_ signing secret. '-' reads it from stdin;
     /// @file:PATH and @credential:NAME (from $CREDENTIALS_DIRECTORY) are read by hookd at each
     /// use, as are these forms given to --basic-auth, --bearer, --header and --env
+    /// Incoming hooks take several (any one verifies; e.g. while senders move to a new one).
     #[arg(long, value_name = "S")]
-    pub secret: Option<String>,
+    pub secret: Vec<String>,
     /// Incoming: only callers from this network, repeatable (IPv4/IPv6 CIDR)
     #[arg(long = "allow-ip", value_name = "CIDR")]
     pub allow_ip: Vec<String>,

@@ -12,6 +12,7 @@ pub mod emit;
 pub mod hooksfile;
 pub mod options;
 pub mod output;
+pub mod rotate;
 pub mod secretfile;
 
 use crate::proto::{
@@ -264,6 +265,11 @@ fn history_request(command: &Command) -> Result<Request, Failure> {
         Command::Redeliver { target, .. } => Request::Redeliver(DeliveryId {
             id: target.clone().unwrap_or_default(),
         }),
+        Command::RotateSecret {
+            name,
+            secret,
+            overlap,
+        } => rotate::request(name, secret.as_deref(), *overlap).map_err(Failure::Usage)?,
         Command::Emit {
             event_type,
             data,
@@ -514,6 +520,11 @@ fn print(command: &Command, response: Response, json: bool, escape: bool) -> Res
             output::json(&serde_json::json!({"ok": true, "message": message}))
         }
         Response::Done { message } => println!("{message}"),
+        Response::Rotated {
+            name,
+            secret,
+            old_valid_until,
+        } => rotate::print(&name, secret.as_deref(), &old_valid_until, json),
         Response::Requeued { count } if json => {
             output::json(&serde_json::json!({"requeued": count}))
         }

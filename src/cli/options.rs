@@ -31,7 +31,15 @@ pub fn read_script(source: &str) -> Result<String, String> {
 pub fn to_options(a: &OptionArgs, script_from_stdin: bool) -> Result<HookOptions, String> {
     let mut stdin = StdinValue::new(script_from_stdin);
     let mut o = plain_options(a);
-    o.secret = stdin.secret(a.secret.as_deref(), "--secret")?;
+    if let Some((first, more)) = a.secret.split_first() {
+        o.secret = stdin.secret(Some(first), "--secret")?;
+        // Given again, the list replaces the stored one (one `--secret` clears the others).
+        let more: Result<Vec<Secret>, String> = more
+            .iter()
+            .map(|s| stdin.value(s, "--secret").map(Secret))
+            .collect();
+        o.secrets = Some(more?);
+    }
     o.basic_auth = stdin.secret(a.basic_auth.as_deref(), "--basic-auth")?;
     o.bearer = stdin.secret(a.bearer.as_deref(), "--bearer")?;
     if !a.env.is_empty() {

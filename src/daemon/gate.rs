@@ -10,6 +10,7 @@
 use crate::daemon::incoming::Answer;
 use crate::daemon::registry::LiveHook;
 use crate::daemon::state::Shared;
+use crate::proto::Secret;
 use crate::run::Invocation;
 use crate::signature;
 use crate::store::{CallRecord, Direction, NewLog, Outbox};
@@ -120,18 +121,30 @@ pub async fn verify(
             .find(|(k, _)| k == name)
             .map(|(_, v)| v.clone())
     };
-    let secret = crate::secret::resolve(&secret.0).map_err(|e| {
-        tracing::error!(hook = %hook.name, "{e}");
-        Refused::from(
-            Answer::json(
-                500,
-                json!({"error": "hookd cannot read this hook's secret"}),
-            )
-            .with_error(e.to_string()),
-        )
-    })?;
     let now = crate::time::now_ms();
-    if let Err(e) = signature::verify(kind, &secret, &header, &inv.body, now / 1000) {
+    let mut first_error = None;
+    for candidate in candidates(secret, &hook.options, now) {
+        let secret = crate::secret::resolve(&candidate.0).map_err(|e| {
+            tracing::error!(hook = %hook.name, "{e}");
+            Refused::from(
+                Answer::json(
+                    500,
+                    json!({"error": "hookd cannot read this hook's secret"}),
+                )
+                .with_error(e.to_string()),
+            )
+        })?;
+        match signature::verify(kind, &secret, &header, &inv.body, now / 1000) {
+            Ok(()) => {
+                first_error = None;
+                break;
+            }
+            Err(e) => {
+                first_error.get_or_insert(e);
+            }
+        }
+    }
+    if let Some(e) = first_error {
         return Err(Answer::json(401, json!({"error": "unauthorized"}))
             .with_error(format!("verification failed: {e}"))
             .into());
@@ -158,6 +171,22 @@ pub async fn verify(
             )
         }
     }
+}
+
+/// The secrets a call may be signed with: the hook's secret, its other secrets, and during a
+/// rotation's overlap the one it replaced.
+fn candidates<'a>(
+    secret: &'a Secret,
+    o: &'a crate::proto::HookOptions,
+    now: i64,
+) -> impl Iterator<Item = &'a Secret> {
+    let rotated = o
+        .rotated_secret
+        .as_ref()
+        .filter(|_| o.rotated_until.is_some_and(|until| now < until));
+    std::iter::once(secret)
+        .chain(o.secrets.iter().flatten())
+        .chain(rotated)
 }
 
 /// What a refusal's log entry says of the call.

@@ -198,8 +198,18 @@ fn request(
             .map_err(|e| e.to_string())
     };
     if let Some(secret) = &o.secret {
-        let sig = crate::signature::sign_standard(&read(&secret.0)?, &event.id, timestamp, body)
-            .map_err(|e| format!("cannot sign: {e}"))?;
+        let sign = |s: &str| {
+            crate::signature::sign_standard(&read(s)?, &event.id, timestamp, body)
+                .map_err(|e| format!("cannot sign: {e}"))
+        };
+        let mut sig = sign(&secret.0)?;
+        // During a rotation's overlap receivers holding either secret verify.
+        if let (Some(old), Some(until)) = (&o.rotated_secret, o.rotated_until)
+            && crate::time::now_ms() < until
+        {
+            sig.push(' ');
+            sig.push_str(&sign(&old.0)?);
+        }
         req = req.header("webhook-signature", sig);
     }
     for (k, v) in o.headers.iter().flatten() {

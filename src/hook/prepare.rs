@@ -95,4 +95,11 @@ fn keep_write_only(options: &mut HookOptions, stored: &HookOptions) {
     if options.headers.is_none() {
         options.headers = stored.headers.clone();
     }
+    if options.secrets.is_none() && options.secret.is_none() {
+        options.secrets = stored.secrets.clone();
+    }
+    if options.rotated_secret.is_none() {
+        options.rotated_secret = stored.rotated_secret.clone();
+        options.rotated_until = stored.rotated_until;
+    }
 }

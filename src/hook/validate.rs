@@ -40,6 +40,11 @@ fn applicability(o: &HookOptions) -> Vec<(&'static str, bool, &'static [HookKind
         ("--env", o.env.is_some(), SCRIPT),
         ("--verify", o.verify.is_some(), SCRIPT),
         ("--secret", o.secret.is_some(), SCRIPT_OUT),
+        (
+            "--secret (several)",
+            o.secrets.as_ref().is_some_and(|v| !v.is_empty()),
+            SCRIPT,
+        ),
         ("--allow-ip", o.allow_ip.is_some(), INCOMING),
         ("--param", o.params.is_some(), SCRIPT),
         ("--rate-limit", o.rate_limit.is_some(), INCOMING),
@@ -158,6 +163,9 @@ fn resolve_secrets(o: &HookOptions) -> Result<HookOptions, String> {
     }
     for (k, v) in r.headers.iter_mut().flatten() {
         read(&format!("--header {k}"), &mut v.0)?;
+    }
+    for s in r.secrets.iter_mut().flatten() {
+        read("--secret", &mut s.0)?;
     }
     for (k, v) in r.env.iter_mut().flatten() {
         read(&format!("--env {k}"), v)?;
@@ -282,7 +290,9 @@ fn check_verify(o: &HookOptions) -> Result<(), String> {
         None => Err(format!("--verify {v} needs --secret")),
         Some(s)
             if kind == crate::signature::VerifyKind::Standard
-                && !crate::signature::is_valid_whsec(&s.0) =>
+                && std::iter::once(s)
+                    .chain(o.secrets.iter().flatten())
+                    .any(|s| !crate::signature::is_valid_whsec(&s.0)) =>
         {
             Err("--verify standard needs a whsec_ secret (whsec_ followed by base64)".into())
         }

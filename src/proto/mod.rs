@@ -6,7 +6,8 @@
 //! `Logs { follow: true }`, which keeps sending [`Response::Log`] lines until the client hangs up.
 //! Everything that crosses the socket is defined here and nowhere else, so the daemon and the CLI
 //! cannot drift apart. Secrets travel only client → daemon, and the one-time token daemon →
-//! client in [`Created`]; views never carry a secret or a token hash.
+//! client in [`Created`] (and a secret hookd generated, in `Created` or `Rotated`); views never
+//! carry a secret or a token hash.
 
 mod options;
 mod views;
@@ -47,6 +48,8 @@ pub enum Request {
     Apply(ApplyHooks),
     /// Hooks as `apply` takes them; secrets only when asked for.
     Export(ExportHooks),
+    /// Gives a hook a new secret, keeping the old one valid for an overlap.
+    RotateSecret(RotateSecret),
     /// Publishes an admin's own event to the outgoing hooks that subscribe to it.
     Emit(EmitEvent),
 }
@@ -57,6 +60,15 @@ pub struct RedeliverFailed {
     pub hook: Option<String>,
     /// Only those whose last attempt was at or after this instant (ms since the epoch).
     pub since_ms: Option<i64>,
+}
+
+/// `rotate-secret`: the new secret (generated for an outgoing hook when not given) and how long
+/// the old one stays valid.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RotateSecret {
+    pub name: String,
+    pub secret: Option<Secret>,
+    pub overlap_ms: i64,
 }
 
 /// A custom event: its type, its data, and the key that makes sending it twice harmless.
@@ -267,6 +279,14 @@ pub enum Response {
     },
     /// One streamed entry of `Logs { follow: true }`.
     Log(Box<LogView>),
+    /// A rotated secret: the new one when hookd made it (shown this once), and until when the
+    /// old one still counts.
+    Rotated {
+        name: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        secret: Option<String>,
+        old_valid_until: String,
+    },
     /// How many deliveries were queued again.
     Requeued {
         count: u64,

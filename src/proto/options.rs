@@ -96,6 +96,15 @@ pub struct HookOptions {
     pub verify: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub secret: Option<Secret>,
+    /// Incoming: more secrets, any of which verifies too (`--secret` given several times).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub secrets: Option<Vec<Secret>>,
+    /// The secret `rotate-secret` replaced, still valid (incoming) or still signed with
+    /// (outgoing) until `rotated_until` (ms since the epoch). Set by the daemon.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rotated_secret: Option<Secret>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rotated_until: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub allow_ip: Option<Vec<String>>,
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -46,6 +46,7 @@ pub enum AdminAction {
     Disable,
     Delete,
     Regenerate,
+    RotateSecret,
 }
 
 impl AdminAction {
@@ -57,6 +58,7 @@ impl AdminAction {
             AdminAction::Disable => "disable",
             AdminAction::Delete => "delete",
             AdminAction::Regenerate => "regenerate",
+            AdminAction::RotateSecret => "rotate-secret",
         }
     }
 }

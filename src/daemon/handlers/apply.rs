@@ -249,6 +249,9 @@ pub async fn export(
             options.enabled = (!h.enabled).then_some(false);
             if !include_secrets {
                 options.secret = None;
+                options.secrets = None;
+                options.rotated_secret = None;
+                options.rotated_until = None;
                 options.bearer = None;
                 options.basic_auth = None;
                 options.headers = None;

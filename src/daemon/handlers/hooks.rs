@@ -62,7 +62,7 @@ const CHANGE_TRIES: usize = 5;
 /// Applies `change` to the stored hook `name`: read, change, write back with the admin log
 /// entry, retried when another change got in between. `change` returns the action to log, or
 /// `None` when nothing changed (then nothing is written, not even `updated_at`).
-async fn modify<F>(
+pub(super) async fn modify<F>(
     shared: &Arc<Shared>,
     name: String,
     uid: Option<u32>,

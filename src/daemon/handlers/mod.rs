@@ -7,6 +7,7 @@ mod deliveries;
 mod emit;
 mod hooks;
 mod logs;
+mod rotate;
 mod runs;
 mod status;
 mod test;
@@ -79,6 +80,7 @@ pub async fn handle(shared: &Arc<Shared>, request: Request, uid: Option<u32>) ->
             include_secrets,
         }) => apply::export(shared, name, include_secrets).await,
         Request::Emit(e) => emit::emit(shared, e, uid).await,
+        Request::RotateSecret(r) => rotate::rotate(shared, r, uid).await,
     };
     result.unwrap_or_else(Response::Error)
 }

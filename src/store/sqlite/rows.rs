@@ -77,6 +77,12 @@ pub struct StoredOptions {
     #[serde(skip_serializing_if = "Option::is_none")]
     keep_headers: Option<Vec<String>>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    secrets: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    rotated_secret: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    rotated_until: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     rate: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     avatar_url: Option<String>,
@@ -129,6 +135,12 @@ impl StoredOptions {
             params: o.params.clone(),
             rate_limit: o.rate_limit.clone(),
             keep_headers: o.keep_headers.clone(),
+            secrets: o
+                .secrets
+                .as_ref()
+                .map(|v| v.iter().map(|s| s.0.clone()).collect()),
+            rotated_secret: o.rotated_secret.as_ref().map(|s| s.0.clone()),
+            rotated_until: o.rotated_until,
             rate: o.rate.clone(),
             avatar_url: o.avatar_url.clone(),
             url: o.url.clone(),
@@ -169,6 +181,9 @@ impl StoredOptions {
             params: self.params,
             rate_limit: self.rate_limit,
             keep_headers: self.keep_headers,
+            secrets: self.secrets.map(|v| v.into_iter().map(Secret).collect()),
+            rotated_secret: self.rotated_secret.map(Secret),
+            rotated_until: self.rotated_until,
             rate: self.rate,
             avatar_url: self.avatar_url,
             url: self.url,
@@ -235,6 +250,9 @@ mod tests {
             match_method: s("POST"),
             match_path: s("^/x"),
             rate: s("10/s"),
+            secrets: Some(vec![Secret("s2".into())]),
+            rotated_secret: Some(Secret("old".into())),
+            rotated_until: Some(1_700_000_000_000),
             description: None,
             enabled: None,
             generate_secret: None,
