@@ -28,6 +28,7 @@ pub fn to_options(a: &OptionArgs) -> Result<HookOptions, String> {
         description: a.description.clone(),
         user: a.user.clone(),
         raw_output: a.raw_output,
+        stream: a.stream,
         mode: if a.async_mode {
             Some(Mode::Async)
         } else if a.sync {

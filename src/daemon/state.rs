@@ -24,6 +24,8 @@ pub struct Shared {
     pub sender: crate::daemon::sender::Sender,
     pub metrics: crate::daemon::metrics::Metrics,
     pub rate_limits: crate::daemon::limits::RateLimiter,
+    /// Runs queued or started by this process, for streams, followers and cancels.
+    pub live: Arc<crate::daemon::live::LiveRuns>,
 }
 
 impl Shared {
@@ -52,6 +54,7 @@ impl Shared {
             sender,
             metrics: Default::default(),
             rate_limits: Default::default(),
+            live: Default::default(),
         })
     }
 

@@ -46,6 +46,10 @@ pub enum AdminAction {
     Disable,
     Delete,
     Regenerate,
+    /// `runs cancel`.
+    Cancel,
+    /// `runs rerun`.
+    Rerun,
 }
 
 impl AdminAction {
@@ -57,6 +61,8 @@ impl AdminAction {
             AdminAction::Disable => "disable",
             AdminAction::Delete => "delete",
             AdminAction::Regenerate => "regenerate",
+            AdminAction::Cancel => "cancel",
+            AdminAction::Rerun => "rerun",
         }
     }
 }
@@ -194,6 +200,16 @@ pub struct NewRun {
     pub hook_id: i64,
     pub hook: String,
     pub at: i64,
+    /// The run whose request this one repeats.
+    pub rerun_of: Option<i64>,
+}
+
+/// A run's stored request, for `runs rerun`.
+#[derive(Debug, Clone)]
+pub struct StoredRequest {
+    pub hook_id: i64,
+    /// `None` when it was not kept (a run recorded before requests were kept).
+    pub inv: Option<Invocation>,
 }
 
 /// Everything a call leaves behind, written in one commit.
@@ -312,5 +328,6 @@ pub struct RunFilter {
     pub hook_id: Option<i64>,
     /// Runs recorded under this hook name.
     pub hook: Option<String>,
+    pub status: Option<crate::proto::RunStatus>,
     pub limit: u32,
 }

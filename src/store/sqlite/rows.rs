@@ -53,6 +53,8 @@ pub struct StoredOptions {
     #[serde(skip_serializing_if = "Option::is_none")]
     mode: Option<StoredMode>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    stream: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     timeout: Option<Dur>,
     #[serde(skip_serializing_if = "Option::is_none")]
     concurrency: Option<u32>,
@@ -115,6 +117,7 @@ impl StoredOptions {
             user: o.user.clone(),
             raw_output: o.raw_output,
             mode: o.mode.map(StoredMode::from),
+            stream: o.stream,
             timeout: o.timeout,
             concurrency: o.concurrency,
             queue_limit: o.queue_limit,
@@ -154,6 +157,7 @@ impl StoredOptions {
             user: self.user,
             raw_output: self.raw_output,
             mode: self.mode.map(Mode::from),
+            stream: self.stream,
             timeout: self.timeout,
             concurrency: self.concurrency,
             queue_limit: self.queue_limit,

@@ -137,6 +137,12 @@ pub const MIGRATIONS: &[&str] = &[
         coalesce((SELECT max(hook_id) FROM deliveries), 0));
     CREATE INDEX runs_hook_id ON runs (hook_id, id);
     "#,
+    // 5: runs keep their request for `runs rerun` (pruned with the run), and say which run
+    // they repeat and who cancelled them.
+    r#"
+    ALTER TABLE runs ADD COLUMN rerun_of INTEGER;
+    ALTER TABLE runs ADD COLUMN cancelled_by INTEGER;
+    "#,
 ];
 
 pub fn current_version(conn: &Connection) -> Result<i64> {
