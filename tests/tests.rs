@@ -23,6 +23,7 @@ mod readme;
 mod reload;
 mod runner;
 mod runner_isolation;
+mod runs;
 mod secret_files;
 mod socket;
 mod terminal;

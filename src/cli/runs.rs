@@ -141,7 +141,10 @@ fn follow(
                         let _ = writeln!(stdout);
                     }
                     let _ = stdout.flush();
-                    let code = r.exit_code.map(|c| format!(" exit {c}")).unwrap_or_default();
+                    let code = r
+                        .exit_code
+                        .map(|c| format!(" exit {c}"))
+                        .unwrap_or_default();
                     eprintln!("run {} {}{code}", r.id, r.status.as_str());
                 }
                 return Ok(exit_of(&r));
@@ -159,7 +162,11 @@ fn follow(
                 .into_bytes(),
             false => bytes,
         };
-        if stdout.write_all(&shown).and_then(|_| stdout.flush()).is_err() {
+        if stdout
+            .write_all(&shown)
+            .and_then(|_| stdout.flush())
+            .is_err()
+        {
             return Ok(0);
         }
     }

@@ -159,7 +159,10 @@ async fn run_status(
         Ok(None) => finish(Answer::not_found(), None),
         Err(e) => {
             tracing::error!("cannot read a run: {e}");
-            finish(Answer::json(503, json!({"error": "hookd cannot read its database"})), None)
+            finish(
+                Answer::json(503, json!({"error": "hookd cannot read its database"})),
+                None,
+            )
         }
     }
 }

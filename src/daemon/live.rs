@@ -33,12 +33,14 @@ pub struct End {
 enum Phase {
     Queued,
     Running,
-    Exited(End),
+    Exited,
     Recorded,
 }
 
 struct State {
     phase: Phase,
+    /// How the script ended, kept past `Recorded` so a watcher that was slow still hears it.
+    end: Option<End>,
     output: Vec<u8>,
     /// Output arrived past the cap and was not kept here.
     cut: bool,
@@ -107,7 +109,8 @@ impl LiveRun {
     pub fn exited(&self, end: End) {
         self.update(|s| {
             if matches!(s.phase, Phase::Queued | Phase::Running) {
-                s.phase = Phase::Exited(end);
+                s.phase = Phase::Exited;
+                s.end = Some(end);
             }
         });
     }
@@ -192,14 +195,13 @@ impl Watcher {
             self.told_cut = true;
             return Some(Next::Cut);
         }
-        match s.phase {
-            Phase::Exited(end) if !self.told_exit => {
-                self.told_exit = true;
-                Some(Next::Exited(end))
-            }
-            Phase::Recorded => Some(Next::Recorded),
-            _ => None,
+        if let Some(end) = s.end
+            && !self.told_exit
+        {
+            self.told_exit = true;
+            return Some(Next::Exited(end));
         }
+        (s.phase == Phase::Recorded).then_some(Next::Recorded)
     }
 }
 
@@ -211,20 +213,19 @@ pub struct LiveRuns {
 
 impl LiveRuns {
     /// Lists a run just stored (queued or running); the [`Recorder`] takes it out again.
-    pub fn register(
-        self: &Arc<Self>,
-        id: i64,
-        hook_id: i64,
-        queued: bool,
-        cap: usize,
-    ) -> Recorder {
+    pub fn register(self: &Arc<Self>, id: i64, hook_id: i64, queued: bool, cap: usize) -> Recorder {
         let (changed, _) = watch::channel(());
         let run = Arc::new(LiveRun {
             id,
             hook_id,
             cap,
             state: Mutex::new(State {
-                phase: if queued { Phase::Queued } else { Phase::Running },
+                phase: if queued {
+                    Phase::Queued
+                } else {
+                    Phase::Running
+                },
+                end: None,
                 output: Vec::new(),
                 cut: false,
                 cancel: None,
@@ -287,8 +288,9 @@ mod tests {
             duration_ms: 3,
         };
         rec.run.exited(end);
-        assert_eq!(w.next().await, Next::Exited(end));
+        // Recorded before the watcher looked again: it still hears how the script ended.
         drop(rec);
+        assert_eq!(w.next().await, Next::Exited(end));
         assert_eq!(w.next().await, Next::Recorded);
         assert!(runs.get(1).is_none());
     }

@@ -118,7 +118,9 @@ pub async fn follow_run<W: AsyncWriteExt + Unpin>(shared: &Arc<Shared>, id: Stri
     let live = match locate(shared, &id).await {
         Ok(Located::Live(live)) => live,
         Ok(Located::Stored(r)) => {
-            let _ = out.write_all(&send(Response::Run(Box::new(r.clone())))).await;
+            let _ = out
+                .write_all(&send(Response::Run(Box::new(r.clone()))))
+                .await;
             let _ = out.write_all(&send(Response::RunEnded(Box::new(r)))).await;
             return;
         }
@@ -131,7 +133,11 @@ pub async fn follow_run<W: AsyncWriteExt + Unpin>(shared: &Arc<Shared>, id: Stri
     let mut w = live.watch();
     if let Ok(Some(mut r)) = shared.store.run(live.id).await {
         (r.stdout, r.stderr) = (None, None);
-        if out.write_all(&send(Response::Run(Box::new(r)))).await.is_err() {
+        if out
+            .write_all(&send(Response::Run(Box::new(r))))
+            .await
+            .is_err()
+        {
             return;
         }
     }
@@ -139,13 +145,11 @@ pub async fn follow_run<W: AsyncWriteExt + Unpin>(shared: &Arc<Shared>, id: Stri
     loop {
         let data = match w.next().await {
             Next::Output(bytes) => b64(&bytes),
-            Next::Cut => b64(
-                format!(
-                    "\n[hookd: output truncated at {} bytes; the run goes on]\n",
-                    live.cap()
-                )
-                .as_bytes(),
-            ),
+            Next::Cut => b64(format!(
+                "\n[hookd: output truncated at {} bytes; the run goes on]\n",
+                live.cap()
+            )
+            .as_bytes()),
             Next::Exited(_) => continue,
             Next::Recorded => break,
         };
@@ -226,13 +230,16 @@ pub(super) async fn run_rerun(
             "the hook of run {id} no longer exists or is disabled"
         )));
     };
-    let place = shared.runner.admit(&hook, false).map_err(|Refused::QueueFull| {
-        ErrorBody::invalid(format!(
-            "hook {} has {} calls waiting already; try again later",
-            hook.name,
-            hook.queue_limit()
-        ))
-    })?;
+    let place = shared
+        .runner
+        .admit(&hook, false)
+        .map_err(|Refused::QueueFull| {
+            ErrorBody::invalid(format!(
+                "hook {} has {} calls waiting already; try again later",
+                hook.name,
+                hook.queue_limit()
+            ))
+        })?;
     let new = incoming::queue(shared, &hook, inv, Some(n), place)
         .await
         .map_err(internal)?;

@@ -253,7 +253,9 @@ impl Backend for Sqlite {
     fn log_action(&self, log: NewLog) -> Fut<'_, i64> {
         Box::pin(async move {
             let (id, log) = self
-                .write(Durability::Disk, move |tx| Ok((logs::insert(tx, &log)?, log)))
+                .write(Durability::Disk, move |tx| {
+                    Ok((logs::insert(tx, &log)?, log))
+                })
                 .await?;
             self.feeds.committed([(id, &log)], false);
             Ok(id)

@@ -207,6 +207,7 @@ mod tests {
             user: s("www-data"),
             raw_output: Some(true),
             mode: Some(Mode::Async),
+            stream: Some(true),
             timeout: Some(Dur::secs(90)),
             concurrency: Some(2),
             queue_limit: Some(3),

@@ -74,9 +74,9 @@ pub fn request(conn: &Connection, id: i64) -> Result<Option<StoredRequest>> {
         return Ok(None);
     };
     let inv = match request {
-        Some(bytes) => Some(
-            serde_json::from_slice(&bytes).map_err(|e| StoreError::Corrupt(e.to_string()))?,
-        ),
+        Some(bytes) => {
+            Some(serde_json::from_slice(&bytes).map_err(|e| StoreError::Corrupt(e.to_string()))?)
+        }
         None => None,
     };
     Ok(Some(StoredRequest { hook_id, inv }))
