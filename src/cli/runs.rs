@@ -43,54 +43,78 @@ pub(super) fn run(
 ) -> Result<i32, Failure> {
     match c {
         RunsCommand::Show { follow: true, .. } => follow(client, request, json, escape),
-        RunsCommand::Show { .. } => match client.request(request)? {
-            Response::Run(r) if json => Ok(output::json(&r)).map(|_| 0),
-            Response::Run(r) => Ok(output::run(&r, escape)).map(|_| 0),
-            other => Err(unexpected(other)),
-        },
-        RunsCommand::Wait { timeout, .. } => {
-            client.set_read_timeout(timeout.map(|t| t.0))?;
-            let r = match client.request(request) {
-                Ok(Response::RunEnded(r)) => r,
-                Ok(other) => return Err(unexpected(other)),
-                Err(ClientError::Io(e))
-                    if matches!(
-                        e.kind(),
-                        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
-                    ) =>
-                {
-                    let t = timeout.map(|t| t.to_string()).unwrap_or_default();
-                    return Err(Failure::Failed(format!(
-                        "the run has not ended after {t}; it goes on"
-                    )));
-                }
-                Err(e) => return Err(e.into()),
-            };
-            print_ended(&r, json);
-            Ok(exit_of(&r))
+        RunsCommand::Show { .. } => {
+            let r = expect_run(client.request(request)?)?;
+            match json {
+                true => output::json(&r),
+                false => output::run(&r, escape),
+            }
+            Ok(0)
         }
-        RunsCommand::Cancel { .. } => match client.request(request)? {
-            Response::RunEnded(r) if json => Ok(output::json(&r)).map(|_| exit_of_cancel(&r)),
-            Response::RunEnded(r) if r.status == RunStatus::Cancelled => {
-                println!("run {} cancelled", r.id);
-                Ok(0)
+        RunsCommand::Wait { timeout, .. } => wait(client, request, *timeout, json),
+        RunsCommand::Cancel { .. } => {
+            let r = match client.request(request)? {
+                Response::RunEnded(r) => r,
+                other => return Err(unexpected(other)),
+            };
+            if json {
+                output::json(&r);
+                return Ok(exit_of_cancel(&r));
             }
-            Response::RunEnded(r) => Err(Failure::Failed(format!(
-                "run {} ended ({}) before it could be cancelled",
-                r.id,
-                r.status.as_str()
-            ))),
-            other => Err(unexpected(other)),
-        },
-        RunsCommand::Rerun { id } => match client.request(request)? {
-            Response::Run(r) if json => Ok(output::json(&r)).map(|_| 0),
-            Response::Run(r) => {
-                println!("run {} {} (rerun of {id})", r.id, r.status.as_str());
-                Ok(0)
+            if r.status != RunStatus::Cancelled {
+                return Err(Failure::Failed(format!(
+                    "run {} ended ({}) before it could be cancelled",
+                    r.id,
+                    r.status.as_str()
+                )));
             }
-            other => Err(unexpected(other)),
-        },
+            println!("run {} cancelled", r.id);
+            Ok(0)
+        }
+        RunsCommand::Rerun { id } => {
+            let r = expect_run(client.request(request)?)?;
+            match json {
+                true => output::json(&r),
+                false => println!("run {} {} (rerun of {id})", r.id, r.status.as_str()),
+            }
+            Ok(0)
+        }
     }
+}
+
+fn expect_run(r: Response) -> Result<Box<RunView>, Failure> {
+    match r {
+        Response::Run(r) => Ok(r),
+        other => Err(unexpected(other)),
+    }
+}
+
+/// `runs wait`: the daemon answers when the run has ended; `--timeout` bounds the wait here.
+fn wait(
+    client: &mut Client,
+    request: &Request,
+    timeout: Option<crate::time::Dur>,
+    json: bool,
+) -> Result<i32, Failure> {
+    client.set_read_timeout(timeout.map(|t| t.0))?;
+    let r = match client.request(request) {
+        Ok(Response::RunEnded(r)) => r,
+        Ok(other) => return Err(unexpected(other)),
+        Err(ClientError::Io(e))
+            if matches!(
+                e.kind(),
+                std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+            ) =>
+        {
+            let t = timeout.map(|t| t.to_string()).unwrap_or_default();
+            return Err(Failure::Failed(format!(
+                "the run has not ended after {t}; it goes on"
+            )));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    print_ended(&r, json);
+    Ok(exit_of(&r))
 }
 
 fn exit_of_cancel(r: &RunView) -> i32 {

@@ -65,7 +65,7 @@ enum Located {
     /// Queued or running in this process.
     Live(Arc<LiveRun>),
     /// As stored: ended (or left unfinished by a hookd that is gone).
-    Stored(RunView),
+    Stored(Box<RunView>),
 }
 
 /// How long a run just written may take to be listed as live.
@@ -80,13 +80,14 @@ async fn locate(shared: &Arc<Shared>, id: &str) -> Result<Located, ErrorBody> {
         let run = shared.store.run(n).await.map_err(internal)?;
         match run {
             None => return Err(no_run(id)),
-            Some(r) if r.status.is_final() => return Ok(Located::Stored(r)),
+            Some(r) if r.status.is_final() => return Ok(Located::Stored(Box::new(r))),
             // Written a moment ago and about to be listed, or being recorded right now.
             Some(_) => tokio::time::sleep(LISTING).await,
         }
     }
     let run = shared.store.run(n).await.map_err(internal)?;
-    run.map(Located::Stored).ok_or_else(|| no_run(id))
+    run.map(|r| Located::Stored(Box::new(r)))
+        .ok_or_else(|| no_run(id))
 }
 
 /// The stored run once a live one is recorded.
@@ -106,7 +107,7 @@ async fn recorded(shared: &Arc<Shared>, live: &Arc<LiveRun>) -> Result<RunView, 
 pub(super) async fn run_wait(shared: &Arc<Shared>, id: String) -> Result<Response, ErrorBody> {
     let run = match locate(shared, &id).await? {
         Located::Live(live) => recorded(shared, &live).await?,
-        Located::Stored(r) => r,
+        Located::Stored(r) => *r,
     };
     Ok(Response::RunEnded(Box::new(run)))
 }
@@ -118,10 +119,8 @@ pub async fn follow_run<W: AsyncWriteExt + Unpin>(shared: &Arc<Shared>, id: Stri
     let live = match locate(shared, &id).await {
         Ok(Located::Live(live)) => live,
         Ok(Located::Stored(r)) => {
-            let _ = out
-                .write_all(&send(Response::Run(Box::new(r.clone()))))
-                .await;
-            let _ = out.write_all(&send(Response::RunEnded(Box::new(r)))).await;
+            let _ = out.write_all(&send(Response::Run(r.clone()))).await;
+            let _ = out.write_all(&send(Response::RunEnded(r))).await;
             return;
         }
         Err(e) => {
