@@ -124,20 +124,47 @@ _hookctl() {
             hookctl__subcmd__help,test)
                 cmd="hookctl__subcmd__help__subcmd__test"
                 ;;
+            hookctl__subcmd__help__subcmd__runs,cancel)
+                cmd="hookctl__subcmd__help__subcmd__runs__subcmd__cancel"
+                ;;
+            hookctl__subcmd__help__subcmd__runs,rerun)
+                cmd="hookctl__subcmd__help__subcmd__runs__subcmd__rerun"
+                ;;
             hookctl__subcmd__help__subcmd__runs,show)
                 cmd="hookctl__subcmd__help__subcmd__runs__subcmd__show"
+                ;;
+            hookctl__subcmd__help__subcmd__runs,wait)
+                cmd="hookctl__subcmd__help__subcmd__runs__subcmd__wait"
+                ;;
+            hookctl__subcmd__runs,cancel)
+                cmd="hookctl__subcmd__runs__subcmd__cancel"
                 ;;
             hookctl__subcmd__runs,help)
                 cmd="hookctl__subcmd__runs__subcmd__help"
                 ;;
+            hookctl__subcmd__runs,rerun)
+                cmd="hookctl__subcmd__runs__subcmd__rerun"
+                ;;
             hookctl__subcmd__runs,show)
                 cmd="hookctl__subcmd__runs__subcmd__show"
+                ;;
+            hookctl__subcmd__runs,wait)
+                cmd="hookctl__subcmd__runs__subcmd__wait"
+                ;;
+            hookctl__subcmd__runs__subcmd__help,cancel)
+                cmd="hookctl__subcmd__runs__subcmd__help__subcmd__cancel"
                 ;;
             hookctl__subcmd__runs__subcmd__help,help)
                 cmd="hookctl__subcmd__runs__subcmd__help__subcmd__help"
                 ;;
+            hookctl__subcmd__runs__subcmd__help,rerun)
+                cmd="hookctl__subcmd__runs__subcmd__help__subcmd__rerun"
+                ;;
             hookctl__subcmd__runs__subcmd__help,show)
                 cmd="hookctl__subcmd__runs__subcmd__help__subcmd__show"
+                ;;
+            hookctl__subcmd__runs__subcmd__help,wait)
+                cmd="hookctl__subcmd__runs__subcmd__help__subcmd__wait"
                 ;;
             *)
                 ;;
@@ -212,7 +239,7 @@ _hookctl() {
             return 0
             ;;
         hookctl__subcmd__create)
-            opts="-h --script --run --message --url --disabled --description --user --raw-output --async --sync --timeout --concurrency --queue-limit --method --cwd --env --verify --secret --allow-ip --rate-limit --keep-header --param --avatar-url --event --type --language --template --format --header --basic-auth --bearer --generate-secret --include-secret --match-hook --match-method --match-path --socket --json --no-color --raw --help"
+            opts="-h --script --run --message --url --disabled --description --user --raw-output --async --sync --stream --timeout --concurrency --queue-limit --method --cwd --env --verify --secret --allow-ip --rate-limit --keep-header --param --avatar-url --event --type --language --template --format --header --basic-auth --bearer --generate-secret --include-secret --match-hook --match-method --match-path --socket --json --no-color --raw --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -239,6 +266,10 @@ _hookctl() {
                     return 0
                     ;;
                 --raw-output)
+                    COMPREPLY=($(compgen -W "true false" -- "${cur}"))
+                    return 0
+                    ;;
+                --stream)
                     COMPREPLY=($(compgen -W "true false" -- "${cur}"))
                     return 0
                     ;;
@@ -420,7 +451,7 @@ _hookctl() {
             return 0
             ;;
         hookctl__subcmd__edit)
-            opts="-h --script --run --url --description --user --raw-output --async --sync --timeout --concurrency --queue-limit --method --cwd --env --verify --secret --allow-ip --rate-limit --keep-header --param --avatar-url --event --type --language --template --format --header --basic-auth --bearer --generate-secret --include-secret --match-hook --match-method --match-path --socket --json --no-color --raw --help"
+            opts="-h --script --run --url --description --user --raw-output --async --sync --stream --timeout --concurrency --queue-limit --method --cwd --env --verify --secret --allow-ip --rate-limit --keep-header --param --avatar-url --event --type --language --template --format --header --basic-auth --bearer --generate-secret --include-secret --match-hook --match-method --match-path --socket --json --no-color --raw --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -447,6 +478,10 @@ _hookctl() {
                     return 0
                     ;;
                 --raw-output)
+                    COMPREPLY=($(compgen -W "true false" -- "${cur}"))
+                    return 0
+                    ;;
+                --stream)
                     COMPREPLY=($(compgen -W "true false" -- "${cur}"))
                     return 0
                     ;;
@@ -808,7 +843,7 @@ _hookctl() {
             return 0
             ;;
         hookctl__subcmd__help__subcmd__runs)
-            opts="show"
+            opts="show wait cancel rerun"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -821,7 +856,49 @@ _hookctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        hookctl__subcmd__help__subcmd__runs__subcmd__cancel)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        hookctl__subcmd__help__subcmd__runs__subcmd__rerun)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         hookctl__subcmd__help__subcmd__runs__subcmd__show)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        hookctl__subcmd__help__subcmd__runs__subcmd__wait)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -970,7 +1047,7 @@ _hookctl() {
             return 0
             ;;
         hookctl__subcmd__runs)
-            opts="-n -h --lines --socket --json --no-color --raw --help show help"
+            opts="-n -h --lines --status --socket --json --no-color --raw --help show wait cancel rerun help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -984,6 +1061,28 @@ _hookctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --status)
+                    COMPREPLY=($(compgen -W "queued running success failed timeout interrupted cancelled" -- "${cur}"))
+                    return 0
+                    ;;
+                --socket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        hookctl__subcmd__runs__subcmd__cancel)
+            opts="-h --socket --json --no-color --raw --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
                 --socket)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -996,7 +1095,7 @@ _hookctl() {
             return 0
             ;;
         hookctl__subcmd__runs__subcmd__help)
-            opts="show help"
+            opts="show wait cancel rerun help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1009,7 +1108,35 @@ _hookctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        hookctl__subcmd__runs__subcmd__help__subcmd__cancel)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         hookctl__subcmd__runs__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        hookctl__subcmd__runs__subcmd__help__subcmd__rerun)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1037,13 +1164,67 @@ _hookctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        hookctl__subcmd__runs__subcmd__show)
+        hookctl__subcmd__runs__subcmd__help__subcmd__wait)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        hookctl__subcmd__runs__subcmd__rerun)
             opts="-h --socket --json --no-color --raw --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --socket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        hookctl__subcmd__runs__subcmd__show)
+            opts="-f -h --follow --socket --json --no-color --raw --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --socket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        hookctl__subcmd__runs__subcmd__wait)
+            opts="-h --timeout --socket --json --no-color --raw --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --socket)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
