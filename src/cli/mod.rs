@@ -552,13 +552,9 @@ fn print(command: &Command, response: Response, json: bool, escape: bool) -> Res
                 println!("{}", output::log_line(l, escape));
             }
         }
-        Response::Log(_)
-        | Response::Hello { .. }
-        | Response::RunOutput { .. }
-        | Response::RunEnded(_) => {
-            return Err(Failure::Failed("unexpected answer from hookd".into()));
-        }
         Response::Error(e) => return Err(Failure::Client(ClientError::Daemon(e))),
+        // Stream pieces and the handshake never answer a one-shot command.
+        _ => return Err(Failure::Failed("unexpected answer from hookd".into())),
     }
     Ok(0)
 }

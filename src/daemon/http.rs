@@ -238,6 +238,12 @@ async fn route(
         let size = call.inv.body.len() as u64;
         return refuse(&shared, &call, r, size).await;
     }
+    answer(shared, call, stream::wants_sse(&parts.headers)).await
+}
+
+/// Hands an accepted call to [`incoming::handle`] and answers with what it says, or for a
+/// `--stream` hook with the run's output as soon as the run starts.
+async fn answer(shared: Arc<Shared>, mut call: Call, sse: bool) -> Response<ResponseBody> {
     let started = match call.hook.streams() {
         true => {
             let (tx, rx) = tokio::sync::oneshot::channel();
@@ -248,12 +254,11 @@ async fn route(
     };
     // The call runs in its own task so that a caller hanging up does not cut a run short.
     let task = tokio::spawn(incoming::handle(shared, call));
-    // A streamed call is answered once its run has started; one that starts none (refused,
-    // or not stored) gets its answer as any call does.
+    // A call that starts no run (refused, or not stored) gets its answer as any call does.
     if let Some(rx) = started
         && let Ok(live) = rx.await
     {
-        return stream::response(live, stream::wants_sse(&parts.headers));
+        return stream::response(live, sse);
     }
     match task.await {
         Ok(answer) => finish(answer, None),
