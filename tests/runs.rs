@@ -280,6 +280,10 @@ fn stream_needs_a_sync_hook() {
     );
     d.create("y", &["--run", "true", "--stream"]);
     assert_eq!(d.json(&["show", "y"])["stream"], true);
+    let exported = text(&d.ctl(&["export", "y"]).stdout);
+    assert!(exported.contains("stream = true"), "{exported}");
+    assert!(d.ctl(&["edit", "y", "--stream=false"]).status.success());
+    assert_eq!(d.json(&["show", "y"])["stream"], false);
 }
 
 fn my_uid() -> u64 {
@@ -291,6 +295,8 @@ fn my_uid() -> u64 {
 fn cancel_ends_a_running_run_and_everything_it_started() {
     let d = Daemon::start();
     let rx = Receiver::start(&[200]);
+    let pager = Receiver::start(&[200]);
+    d.create("pager", &["--url", &pager.url("/a"), "--type", "alarms"]);
     d.create(
         "watch",
         &["--url", &rx.url("/in"), "--event", "script.cancelled"],
@@ -334,40 +340,80 @@ fn cancel_ends_a_running_run_and_everything_it_started() {
     let payload = got[0].json();
     assert_eq!(payload["type"], "script.cancelled");
     assert_eq!(payload["data"]["run_id"], id.as_str());
+    assert_eq!(
+        payload["message"],
+        format!("Run of script slow was cancelled by uid {}", my_uid())
+    );
+    // Not an alarm: the alarms hook's first event is the failure that came after it.
+    let broken = d.create("broken", &["--run", "exit 1"]);
+    assert_eq!(d.get(&d.path(&broken)).status, 500);
+    let alarms = pager.wait_for(1, Duration::from_secs(20));
+    assert_eq!(alarms[0].json()["type"], "script.failed");
     // Over: a second cancel is refused.
     assert_eq!(d.ctl(&["runs", "cancel", &id]).status.code(), Some(1));
 }
 
 #[test]
-fn a_cancelled_queued_run_never_starts() {
+fn a_cancelled_queued_run_never_starts_and_queued_runs_can_be_awaited() {
     let d = Daemon::start();
     let dir = d.dir.path().display().to_string();
-    let script = format!("touch {dir}/started-$HOOKD_RUN_ID\nsleep 1\n");
+    let script = format!("touch {dir}/started-$HOOKD_RUN_ID\necho ran\nsleep 1\n");
     let t = d.create("one-at-a-time", &["--run", &script, "--async"]);
-    let first = d.post(&d.path(&t), "{}").json()["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let second = d.post(&d.path(&t), "{}").json()["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let call = || -> String {
+        let r = d.post(&d.path(&t), "{}");
+        r.json()["id"].as_str().unwrap().to_string()
+    };
+    let first = call();
+    wait_until("the first run to start", Duration::from_secs(20), || {
+        d.dir.path().join(format!("started-{first}")).exists()
+    });
+    let second = call();
+    let third = call();
     let queued = d.json(&["runs", "--status", "queued"]);
-    assert_eq!(queued.as_array().unwrap().len(), 1, "{queued}");
-    assert_eq!(queued[0]["id"], second.as_str());
+    let ids: Vec<&str> = queued
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, [third.as_str(), second.as_str()], "{queued}");
+    // Watchers of queued runs: one waits for the run that will be cancelled, one follows the
+    // run that will run after it.
+    let waiter = d
+        .ctl_cmd(&["runs", "wait", &second])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let follower = d
+        .ctl_cmd(&["runs", "show", &third, "--follow"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
     let out = d.ctl(&["runs", "cancel", &second]);
     assert!(out.status.success(), "{}", text(&out.stderr));
-    assert!(d.ctl(&["runs", "wait", &first]).status.success());
-    // A third call runs after the first: the cancelled one is not in the way, and never ran.
-    let third = d.post(&d.path(&t), "{}").json()["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    assert!(d.ctl(&["runs", "wait", &third]).status.success());
-    assert!(!d.dir.path().join(format!("started-{second}")).exists());
+    let waited = waiter.wait_with_output().unwrap();
+    assert_eq!(waited.status.code(), Some(1));
+    assert_eq!(
+        text(&waited.stdout),
+        format!("run {second} cancelled exit -\n")
+    );
+    let followed = follower.wait_with_output().unwrap();
+    assert_eq!(
+        followed.status.code(),
+        Some(0),
+        "{}",
+        text(&followed.stderr)
+    );
+    assert_eq!(text(&followed.stdout), "ran\n");
+    assert!(
+        !d.dir.path().join(format!("started-{second}")).exists(),
+        "the cancelled run ran"
+    );
     let run = d.json(&["runs", "show", &second]);
     assert_eq!(run["status"], "cancelled");
     assert_eq!(run["started_at"], serde_json::Value::Null);
+    assert_eq!(run["cancelled_by"], my_uid());
     let cancelled = d.json(&["runs", "one-at-a-time", "--status", "cancelled"]);
     assert_eq!(cancelled.as_array().unwrap().len(), 1);
 }
