@@ -549,3 +549,22 @@ fn run_status_over_http_answers_the_hooks_own_token_only() {
     assert_eq!(d.get(&format!("/webhook/{other}/runs/{id}")).status, 404);
     assert_eq!(d.get(&format!("/webhook/{t}/runs/999999")).status, 404);
 }
+
+#[test]
+fn cancelling_a_streamed_run_ends_its_stream() {
+    let d = Daemon::start();
+    let t = d.create("endless", &["--run", "echo go\nsleep 300", "--stream"]);
+    let (mut r, head) = open(&d, &d.path(&t), &[]);
+    let id = head
+        .lines()
+        .find_map(|l| l.strip_prefix("hookd-run-id: "))
+        .expect("the run id header")
+        .trim()
+        .to_string();
+    assert_eq!(chunk(&mut r).0, "go\n");
+    let out = d.ctl(&["runs", "cancel", &id]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(chunk(&mut r).0, "[hookd: cancelled]\n");
+    assert_eq!(chunk(&mut r).0, "");
+    assert_eq!(d.json(&["runs", "show", &id])["status"], "cancelled");
+}
