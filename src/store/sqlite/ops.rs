@@ -172,9 +172,13 @@ impl Backend for Sqlite {
     }
 
     fn queue_run(&self, run: NewRun, inv: Invocation) -> Fut<'_, i64> {
-        Box::pin(self.write(Durability::Disk, move |tx| {
-            runs::insert(tx, &run, &inv, true)
-        }))
+        Box::pin(async move {
+            let request = runs::encode_request(&inv)?;
+            self.write(Durability::Disk, move |tx| {
+                runs::insert(tx, &run, &request, true)
+            })
+            .await
+        })
     }
 
     fn publish(&self, outbox: Outbox) -> Fut<'_, ()> {
@@ -184,9 +188,13 @@ impl Backend for Sqlite {
     fn start_run(&self, run: NewRun, inv: Invocation) -> Fut<'_, i64> {
         // History: if hookd dies mid-run the row is marked interrupted at start-up; if the
         // machine loses power first, the caller got no answer either.
-        Box::pin(self.write(Durability::History, move |tx| {
-            runs::insert(tx, &run, &inv, false)
-        }))
+        Box::pin(async move {
+            let request = runs::encode_request(&inv)?;
+            self.write(Durability::History, move |tx| {
+                runs::insert(tx, &run, &request, false)
+            })
+            .await
+        })
     }
 
     fn run_started(&self, id: i64, at: i64, outbox: Outbox) -> Fut<'_, ()> {

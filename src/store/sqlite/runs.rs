@@ -12,9 +12,13 @@ use crate::store::{NewRun, QueuedRun, Result, RunFilter, StoreError, StoredReque
 use crate::time::rfc3339;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
-/// Stores a run with its request: `queued` (async) or `running` from `at` (sync).
-pub fn insert(conn: &Connection, run: &NewRun, inv: &Invocation, queued: bool) -> Result<i64> {
-    let request = serde_json::to_vec(inv).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+/// A run's request in its stored form (serialized off the database thread).
+pub fn encode_request(inv: &Invocation) -> Result<Vec<u8>> {
+    serde_json::to_vec(inv).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+/// Stores a run with its encoded request: `queued` (async) or `running` from `at` (sync).
+pub fn insert(conn: &Connection, run: &NewRun, request: &[u8], queued: bool) -> Result<i64> {
     let (status, started) = match queued {
         true => ("queued", None),
         false => ("running", Some(run.at)),
