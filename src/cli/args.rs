@@ -109,7 +109,8 @@ pub enum Command {
     },
     /// Show incoming calls, outgoing attempts and management actions
     Logs(LogsArgs),
-    /// Show script runs, or one run with its output (`runs show ID`)
+    /// Show script runs, or one run with its output (`runs show ID [--follow]`); wait for,
+    /// cancel or rerun a run
     Runs(RunsArgs),
     /// Show outgoing deliveries, newest first
     Deliveries {
