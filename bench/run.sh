@@ -20,6 +20,8 @@
 #   5. `hookctl --json list` with BENCH_HOOKS hooks created by `hookctl apply`.
 #   6. hookd's resident memory (VmRSS): idle, the maximum during and the value after each
 #      load, and with BENCH_PENDING pending deliveries to a receiver that never answers.
+#   7. hookd's resident memory while a sync `--stream` hook writes 10 MB of output to a
+#      streaming client (a fresh daemon and state directory), against its value before.
 #
 # Targets are printed next to the results; they are goals, not pass/fail tests.
 # Output: a Markdown table on stdout, also written to bench/last-run.md with the machine's
@@ -564,12 +566,39 @@ if ((BENCH_PENDING > 0)); then
 fi
 
 # ---------------------------------------------------------------------------------------------
+# 7: memory while 10 MB of output streams through a sync hook
+
+say "streaming 10 MB of output through a sync --stream hook"
+stop_hookd
+STATE="$TMP/stream-state"
+start_hookd
+# 100 writes of 100,000 bytes, 20 ms apart, so the sampler sees the run in progress.
+STREAM_URL=$(ctl --json create stream10 --stream --run \
+    'for i in $(seq 100); do head -c 100000 /dev/zero | tr "\0" x; sleep 0.02; done' | url_of)
+[[ $STREAM_URL == http://* ]] || die "hookctl create printed no URL for the stream hook"
+stream_once() { # stream_once: one streamed call to its end; sets STREAM_BYTES, STREAM_RUN
+    STREAM_BYTES=$(curl -fsS -N -D "$TMP/stream.headers" -o /dev/null -w '%{size_download}' "$STREAM_URL")
+    STREAM_RUN=$(awk 'tolower($1) == "hookd-run-id:" {print $2}' "$TMP/stream.headers" | tr -d '\r')
+    [[ -n $STREAM_RUN ]] || die "the streamed answer named no run"
+    ctl runs wait "$STREAM_RUN" >/dev/null || die "the streamed run $STREAM_RUN did not succeed"
+}
+stream_once # warm-up: the first run's one-time allocations
+sleep 1
+STREAM_BASE=$(rss_kib "$HOOKD_PID")
+start_rss_sampler
+stream_once
+note_rss "stream 10 MB" "$(stop_rss_sampler)"
+STREAM_MAX=${RSS_MAX["stream 10 MB"]}
+STREAM_MAX_OUT=$(sed -n 's/^max_output_bytes *= *//p' "$CONF")
+STREAM_MAX_OUT=${STREAM_MAX_OUT:-1048576}
+
+# ---------------------------------------------------------------------------------------------
 # Report
 
 LOAD_MAX=0
 LOAD_MAX_PHASE=""
 for p in "${RSS_PHASES[@]}"; do
-    [[ $p == "$BENCH_PENDING pending" || $p == "restarted, no backlog" ]] && continue
+    [[ $p == "$BENCH_PENDING pending" || $p == "restarted, no backlog" || $p == "stream 10 MB" ]] && continue
     v=${RSS_MAX[$p]}
     if ((v > LOAD_MAX)); then LOAD_MAX=$v LOAD_MAX_PHASE=$p; fi
 done
@@ -618,6 +647,7 @@ WH_VERSION=$("$WEBHOOK" -version 2>/dev/null | awk '{print $3}' || true)
     if ((BENCH_PENDING > 0)); then
         echo "| RSS with $BENCH_PENDING pending: peak (settled) | $(mib "$HWM") ($(mib "$PENDING_RSS")) MiB | without them $(mib "$BASE_HWM") ($(mib "$BASE_RSS")) MiB | +$(mib "$((HWM - BASE_HWM))") MiB | flat (peak ≤ +5 MiB) | $(met "$(check "$((HWM - BASE_HWM))" '<=' 5120)") |"
     fi
+    echo "| Streaming 10 MB through a sync hook: RSS max (before) | $(mib "$STREAM_MAX") ($(mib "$STREAM_BASE")) MiB | | +$(mib "$((STREAM_MAX - STREAM_BASE))") MiB | ≤ +10 MiB | $(met "$(check "$((STREAM_MAX - STREAM_BASE))" '<=' 10240)") |"
     echo
     echo "hookd memory by phase (VmRSS from /proc/PID/status, sampled every 0.2 s):"
     echo
@@ -649,6 +679,7 @@ WH_VERSION=$("$WEBHOOK" -version 2>/dev/null | awk '{print $3}' || true)
     if ((BENCH_PENDING > 0)); then
         echo "- Pending: $BENCH_PENDING events and due deliveries inserted the same way (${INSERT_S}s), to an outgoing hook whose receiver accepts connections and never answers (so at most \`max_in_flight\` are in flight and the rest stay pending). hookd answered \`hookctl status\` ${START_MS} ms after starting; after ${BENCH_SETTLE}s the peak since start (VmHWM) and the current VmRSS are read (largest VmRSS sampled after start-up: $(mib "$PENDING_MAX") MiB); \`hookd_pending_deliveries\` read $PENDING_SEEN. Baseline: the same daemon and database restarted just before the insert, read the same way."
     fi
+    echo "- Stream: a fresh daemon and state directory; a sync \`--stream\` hook writes 10,000,000 bytes in 100 writes 20 ms apart; \`curl -N\` reads the answer to its end ($STREAM_BYTES bytes: the stream carries at most \`max_output_bytes\` = $STREAM_MAX_OUT and ends with the truncation marker, while hookd reads all 10 MB from the script), then \`hookctl runs wait\` until the run is recorded. VmRSS sampled every 0.2 s during the second such call, against its value before it (after a warm-up call)."
     if ((${#WARNINGS[@]})); then
         echo
         echo "Warnings:"

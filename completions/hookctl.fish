@@ -39,7 +39,7 @@ complete -c hookctl -n "__fish_hookctl_needs_command" -f -a "delete" -d 'Delete 
 complete -c hookctl -n "__fish_hookctl_needs_command" -f -a "regenerate" -d 'Give a hook a new token; the old URL stops working at once (asks as delete does)'
 complete -c hookctl -n "__fish_hookctl_needs_command" -f -a "test" -d 'Call an incoming hook as an HTTP caller would, or send a test event to an outgoing hook'
 complete -c hookctl -n "__fish_hookctl_needs_command" -f -a "logs" -d 'Show incoming calls, outgoing attempts and management actions'
-complete -c hookctl -n "__fish_hookctl_needs_command" -f -a "runs" -d 'Show script runs, or one run with its output (`runs show ID`)'
+complete -c hookctl -n "__fish_hookctl_needs_command" -f -a "runs" -d 'Show script runs, or one run with its output (`runs show ID [--follow]`); wait for, cancel or rerun a run'
 complete -c hookctl -n "__fish_hookctl_needs_command" -f -a "deliveries" -d 'Show outgoing deliveries, newest first'
 complete -c hookctl -n "__fish_hookctl_needs_command" -f -a "redeliver" -d 'Send a stored delivery again, now, with the same id and webhook-id; with --failed, every failed delivery (of hook NAME) instead'
 complete -c hookctl -n "__fish_hookctl_needs_command" -f -a "apply" -d 'Make the hooks match a TOML file of [[hook]] tables (idempotent)'
@@ -56,6 +56,8 @@ complete -c hookctl -n "__fish_hookctl_using_subcommand create" -l url -d 'Outgo
 complete -c hookctl -n "__fish_hookctl_using_subcommand create" -l description -d 'Free text shown in listings' -r
 complete -c hookctl -n "__fish_hookctl_using_subcommand create" -l user -d 'Script: system user the script runs as (needs hookd to run as root)' -r
 complete -c hookctl -n "__fish_hookctl_using_subcommand create" -l raw-output -d 'Script: answer with the script\'s stdout as text/plain instead of JSON' -r -f -a "true\t''
+false\t''"
+complete -c hookctl -n "__fish_hookctl_using_subcommand create" -l stream -d 'Script (sync): answer 200 at once and send the output as the script writes it, then `[hookd: exit N]` (Server-Sent Events for callers that accept text/event-stream)' -r -f -a "true\t''
 false\t''"
 complete -c hookctl -n "__fish_hookctl_using_subcommand create" -l timeout -d 'Script or outgoing: time limit, e.g. 30s, 5m' -r
 complete -c hookctl -n "__fish_hookctl_using_subcommand create" -l concurrency -d 'Script: runs of this hook at the same time [default: 1]' -r
@@ -152,20 +154,50 @@ complete -c hookctl -n "__fish_hookctl_using_subcommand logs" -l json -d 'Print 
 complete -c hookctl -n "__fish_hookctl_using_subcommand logs" -l no-color -d 'Never colour output (also when NO_COLOR is set)'
 complete -c hookctl -n "__fish_hookctl_using_subcommand logs" -l raw -d 'Print script output and caller data as received, also to a terminal (by default control characters other than newline and tab are shown escaped there, as \\x1b)'
 complete -c hookctl -n "__fish_hookctl_using_subcommand logs" -s h -l help -d 'Print help'
-complete -c hookctl -n "__fish_hookctl_using_subcommand runs; and not __fish_seen_subcommand_from show help" -s n -l lines -d 'How many recent runs' -r
-complete -c hookctl -n "__fish_hookctl_using_subcommand runs; and not __fish_seen_subcommand_from show help" -l socket -d 'Control socket of the daemon [default: /run/hookd/hookd.sock as root, else $XDG_RUNTIME_DIR/hookd/hookd.sock]' -r -F
-complete -c hookctl -n "__fish_hookctl_using_subcommand runs; and not __fish_seen_subcommand_from show help" -l json -d 'Print exactly one JSON document (NDJSON lines for `logs -f`)'
-complete -c hookctl -n "__fish_hookctl_using_subcommand runs; and not __fish_seen_subcommand_from show help" -l no-color -d 'Never colour output (also when NO_COLOR is set)'
-complete -c hookctl -n "__fish_hookctl_using_subcommand runs; and not __fish_seen_subcommand_from show help" -l raw -d 'Print script output and caller data as received, also to a terminal (by default control characters other than newline and tab are shown escaped there, as \\x1b)'
-complete -c hookctl -n "__fish_hookctl_using_subcommand runs; and not __fish_seen_subcommand_from show help" -s h -l help -d 'Print help'
-complete -c hookctl -n "__fish_hookctl_using_subcommand runs; and not __fish_seen_subcommand_from show help" -a "show" -d 'One run with its captured stdout and stderr'
-complete -c hookctl -n "__fish_hookctl_using_subcommand runs; and not __fish_seen_subcommand_from show help" -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c hookctl -n "__fish_hookctl_using_subcommand runs; and not __fish_seen_subcommand_from show wait cancel rerun help" -s n -l lines -d 'How many recent runs' -r
+complete -c hookctl -n "__fish_hookctl_using_subcommand runs; and not __fish_seen_subcommand_from show wait cancel rerun help" -l status -d 'Only runs with this status' -r -f -a "queued\t''
+running\t''
+success\t''
+failed\t''
+timeout\t''
+interrupted\t''
+cancelled\t''"
+complete -c hookctl -n "__fish_hookctl_using_subcommand runs; and not __fish_seen_subcommand_from show wait cancel rerun help" -l socket -d 'Control socket of the daemon [default: /run/hookd/hookd.sock as root, else $XDG_RUNTIME_DIR/hookd/hookd.sock]' -r -F
+complete -c hookctl -n "__fish_hookctl_using_subcommand runs; and not __fish_seen_subcommand_from show wait cancel rerun help" -l json -d 'Print exactly one JSON document (NDJSON lines for `logs -f`)'
+complete -c hookctl -n "__fish_hookctl_using_subcommand runs; and not __fish_seen_subcommand_from show wait cancel rerun help" -l no-color -d 'Never colour output (also when NO_COLOR is set)'
+complete -c hookctl -n "__fish_hookctl_using_subcommand runs; and not __fish_seen_subcommand_from show wait cancel rerun help" -l raw -d 'Print script output and caller data as received, also to a terminal (by default control characters other than newline and tab are shown escaped there, as \\x1b)'
+complete -c hookctl -n "__fish_hookctl_using_subcommand runs; and not __fish_seen_subcommand_from show wait cancel rerun help" -s h -l help -d 'Print help'
+complete -c hookctl -n "__fish_hookctl_using_subcommand runs; and not __fish_seen_subcommand_from show wait cancel rerun help" -a "show" -d 'One run with its captured stdout and stderr'
+complete -c hookctl -n "__fish_hookctl_using_subcommand runs; and not __fish_seen_subcommand_from show wait cancel rerun help" -a "wait" -d 'Wait until the run ends and print `run ID STATUS exit CODE` (exit 0 for success, 1 otherwise)'
+complete -c hookctl -n "__fish_hookctl_using_subcommand runs; and not __fish_seen_subcommand_from show wait cancel rerun help" -a "cancel" -d 'Cancel a queued run (it never starts) or a running one (SIGTERM to its process group, SIGKILL after the grace period)'
+complete -c hookctl -n "__fish_hookctl_using_subcommand runs; and not __fish_seen_subcommand_from show wait cancel rerun help" -a "rerun" -d 'Run the hook again with the run\'s stored request (body, method, headers, query)'
+complete -c hookctl -n "__fish_hookctl_using_subcommand runs; and not __fish_seen_subcommand_from show wait cancel rerun help" -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c hookctl -n "__fish_hookctl_using_subcommand runs; and __fish_seen_subcommand_from show" -l socket -d 'Control socket of the daemon [default: /run/hookd/hookd.sock as root, else $XDG_RUNTIME_DIR/hookd/hookd.sock]' -r -F
+complete -c hookctl -n "__fish_hookctl_using_subcommand runs; and __fish_seen_subcommand_from show" -s f -l follow -d 'Print the output so far, then as the script writes it, until the run ends (exit 0 for success, 1 otherwise)'
 complete -c hookctl -n "__fish_hookctl_using_subcommand runs; and __fish_seen_subcommand_from show" -l json -d 'Print exactly one JSON document (NDJSON lines for `logs -f`)'
 complete -c hookctl -n "__fish_hookctl_using_subcommand runs; and __fish_seen_subcommand_from show" -l no-color -d 'Never colour output (also when NO_COLOR is set)'
 complete -c hookctl -n "__fish_hookctl_using_subcommand runs; and __fish_seen_subcommand_from show" -l raw -d 'Print script output and caller data as received, also to a terminal (by default control characters other than newline and tab are shown escaped there, as \\x1b)'
 complete -c hookctl -n "__fish_hookctl_using_subcommand runs; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help'
+complete -c hookctl -n "__fish_hookctl_using_subcommand runs; and __fish_seen_subcommand_from wait" -l timeout -d 'Give up after this long (exit 1; the run goes on), e.g. 30s, 10m' -r
+complete -c hookctl -n "__fish_hookctl_using_subcommand runs; and __fish_seen_subcommand_from wait" -l socket -d 'Control socket of the daemon [default: /run/hookd/hookd.sock as root, else $XDG_RUNTIME_DIR/hookd/hookd.sock]' -r -F
+complete -c hookctl -n "__fish_hookctl_using_subcommand runs; and __fish_seen_subcommand_from wait" -l json -d 'Print exactly one JSON document (NDJSON lines for `logs -f`)'
+complete -c hookctl -n "__fish_hookctl_using_subcommand runs; and __fish_seen_subcommand_from wait" -l no-color -d 'Never colour output (also when NO_COLOR is set)'
+complete -c hookctl -n "__fish_hookctl_using_subcommand runs; and __fish_seen_subcommand_from wait" -l raw -d 'Print script output and caller data as received, also to a terminal (by default control characters other than newline and tab are shown escaped there, as \\x1b)'
+complete -c hookctl -n "__fish_hookctl_using_subcommand runs; and __fish_seen_subcommand_from wait" -s h -l help -d 'Print help'
+complete -c hookctl -n "__fish_hookctl_using_subcommand runs; and __fish_seen_subcommand_from cancel" -l socket -d 'Control socket of the daemon [default: /run/hookd/hookd.sock as root, else $XDG_RUNTIME_DIR/hookd/hookd.sock]' -r -F
+complete -c hookctl -n "__fish_hookctl_using_subcommand runs; and __fish_seen_subcommand_from cancel" -l json -d 'Print exactly one JSON document (NDJSON lines for `logs -f`)'
+complete -c hookctl -n "__fish_hookctl_using_subcommand runs; and __fish_seen_subcommand_from cancel" -l no-color -d 'Never colour output (also when NO_COLOR is set)'
+complete -c hookctl -n "__fish_hookctl_using_subcommand runs; and __fish_seen_subcommand_from cancel" -l raw -d 'Print script output and caller data as received, also to a terminal (by default control characters other than newline and tab are shown escaped there, as \\x1b)'
+complete -c hookctl -n "__fish_hookctl_using_subcommand runs; and __fish_seen_subcommand_from cancel" -s h -l help -d 'Print help'
+complete -c hookctl -n "__fish_hookctl_using_subcommand runs; and __fish_seen_subcommand_from rerun" -l socket -d 'Control socket of the daemon [default: /run/hookd/hookd.sock as root, else $XDG_RUNTIME_DIR/hookd/hookd.sock]' -r -F
+complete -c hookctl -n "__fish_hookctl_using_subcommand runs; and __fish_seen_subcommand_from rerun" -l json -d 'Print exactly one JSON document (NDJSON lines for `logs -f`)'
+complete -c hookctl -n "__fish_hookctl_using_subcommand runs; and __fish_seen_subcommand_from rerun" -l no-color -d 'Never colour output (also when NO_COLOR is set)'
+complete -c hookctl -n "__fish_hookctl_using_subcommand runs; and __fish_seen_subcommand_from rerun" -l raw -d 'Print script output and caller data as received, also to a terminal (by default control characters other than newline and tab are shown escaped there, as \\x1b)'
+complete -c hookctl -n "__fish_hookctl_using_subcommand runs; and __fish_seen_subcommand_from rerun" -s h -l help -d 'Print help'
 complete -c hookctl -n "__fish_hookctl_using_subcommand runs; and __fish_seen_subcommand_from help" -f -a "show" -d 'One run with its captured stdout and stderr'
+complete -c hookctl -n "__fish_hookctl_using_subcommand runs; and __fish_seen_subcommand_from help" -f -a "wait" -d 'Wait until the run ends and print `run ID STATUS exit CODE` (exit 0 for success, 1 otherwise)'
+complete -c hookctl -n "__fish_hookctl_using_subcommand runs; and __fish_seen_subcommand_from help" -f -a "cancel" -d 'Cancel a queued run (it never starts) or a running one (SIGTERM to its process group, SIGKILL after the grace period)'
+complete -c hookctl -n "__fish_hookctl_using_subcommand runs; and __fish_seen_subcommand_from help" -f -a "rerun" -d 'Run the hook again with the run\'s stored request (body, method, headers, query)'
 complete -c hookctl -n "__fish_hookctl_using_subcommand runs; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c hookctl -n "__fish_hookctl_using_subcommand deliveries" -l status -d 'Only deliveries in this state' -r -f -a "pending\t''
 failed\t''
@@ -229,6 +261,8 @@ complete -c hookctl -n "__fish_hookctl_using_subcommand edit" -l description -d 
 complete -c hookctl -n "__fish_hookctl_using_subcommand edit" -l user -d 'Script: system user the script runs as (needs hookd to run as root)' -r
 complete -c hookctl -n "__fish_hookctl_using_subcommand edit" -l raw-output -d 'Script: answer with the script\'s stdout as text/plain instead of JSON' -r -f -a "true\t''
 false\t''"
+complete -c hookctl -n "__fish_hookctl_using_subcommand edit" -l stream -d 'Script (sync): answer 200 at once and send the output as the script writes it, then `[hookd: exit N]` (Server-Sent Events for callers that accept text/event-stream)' -r -f -a "true\t''
+false\t''"
 complete -c hookctl -n "__fish_hookctl_using_subcommand edit" -l timeout -d 'Script or outgoing: time limit, e.g. 30s, 5m' -r
 complete -c hookctl -n "__fish_hookctl_using_subcommand edit" -l concurrency -d 'Script: runs of this hook at the same time' -r
 complete -c hookctl -n "__fish_hookctl_using_subcommand edit" -l queue-limit -d 'Script: calls that may wait for a free slot before 429' -r
@@ -277,7 +311,7 @@ complete -c hookctl -n "__fish_hookctl_using_subcommand help; and not __fish_see
 complete -c hookctl -n "__fish_hookctl_using_subcommand help; and not __fish_seen_subcommand_from create list show enable disable delete regenerate test logs runs deliveries redeliver apply export rotate-secret emit status completions edit help" -f -a "regenerate" -d 'Give a hook a new token; the old URL stops working at once (asks as delete does)'
 complete -c hookctl -n "__fish_hookctl_using_subcommand help; and not __fish_seen_subcommand_from create list show enable disable delete regenerate test logs runs deliveries redeliver apply export rotate-secret emit status completions edit help" -f -a "test" -d 'Call an incoming hook as an HTTP caller would, or send a test event to an outgoing hook'
 complete -c hookctl -n "__fish_hookctl_using_subcommand help; and not __fish_seen_subcommand_from create list show enable disable delete regenerate test logs runs deliveries redeliver apply export rotate-secret emit status completions edit help" -f -a "logs" -d 'Show incoming calls, outgoing attempts and management actions'
-complete -c hookctl -n "__fish_hookctl_using_subcommand help; and not __fish_seen_subcommand_from create list show enable disable delete regenerate test logs runs deliveries redeliver apply export rotate-secret emit status completions edit help" -f -a "runs" -d 'Show script runs, or one run with its output (`runs show ID`)'
+complete -c hookctl -n "__fish_hookctl_using_subcommand help; and not __fish_seen_subcommand_from create list show enable disable delete regenerate test logs runs deliveries redeliver apply export rotate-secret emit status completions edit help" -f -a "runs" -d 'Show script runs, or one run with its output (`runs show ID [--follow]`); wait for, cancel or rerun a run'
 complete -c hookctl -n "__fish_hookctl_using_subcommand help; and not __fish_seen_subcommand_from create list show enable disable delete regenerate test logs runs deliveries redeliver apply export rotate-secret emit status completions edit help" -f -a "deliveries" -d 'Show outgoing deliveries, newest first'
 complete -c hookctl -n "__fish_hookctl_using_subcommand help; and not __fish_seen_subcommand_from create list show enable disable delete regenerate test logs runs deliveries redeliver apply export rotate-secret emit status completions edit help" -f -a "redeliver" -d 'Send a stored delivery again, now, with the same id and webhook-id; with --failed, every failed delivery (of hook NAME) instead'
 complete -c hookctl -n "__fish_hookctl_using_subcommand help; and not __fish_seen_subcommand_from create list show enable disable delete regenerate test logs runs deliveries redeliver apply export rotate-secret emit status completions edit help" -f -a "apply" -d 'Make the hooks match a TOML file of [[hook]] tables (idempotent)'
@@ -289,3 +323,6 @@ complete -c hookctl -n "__fish_hookctl_using_subcommand help; and not __fish_see
 complete -c hookctl -n "__fish_hookctl_using_subcommand help; and not __fish_seen_subcommand_from create list show enable disable delete regenerate test logs runs deliveries redeliver apply export rotate-secret emit status completions edit help" -f -a "edit" -d 'Change options of a hook; options not given stay as they are'
 complete -c hookctl -n "__fish_hookctl_using_subcommand help; and not __fish_seen_subcommand_from create list show enable disable delete regenerate test logs runs deliveries redeliver apply export rotate-secret emit status completions edit help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c hookctl -n "__fish_hookctl_using_subcommand help; and __fish_seen_subcommand_from runs" -f -a "show" -d 'One run with its captured stdout and stderr'
+complete -c hookctl -n "__fish_hookctl_using_subcommand help; and __fish_seen_subcommand_from runs" -f -a "wait" -d 'Wait until the run ends and print `run ID STATUS exit CODE` (exit 0 for success, 1 otherwise)'
+complete -c hookctl -n "__fish_hookctl_using_subcommand help; and __fish_seen_subcommand_from runs" -f -a "cancel" -d 'Cancel a queued run (it never starts) or a running one (SIGTERM to its process group, SIGKILL after the grace period)'
+complete -c hookctl -n "__fish_hookctl_using_subcommand help; and __fish_seen_subcommand_from runs" -f -a "rerun" -d 'Run the hook again with the run\'s stored request (body, method, headers, query)'

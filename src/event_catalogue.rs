@@ -87,6 +87,29 @@ pub const CATALOGUE: &[EventType] = &[
         message: script_failed,
     },
     EventType {
+        name: "script.cancelled",
+        alarm: false,
+        about_deliveries: false,
+        direct: false,
+        message: |d, lang| {
+            let hook = s(d, "hook");
+            let by = d["cancelled_by"]
+                .as_u64()
+                .map(|u| format!(" by uid {u}"))
+                .unwrap_or_default();
+            match lang {
+                Lang::En => format!("Run of script {hook} was cancelled{by}"),
+                Lang::Zh => {
+                    let by = d["cancelled_by"]
+                        .as_u64()
+                        .map(|u| format!("（uid {u}）"))
+                        .unwrap_or_default();
+                    format!("脚本 {hook} 的运行已被取消{by}")
+                }
+            }
+        },
+    },
+    EventType {
         name: "message.received",
         alarm: false,
         about_deliveries: false,

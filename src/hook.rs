@@ -50,6 +50,10 @@ impl Hook {
     pub fn mode(&self) -> Mode {
         self.options.mode.unwrap_or_default()
     }
+    /// Whether sync calls are answered with the output as it is written (`--stream`).
+    pub fn streams(&self) -> bool {
+        self.options.stream.unwrap_or(false) && self.mode() == Mode::Sync
+    }
     pub fn raw_output(&self) -> bool {
         self.options.raw_output.unwrap_or(false)
     }
@@ -103,6 +107,7 @@ pub fn merge(base: &mut HookOptions, patch: HookOptions) {
         user,
         raw_output,
         mode,
+        stream,
         timeout,
         concurrency,
         queue_limit,
@@ -214,6 +219,7 @@ pub fn view(h: &Hook, d: &Defaults) -> HookView {
             v.user = Some(o.user.clone().unwrap_or_else(|| d.run_user.clone()));
             v.raw_output = Some(h.raw_output());
             v.mode = Some(h.mode());
+            v.stream = Some(h.options.stream.unwrap_or(false));
             v.timeout = Some(o.timeout.unwrap_or(d.script_timeout));
             v.concurrency = Some(h.concurrency());
             v.queue_limit = Some(h.queue_limit());

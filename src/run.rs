@@ -52,4 +52,6 @@ pub struct Outcome {
     pub stderr: Vec<u8>,
     pub started_at: i64,
     pub duration_ms: i64,
+    /// The uid whose `runs cancel` ended the run.
+    pub cancelled_by: Option<u32>,
 }

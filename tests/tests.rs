@@ -26,6 +26,7 @@ mod reload;
 mod rotation;
 mod runner;
 mod runner_isolation;
+mod runs;
 mod secret_files;
 mod secret_refs;
 mod socket;

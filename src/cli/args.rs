@@ -109,7 +109,8 @@ pub enum Command {
     },
     /// Show incoming calls, outgoing attempts and management actions
     Logs(LogsArgs),
-    /// Show script runs, or one run with its output (`runs show ID`)
+    /// Show script runs, or one run with its output (`runs show ID [--follow]`); wait for,
+    /// cancel or rerun a run
     Runs(RunsArgs),
     /// Show outgoing deliveries, newest first
     Deliveries {
@@ -256,6 +257,10 @@ pub struct OptionArgs {
     /// Script: answer with the script's output when it finishes (the default)
     #[arg(long, help_heading = "Script hooks")]
     pub sync: bool,
+    /// Script (sync): answer 200 at once and send the output as the script writes it, then
+    /// `[hookd: exit N]` (Server-Sent Events for callers that accept text/event-stream)
+    #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true", help_heading = "Script hooks")]
+    pub stream: Option<bool>,
     /// Script or outgoing: time limit, e.g. 30s, 5m
     #[arg(long, value_name = "D", value_parser = parse_dur)]
     pub timeout: Option<Dur>,
@@ -386,6 +391,9 @@ pub struct RunsArgs {
     /// How many recent runs
     #[arg(short = 'n', long = "lines", value_name = "N", default_value_t = 20)]
     pub lines: u32,
+    /// Only runs with this status
+    #[arg(long, value_name = "S", value_parser = ["queued", "running", "success", "failed", "timeout", "interrupted", "cancelled"])]
+    pub status: Option<String>,
     #[command(subcommand)]
     pub show: Option<RunsCommand>,
 }
@@ -393,7 +401,26 @@ pub struct RunsArgs {
 #[derive(Debug, Subcommand)]
 pub enum RunsCommand {
     /// One run with its captured stdout and stderr
-    Show { id: String },
+    Show {
+        id: String,
+        /// Print the output so far, then as the script writes it, until the run ends (exit 0
+        /// for success, 1 otherwise)
+        #[arg(long, short)]
+        follow: bool,
+    },
+    /// Wait until the run ends and print `run ID STATUS exit CODE` (exit 0 for success, 1
+    /// otherwise)
+    Wait {
+        id: String,
+        /// Give up after this long (exit 1; the run goes on), e.g. 30s, 10m
+        #[arg(long, value_name = "D", value_parser = parse_dur)]
+        timeout: Option<Dur>,
+    },
+    /// Cancel a queued run (it never starts) or a running one (SIGTERM to its process group,
+    /// SIGKILL after the grace period)
+    Cancel { id: String },
+    /// Run the hook again with the run's stored request (body, method, headers, query)
+    Rerun { id: String },
 }
 
 fn parse_dur(s: &str) -> Result<Dur, String> {

@@ -117,6 +117,13 @@ impl Client {
             .map_err(|e| ClientError::Protocol(e.to_string()))
     }
 
+    /// Bounds how long [`Client::next_response`] waits (`None`: forever); a read that runs out
+    /// of time is an `Io` error of kind `WouldBlock` or `TimedOut`.
+    pub fn set_read_timeout(&self, t: Option<std::time::Duration>) -> Result<(), ClientError> {
+        self.reader.get_ref().set_read_timeout(t)?;
+        Ok(())
+    }
+
     /// Sends a request whose answer is a stream (`logs -f`).
     pub fn send(&mut self, req: &Request) -> Result<(), ClientError> {
         self.writer.write_all(&proto::encode(req))?;

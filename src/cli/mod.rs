@@ -13,14 +13,15 @@ pub mod hooksfile;
 pub mod options;
 pub mod output;
 pub mod rotate;
+mod runs;
 pub mod secretfile;
 
 use crate::proto::{
     ApplyHooks, CreateHook, Created, DeliveryId, EditHook, ExportHooks, HookKind, HookOptions,
     ListDeliveries, ListHooks, ListRuns, LogQuery, NamedHook, RedeliverFailed, Request, Response,
-    RunId, SetEnabled, TestCall,
+    SetEnabled, TestCall,
 };
-use args::{Cli, Command, CreateArgs, EditArgs, KindArg, LogsArgs, RunsArgs, RunsCommand};
+use args::{Cli, Command, CreateArgs, EditArgs, KindArg, LogsArgs, RunsArgs};
 use clap::FromArgMatches;
 use client::{Client, ClientError};
 use std::io::IsTerminal;
@@ -159,6 +160,9 @@ fn run(cli: Cli) -> Result<i32, Failure> {
     {
         return follow(&mut client, &request, json, escape);
     }
+    if let Command::Runs(RunsArgs { show: Some(c), .. }) = &cli.command {
+        return runs::run(&mut client, c, &request, json, escape);
+    }
     let response = client.request(&request)?;
     print(&cli.command, response, json, escape)
 }
@@ -236,13 +240,11 @@ fn history_request(command: &Command) -> Result<Request, Failure> {
             test_request(name, data.as_deref(), method.clone())?
         }
         Command::Logs(a) => logs_request(a),
-        Command::Runs(RunsArgs {
-            show: Some(RunsCommand::Show { id }),
-            ..
-        }) => Request::RunShow(RunId { id: id.clone() }),
+        Command::Runs(RunsArgs { show: Some(c), .. }) => runs::request(c),
         Command::Runs(a) => Request::Runs(ListRuns {
             hook: a.name.clone(),
             limit: a.lines,
+            status: a.status.as_deref().and_then(crate::proto::RunStatus::parse),
         }),
         Command::Status => Request::Status,
         Command::Deliveries {
@@ -592,10 +594,9 @@ fn print(command: &Command, response: Response, json: bool, escape: bool) -> Res
                 println!("{}", output::log_line(l, escape));
             }
         }
-        Response::Log(_) | Response::Hello { .. } => {
-            return Err(Failure::Failed("unexpected answer from hookd".into()));
-        }
         Response::Error(e) => return Err(Failure::Client(ClientError::Daemon(e))),
+        // Stream pieces and the handshake never answer a one-shot command.
+        _ => return Err(Failure::Failed("unexpected answer from hookd".into())),
     }
     Ok(0)
 }

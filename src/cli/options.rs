@@ -79,6 +79,7 @@ fn plain_options(a: &OptionArgs) -> HookOptions {
         description: a.description.clone(),
         user: a.user.clone(),
         raw_output: a.raw_output,
+        stream: a.stream,
         mode: if a.async_mode {
             Some(Mode::Async)
         } else if a.sync {

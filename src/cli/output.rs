@@ -233,6 +233,12 @@ pub fn run(r: &RunView, escape: bool) {
     if let Some(d) = r.duration_ms {
         println!("Duration: {d} ms");
     }
+    if let Some(of) = &r.rerun_of {
+        println!("Rerun of: {of}");
+    }
+    if let Some(uid) = r.cancelled_by {
+        println!("Cancelled by uid {uid}");
+    }
     for (name, text) in [("stdout", &r.stdout), ("stderr", &r.stderr)] {
         if let Some(text) = text.as_ref().filter(|t| !t.is_empty()) {
             println!("--- {name} ---");

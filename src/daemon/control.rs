@@ -189,6 +189,10 @@ async fn connection(stream: UnixStream, shared: Arc<Shared>, shutdown: watch::Re
                     .await;
                 return;
             }
+            (Request::RunFollow(crate::proto::RunId { id }), true) => {
+                handlers::follow_run(&shared, id, &mut write).await;
+                continue;
+            }
             (request, true) => handlers::handle(&shared, request, uid).await,
         };
         if write.write_all(&proto::encode(&response)).await.is_err() {

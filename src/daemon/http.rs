@@ -4,15 +4,18 @@
 //! and what a call *does* in [`crate::daemon::incoming`]. The token never leaves this module: it is looked up by hash and
 //! the path is redacted before anything logs it. Bodies are refused early on `Content-Length`
 //! and capped while streaming, so a caller cannot make hookd buffer more than `max_body_bytes`.
+//! A `--stream` hook's call is answered as soon as its run starts ([`crate::daemon::stream`]);
+//! `GET {route}/{token}/runs/{id}` answers the status of one of the hook's runs.
 
 use crate::daemon::conn_limits::{BodyBudget, Held, PerIp};
 use crate::daemon::gate::{self, Caller, Refused};
 use crate::daemon::incoming::{self, Answer, Call};
 use crate::daemon::state::Shared;
+use crate::daemon::stream::{self, ResponseBody};
 use crate::netaddr::{self, Cidr};
 use crate::run::Invocation;
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
+use http_body_util::{BodyExt, Either, Full};
 use hyper::body::Incoming;
 use hyper::header::{self, HeaderValue};
 use hyper::{Request, Response, StatusCode};
@@ -110,16 +113,73 @@ pub fn token_of(path: &str) -> Option<&str> {
         .filter(|t| !t.is_empty() && !t.contains('/'))
 }
 
+/// The token and run id of a run status path, `{route}{token}/runs/{id}`.
+pub fn run_path(path: &str) -> Option<(&str, &str)> {
+    let rest = ROUTES.iter().find_map(|r| path.strip_prefix(r))?;
+    let (token, id) = rest.split_once("/runs/")?;
+    (!token.is_empty() && !token.contains('/') && !id.is_empty() && !id.contains('/'))
+        .then_some((token, id))
+}
+
+/// A run of the hook the token names, as its callers may see it; 404 for anything else,
+/// including another hook's run.
+async fn run_status(
+    req: &Request<Incoming>,
+    remote: SocketAddr,
+    shared: &Shared,
+    (token, id): (&str, &str),
+) -> Response<ResponseBody> {
+    let Some(hook) = shared.registry.lookup(token) else {
+        return finish(Answer::not_found(), None);
+    };
+    let client = client_ip(remote.ip(), req.headers(), &shared.config().trust_proxy);
+    if let Some(allowed) = &hook.allow_ip
+        && !allowed.iter().any(|c| c.contains(client))
+    {
+        return finish(Answer::json(403, json!({"error": "forbidden"})), None);
+    }
+    if req.method() != hyper::Method::GET {
+        let answer = Answer::json(405, json!({"error": "method not allowed"}));
+        return finish(answer, Some("GET".into()));
+    }
+    let run = match id.parse::<i64>() {
+        Ok(n) => shared.store.hook_run(hook.id, n).await,
+        Err(_) => Ok(None),
+    };
+    match run {
+        Ok(Some(r)) => {
+            let body = json!({
+                "id": r.id, "hook": r.hook, "status": r.status,
+                "exit_code": r.exit_code, "started_at": r.started_at,
+                "finished_at": r.finished_at, "duration_ms": r.duration_ms,
+                "stdout": r.stdout, "stderr": r.stderr,
+            });
+            finish(Answer::json(200, body), None)
+        }
+        Ok(None) => finish(Answer::not_found(), None),
+        Err(e) => {
+            tracing::error!("cannot read a run: {e}");
+            finish(
+                Answer::json(503, json!({"error": "hookd cannot read its database"})),
+                None,
+            )
+        }
+    }
+}
+
 async fn route(
     req: Request<Incoming>,
     remote: SocketAddr,
     shared: Arc<Shared>,
     budget: &BodyBudget,
-) -> Response<Full<Bytes>> {
+) -> Response<ResponseBody> {
     let received = Instant::now();
     let path = req.uri().path();
     if path == "/healthz" {
         return finish(Answer::text(200, "ok\n"), None);
+    }
+    if let Some(found) = run_path(path) {
+        return run_status(&req, remote, &shared, found).await;
     }
     let Some(hook) = token_of(path).and_then(|t| shared.registry.lookup(t)) else {
         return finish(Answer::not_found(), None);
@@ -132,6 +192,7 @@ async fn route(
         path: crate::token::redact_path(parts.uri.path()),
         inv: invocation(&parts, client),
         received,
+        stream: None,
     };
     let declared = parts
         .headers
@@ -177,8 +238,29 @@ async fn route(
         let size = call.inv.body.len() as u64;
         return refuse(&shared, &call, r, size).await;
     }
+    answer(shared, call, stream::wants_sse(&parts.headers)).await
+}
+
+/// Hands an accepted call to [`incoming::handle`] and answers with what it says, or for a
+/// `--stream` hook with the run's output as soon as the run starts.
+async fn answer(shared: Arc<Shared>, mut call: Call, sse: bool) -> Response<ResponseBody> {
+    let started = match call.hook.streams() {
+        true => {
+            let (tx, rx) = tokio::sync::oneshot::channel();
+            call.stream = Some(tx);
+            Some(rx)
+        }
+        false => None,
+    };
     // The call runs in its own task so that a caller hanging up does not cut a run short.
-    match tokio::spawn(incoming::handle(shared, call)).await {
+    let task = tokio::spawn(incoming::handle(shared, call));
+    // A call that starts no run (refused, or not stored) gets its answer as any call does.
+    if let Some(rx) = started
+        && let Ok(live) = rx.await
+    {
+        return stream::response(live, sse);
+    }
+    match task.await {
         Ok(answer) => finish(answer, None),
         Err(e) => {
             tracing::error!("a call handler failed: {e}");
@@ -262,7 +344,7 @@ async fn refuse(
     call: &Call,
     refused: Refused,
     size: u64,
-) -> Response<Full<Bytes>> {
+) -> Response<ResponseBody> {
     let refusal = gate::Refusal {
         hook: &call.hook,
         path: &call.path,
@@ -301,8 +383,8 @@ pub fn client_ip(peer: IpAddr, headers: &hyper::HeaderMap, trusted: &[Cidr]) -> 
         .unwrap_or(peer)
 }
 
-fn finish(a: Answer, allow: Option<String>) -> Response<Full<Bytes>> {
-    let mut resp = Response::new(Full::new(a.body));
+fn finish(a: Answer, allow: Option<String>) -> Response<ResponseBody> {
+    let mut resp = Response::new(Either::Left(Full::new(a.body)));
     *resp.status_mut() =
         StatusCode::from_u16(a.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let h = resp.headers_mut();
@@ -331,5 +413,12 @@ mod tests {
         assert_eq!(token_of("/webhook/"), None);
         assert_eq!(token_of("/webhook/a/b"), None);
         assert_eq!(token_of("/other/hkd_x"), None);
+        assert_eq!(run_path("/webhook/hkd_x/runs/12"), Some(("hkd_x", "12")));
+        assert_eq!(
+            run_path("/api/webhooks/execute/hkd_x/runs/3"),
+            Some(("hkd_x", "3"))
+        );
+        assert_eq!(run_path("/webhook/hkd_x/runs/"), None);
+        assert_eq!(run_path("/webhook/hkd_x"), None);
     }
 }

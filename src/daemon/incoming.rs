@@ -5,6 +5,7 @@
 //! (run row, call count, log entry) and shapes the answer of the product contract. It never
 //! sees the token: `path` is already redacted.
 
+use crate::daemon::live::{End, LiveRun, Recorder};
 use crate::daemon::outbox;
 use crate::daemon::registry::LiveHook;
 use crate::daemon::runner::Refused;
@@ -25,6 +26,29 @@ pub struct Call {
     pub path: String,
     pub inv: Invocation,
     pub received: Instant,
+    /// For a streamed call: told the run once it has started, so its output can be sent as it
+    /// is written. A call that never starts a run (refused, failed to store) drops it unused.
+    pub stream: Option<tokio::sync::oneshot::Sender<Arc<LiveRun>>>,
+}
+
+/// What handling a script call leaves for [`record`], and the run that is recorded with it.
+struct Handled {
+    answer: Answer,
+    events: Vec<Event>,
+    run: Option<(i64, Outcome)>,
+    /// Dropped once the call (and a sync run's outcome) is recorded.
+    recorder: Option<Recorder>,
+}
+
+impl Handled {
+    fn answer(answer: Answer) -> Handled {
+        Handled {
+            answer,
+            events: Vec::new(),
+            run: None,
+            recorder: None,
+        }
+    }
 }
 
 /// An HTTP answer before it is put on the wire.
@@ -77,16 +101,21 @@ pub async fn handle(shared: Arc<Shared>, mut call: Call) -> Answer {
     if let Some(params) = &call.hook.options.params {
         call.inv.params = extract_params(params, &call.inv.content_type, &call.inv.body);
     }
-    let (answer, events, run) = match call.hook.kind {
-        HookKind::Script => script(&shared, &call).await,
+    let h = match call.hook.kind {
+        HookKind::Script => script(&shared, &mut call).await,
         HookKind::Message => {
             let (a, e) = message(&call);
-            (a, e, None)
+            Handled {
+                events: e,
+                ..Handled::answer(a)
+            }
         }
-        HookKind::Outgoing => (Answer::not_found(), Vec::new(), None),
+        HookKind::Outgoing => Handled::answer(Answer::not_found()),
     };
-    match record(&shared, &call, &answer, events, run).await {
-        Ok(()) => answer,
+    let recorded = record(&shared, &call, &h.answer, h.events, h.run).await;
+    drop(h.recorder);
+    match recorded {
+        Ok(()) => h.answer,
         // Nothing is acknowledged that was not stored.
         Err(e) => store_failed(e),
     }
@@ -144,9 +173,9 @@ pub async fn record(
 
 /// A script call's answer, the events it produced and, for a sync run, the run's outcome for
 /// [`record`] to store.
-async fn script(shared: &Arc<Shared>, call: &Call) -> (Answer, Vec<Event>, Option<(i64, Outcome)>) {
-    let hook = &call.hook;
-    let place = match shared.runner.admit(hook, false) {
+async fn script(shared: &Arc<Shared>, call: &mut Call) -> Handled {
+    let hook = call.hook.clone();
+    let place = match shared.runner.admit(&hook, false) {
         Ok(p) => p,
         Err(Refused::QueueFull) => {
             let mut a = Answer::json(
@@ -154,46 +183,74 @@ async fn script(shared: &Arc<Shared>, call: &Call) -> (Answer, Vec<Event>, Optio
                 json!({"error": "too many calls waiting for this hook"}),
             )
             .with_error("queue full");
-            a.retry_after = Some(retry_after(hook, shared));
-            return (a, Vec::new(), None);
+            a.retry_after = Some(retry_after(&hook, shared));
+            return Handled::answer(a);
         }
     };
     if hook.mode() == Mode::Async {
-        let run = new_run(hook);
-        let id = match shared.store.queue_run(run, call.inv.clone()).await {
+        let id = match queue(shared, &hook, call.inv.clone(), None, place).await {
             Ok(id) => id,
-            Err(e) => return (store_failed(e), Vec::new(), None),
+            Err(e) => return Handled::answer(store_failed(e)),
         };
-        spawn_async_run(shared.clone(), hook.clone(), id, call.inv.clone(), place);
         let mut a = if hook.raw_output() {
             Answer::text(202, format!("{id}\n"))
         } else {
             Answer::json(202, json!({"id": id.to_string(), "status": "queued"}))
         };
         a.run_id = Some(id);
-        return (a, Vec::new(), None);
+        return Handled::answer(a);
     }
     let ticket = place.wait().await;
-    let run = new_run(hook);
-    let id = match shared.store.start_run(run).await {
+    let run = new_run(&hook, None);
+    let id = match shared.store.start_run(run, call.inv.clone()).await {
         Ok(id) => id,
-        Err(e) => return (store_failed(e), Vec::new(), None),
+        Err(e) => return Handled::answer(store_failed(e)),
     };
-    announce_start(shared, hook, id).await;
-    let (outcome, event) = run_script(shared, hook, id, &call.inv).await;
+    let recorder = shared.live.register(id, hook.id, false, output_cap(shared));
+    if let Some(stream) = call.stream.take() {
+        let _ = stream.send(recorder.run.clone());
+    }
+    announce_start(shared, &hook, id).await;
+    let (outcome, event) = run_script(shared, &hook, id, &call.inv, &recorder.run).await;
     drop(ticket);
-    let mut a = answer_for(hook, id, &outcome);
+    let mut a = answer_for(&hook, id, &outcome);
     a.run_id = Some(id);
     // The outcome is stored with the call's record: one commit instead of two per sync call.
-    (a, event.into_iter().collect(), Some((id, outcome)))
+    Handled {
+        answer: a,
+        events: event.into_iter().collect(),
+        run: Some((id, outcome)),
+        recorder: Some(recorder),
+    }
 }
 
-fn new_run(hook: &Hook) -> NewRun {
+/// Stores a run as queued with its request and starts waiting for its turn; returns its id.
+/// Async calls and `runs rerun` come in here.
+pub async fn queue(
+    shared: &Arc<Shared>,
+    hook: &Arc<LiveHook>,
+    inv: Invocation,
+    rerun_of: Option<i64>,
+    place: crate::daemon::runner::Place,
+) -> Result<i64, store::StoreError> {
+    let run = new_run(hook, rerun_of);
+    let id = shared.store.queue_run(run, inv.clone()).await?;
+    spawn_async_run(shared.clone(), hook.clone(), id, inv, place);
+    Ok(id)
+}
+
+fn new_run(hook: &Hook, rerun_of: Option<i64>) -> NewRun {
     NewRun {
         hook_id: hook.id,
         hook: hook.name.clone(),
         at: crate::time::now_ms(),
+        rerun_of,
     }
+}
+
+/// How much of a run's combined output watchers can see (`scripts.max_output_bytes`).
+fn output_cap(shared: &Shared) -> usize {
+    shared.config().scripts.max_output_bytes as usize
 }
 
 /// The `script.started` event of run `id`, staged (empty when nobody subscribes).
@@ -227,16 +284,22 @@ async fn run_script(
     hook: &Hook,
     id: i64,
     inv: &Invocation,
+    live: &Arc<LiveRun>,
 ) -> (Outcome, Option<Event>) {
     let config = shared.config();
-    let o = shared.runner.execute(&config, hook, id, inv).await;
+    let o = shared.runner.execute(&config, hook, id, inv, live).await;
+    live.exited(End {
+        status: o.status,
+        exit_code: o.exit_code,
+        duration_ms: o.duration_ms,
+    });
     shared
         .metrics
         .run(&hook.name, o.status.as_str(), o.duration_ms as f64 / 1000.0);
-    let event_type = if o.status == RunStatus::Success {
-        "script.completed"
-    } else {
-        "script.failed"
+    let event_type = match o.status {
+        RunStatus::Success => "script.completed",
+        RunStatus::Cancelled => "script.cancelled",
+        _ => "script.failed",
     };
     if !shared.registry.wants(event_type) {
         return (o, None);
@@ -251,6 +314,7 @@ async fn run_script(
             "status": o.status.as_str(),
             "exit_code": o.exit_code,
             "duration_ms": o.duration_ms,
+            "cancelled_by": o.cancelled_by,
             "stdout": events::excerpt(&o.stdout),
             "stderr": events::excerpt(&o.stderr),
         }),
@@ -260,8 +324,14 @@ async fn run_script(
 
 /// Runs an async run's script and stores its outcome and event in their own commit (its
 /// call was answered long ago).
-async fn run_and_store(shared: &Arc<Shared>, hook: &Hook, id: i64, inv: &Invocation) {
-    let (o, event) = run_script(shared, hook, id, inv).await;
+async fn run_and_store(
+    shared: &Arc<Shared>,
+    hook: &Hook,
+    id: i64,
+    inv: &Invocation,
+    live: &Arc<LiveRun>,
+) {
+    let (o, event) = run_script(shared, hook, id, inv, live).await;
     if let Err(e) = shared
         .store
         .finish_run(id, o, outbox::stage(shared, event))
@@ -279,16 +349,50 @@ pub fn spawn_async_run(
     inv: Invocation,
     place: crate::daemon::runner::Place,
 ) {
+    let recorder = shared.live.register(id, hook.id, true, output_cap(&shared));
     tokio::spawn(async move {
-        let ticket = place.wait().await;
+        let live = recorder.run.clone();
+        let ticket = tokio::select! {
+            t = place.wait() => t,
+            uid = live.cancelled() => return cancel_queued(&shared, &hook, id, uid).await,
+        };
         let now = crate::time::now_ms();
         let started = started_event(&shared, &hook, id);
         if let Err(e) = shared.store.run_started(id, now, started).await {
             tracing::error!(hook = %hook.name, run = id, "cannot mark the run as running: {e}");
         }
-        run_and_store(&shared, &hook, id, &inv).await;
+        live.started();
+        run_and_store(&shared, &hook, id, &inv, &live).await;
         drop(ticket);
+        drop(recorder);
     });
+}
+
+/// A queued run cancelled before its turn: it leaves the queue (its place is dropped with the
+/// task) and never starts.
+async fn cancel_queued(shared: &Arc<Shared>, hook: &Hook, id: i64, uid: Option<u32>) {
+    let outbox = if shared.registry.wants("script.cancelled") {
+        let event = Event::new(
+            "script.cancelled",
+            json!({"hook": hook.name, "hook_id": hook.id.to_string(), "run_id": id.to_string(),
+                   "cwd": hook.options.cwd, "status": "cancelled", "exit_code": null,
+                   "duration_ms": 0, "cancelled_by": uid, "stdout": "", "stderr": ""}),
+        );
+        outbox::stage(shared, [event])
+    } else {
+        store::Outbox::default()
+    };
+    let at = crate::time::now_ms();
+    if let Err(e) = shared.store.cancel_queued(id, at, uid, outbox).await {
+        tracing::error!(hook = %hook.name, run = id, "cannot store the cancel: {e}");
+    }
+    if let Some(live) = shared.live.get(id) {
+        live.exited(End {
+            status: RunStatus::Cancelled,
+            exit_code: None,
+            duration_ms: 0,
+        });
+    }
 }
 
 fn answer_for(hook: &Hook, id: i64, o: &Outcome) -> Answer {
@@ -300,6 +404,7 @@ fn answer_for(hook: &Hook, id: i64, o: &Outcome) -> Answer {
     let error = match o.status {
         RunStatus::Success => None,
         RunStatus::Timeout => Some("script timed out".to_string()),
+        RunStatus::Cancelled => Some("run cancelled".to_string()),
         _ => Some(match o.exit_code {
             Some(c) => format!("script exited with {c}"),
             None => "script failed".to_string(),

@@ -14,6 +14,7 @@ pub mod handlers;
 pub mod http;
 pub mod incoming;
 pub mod limits;
+pub mod live;
 pub mod metrics;
 pub mod outbox;
 pub mod pacing;
@@ -23,6 +24,7 @@ pub mod scrape;
 pub mod sender;
 pub mod signal;
 pub mod state;
+pub mod stream;
 pub mod systemd;
 
 use crate::config::{self, Loaded, Overrides};

@@ -18,9 +18,12 @@
 //! - Each hook has a FIFO of `concurrency` slots with `queue_limit` waiting places; all hooks
 //!   together share `scripts.max_concurrent` slots. Admission fails fast when the queue is full.
 //!
+//! - A cancelled run (its [`LiveRun`] asks) is ended like one that timed out.
+//!
 //! The runner knows nothing about HTTP or the store: callers record runs and shape answers.
 
 use crate::config::Config;
+use crate::daemon::live::LiveRun;
 use crate::hook::Hook;
 pub use crate::run::{Invocation, Outcome};
 use nix::sys::signal::Signal;
@@ -240,8 +243,9 @@ impl Runner {
         hook: &Hook,
         run_id: i64,
         inv: &Invocation,
+        live: &Arc<LiveRun>,
     ) -> Outcome {
-        execute(config, hook, run_id, inv, self).await
+        execute(config, hook, (run_id, live), inv, self).await
     }
 
     /// The run user, from the cache when it was looked up less than [`USER_CACHE`] ago.
@@ -330,7 +334,7 @@ fn run_user<'a>(config: &'a Config, hook: &'a Hook) -> Option<&'a str> {
 async fn execute(
     config: &Config,
     hook: &Hook,
-    run_id: i64,
+    (run_id, live): (i64, &Arc<LiveRun>),
     inv: &Invocation,
     runner: &Runner,
 ) -> Outcome {
@@ -347,6 +351,6 @@ async fn execute(
         timeout: hook.options.timeout.unwrap_or(config.scripts.timeout).0,
         output: config.scripts.max_output_bytes as usize,
     };
-    let collected = collect::collect(run, &inv.body, limits).await;
+    let collected = collect::collect(run, &inv.body, limits, live).await;
     clock.outcome(collected)
 }

@@ -25,6 +25,8 @@ pub struct Shared {
     pub metrics: crate::daemon::metrics::Metrics,
     pub rate_limits: crate::daemon::limits::RateLimiter,
     pub pacer: crate::daemon::pacing::Pacer,
+    /// Runs queued or started by this process, for streams, followers and cancels.
+    pub live: Arc<crate::daemon::live::LiveRuns>,
 }
 
 impl Shared {
@@ -54,6 +56,7 @@ impl Shared {
             metrics: Default::default(),
             rate_limits: Default::default(),
             pacer: Default::default(),
+            live: Default::default(),
         })
     }
 

@@ -32,6 +32,7 @@ fn applicability(o: &HookOptions) -> Vec<(&'static str, bool, &'static [HookKind
         ("--user", o.user.is_some(), SCRIPT),
         ("--raw-output", o.raw_output.is_some(), SCRIPT),
         ("--async", o.mode.is_some(), SCRIPT),
+        ("--stream", o.stream.is_some(), SCRIPT),
         ("--timeout", o.timeout.is_some(), SCRIPT_OUT),
         ("--concurrency", o.concurrency.is_some(), SCRIPT),
         ("--queue-limit", o.queue_limit.is_some(), SCRIPT),
@@ -175,6 +176,9 @@ fn resolve_secrets(o: &HookOptions) -> Result<HookOptions, String> {
 
 fn validate_script(o: &HookOptions, ctx: Context) -> Result<(), String> {
     check_script_text(o)?;
+    if o.stream == Some(true) && o.mode == Some(crate::proto::Mode::Async) {
+        return Err("--stream needs a sync hook: an async call is answered before its run starts (drop --async, or follow the run with `hookctl runs show ID --follow`)".into());
+    }
     check_run_limits(o, ctx)?;
     check_request_shape(o)?;
     check_verify(o)?;

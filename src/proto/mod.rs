@@ -3,7 +3,9 @@
 //! Newline-delimited JSON over a Unix socket. The client opens with [`Request::Hello`] carrying
 //! [`PROTOCOL_VERSION`]; the daemon answers [`Response::Hello`] or a `version_mismatch` error that
 //! names both versions. After that every request line gets exactly one response line, except
-//! `Logs { follow: true }`, which keeps sending [`Response::Log`] lines until the client hangs up.
+//! `Logs { follow: true }`, which keeps sending [`Response::Log`] lines until the client hangs up,
+//! `RunFollow` (the run, then [`Response::RunOutput`] lines, then [`Response::RunEnded`]) and
+//! `RunWait` (one [`Response::RunEnded`] when the run ends, however long that takes).
 //! Everything that crosses the socket is defined here and nowhere else, so the daemon and the CLI
 //! cannot drift apart. Secrets travel only client → daemon, and the one-time token daemon →
 //! client in [`Created`] (and a secret hookd generated, in `Created` or `Rotated`); views never
@@ -39,6 +41,13 @@ pub enum Request {
     Test(TestCall),
     Runs(ListRuns),
     RunShow(RunId),
+    /// The run so far, then its output as it is written, until it ends (streamed).
+    RunFollow(RunId),
+    /// Answers once the run has ended (streamed: nothing is sent before).
+    RunWait(RunId),
+    RunCancel(RunId),
+    /// Runs the hook again with a run's stored request.
+    RunRerun(RunId),
     Logs(LogQuery),
     Deliveries(ListDeliveries),
     Redeliver(DeliveryId),
@@ -134,6 +143,9 @@ pub struct TestCall {
 pub struct ListRuns {
     pub hook: Option<String>,
     pub limit: u32,
+    /// Only runs with this status.
+    #[serde(default)]
+    pub status: Option<RunStatus>,
 }
 
 /// One run by id.
@@ -274,6 +286,12 @@ pub enum Response {
         runs: Vec<RunView>,
     },
     Run(Box<RunView>),
+    /// Output a followed run wrote (both streams, in arrival order), base64 of the bytes.
+    RunOutput {
+        data: String,
+    },
+    /// A followed or awaited run has ended; it is as stored.
+    RunEnded(Box<RunView>),
     Logs {
         logs: Vec<LogView>,
     },

@@ -80,6 +80,9 @@ pub struct HookOptions {
     pub raw_output: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub mode: Option<Mode>,
+    /// Sync hooks: answer at once and send the output as the script writes it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stream: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub timeout: Option<Dur>,
     #[serde(skip_serializing_if = "Option::is_none")]

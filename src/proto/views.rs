@@ -16,6 +16,7 @@ pub enum RunStatus {
     Failed,
     Timeout,
     Interrupted,
+    Cancelled,
 }
 
 impl RunStatus {
@@ -27,6 +28,7 @@ impl RunStatus {
             RunStatus::Failed => "failed",
             RunStatus::Timeout => "timeout",
             RunStatus::Interrupted => "interrupted",
+            RunStatus::Cancelled => "cancelled",
         }
     }
     pub fn parse(s: &str) -> Option<RunStatus> {
@@ -37,9 +39,14 @@ impl RunStatus {
             RunStatus::Failed,
             RunStatus::Timeout,
             RunStatus::Interrupted,
+            RunStatus::Cancelled,
         ]
         .into_iter()
         .find(|x| x.as_str() == s)
+    }
+    /// Whether the run is over (nothing more will change but pruning).
+    pub fn is_final(self) -> bool {
+        !matches!(self, RunStatus::Queued | RunStatus::Running)
     }
 }
 
@@ -54,6 +61,12 @@ pub struct RunView {
     pub started_at: Option<String>,
     pub finished_at: Option<String>,
     pub duration_ms: Option<i64>,
+    /// The run whose stored request this run repeated (`runs rerun`).
+    #[serde(default)]
+    pub rerun_of: Option<String>,
+    /// The uid that cancelled the run (`runs cancel`).
+    #[serde(default)]
+    pub cancelled_by: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub stdout: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -129,6 +142,8 @@ pub struct HookView {
     pub raw_output: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub mode: Option<Mode>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stream: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub timeout: Option<Dur>,
     #[serde(skip_serializing_if = "Option::is_none")]

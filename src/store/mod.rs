@@ -104,9 +104,9 @@ pub trait Backend: Send + Sync {
     // Calls and runs.
     /// Stores an async run as queued, with its request, before the caller hears 202.
     fn queue_run(&self, run: NewRun, inv: Invocation) -> Fut<'_, i64>;
-    /// Stores a sync run as running (history).
-    fn start_run(&self, run: NewRun) -> Fut<'_, i64>;
-    /// A queued run got its turn: running now, its stored request dropped.
+    /// Stores a sync run as running, with its request (history).
+    fn start_run(&self, run: NewRun, inv: Invocation) -> Fut<'_, i64>;
+    /// A queued run got its turn: running now.
     fn run_started(&self, id: i64, at: i64, outbox: Outbox) -> Fut<'_, ()>;
     /// An async run's outcome with the event that reports it.
     fn finish_run(&self, id: i64, outcome: Outcome, outbox: Outbox) -> Fut<'_, ()>;
@@ -117,8 +117,17 @@ pub trait Backend: Send + Sync {
     fn recover_runs(&self, at: i64) -> Fut<'_, Vec<QueuedRun>>;
     /// A queued run whose hook is gone or disabled.
     fn abandon_run(&self, id: i64, at: i64) -> Fut<'_, ()>;
+    /// A queued run cancelled before it started, with its event; false when it was no longer
+    /// queued.
+    fn cancel_queued(&self, id: i64, at: i64, uid: Option<u32>, outbox: Outbox) -> Fut<'_, bool>;
+    /// A run's stored request; `None` when there is no such run (or it was pruned).
+    fn run_request(&self, id: i64) -> Fut<'_, Option<StoredRequest>>;
+    /// A management action on its own (`runs cancel`, `runs rerun`).
+    fn log_action(&self, log: NewLog) -> Fut<'_, i64>;
     fn runs(&self, filter: RunFilter) -> Fut<'_, Vec<RunView>>;
     fn run(&self, id: i64) -> Fut<'_, Option<RunView>>;
+    /// A run with its output, only if it is a run of the hook `hook_id`.
+    fn hook_run(&self, hook_id: i64, id: i64) -> Fut<'_, Option<RunView>>;
 
     // Deliveries.
     /// Takes up to `limit` due deliveries for sending, oldest due first, and says when the next

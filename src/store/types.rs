@@ -47,6 +47,10 @@ pub enum AdminAction {
     Delete,
     Regenerate,
     RotateSecret,
+    /// `runs cancel`.
+    Cancel,
+    /// `runs rerun`.
+    Rerun,
 }
 
 impl AdminAction {
@@ -59,6 +63,8 @@ impl AdminAction {
             AdminAction::Delete => "delete",
             AdminAction::Regenerate => "regenerate",
             AdminAction::RotateSecret => "rotate-secret",
+            AdminAction::Cancel => "cancel",
+            AdminAction::Rerun => "rerun",
         }
     }
 }
@@ -219,6 +225,16 @@ pub struct NewRun {
     pub hook_id: i64,
     pub hook: String,
     pub at: i64,
+    /// The run whose request this one repeats.
+    pub rerun_of: Option<i64>,
+}
+
+/// A run's stored request, for `runs rerun`.
+#[derive(Debug, Clone)]
+pub struct StoredRequest {
+    pub hook_id: i64,
+    /// `None` when it was not kept (a run recorded before requests were kept).
+    pub inv: Option<Invocation>,
 }
 
 /// Everything a call leaves behind, written in one commit.
@@ -337,5 +353,6 @@ pub struct RunFilter {
     pub hook_id: Option<i64>,
     /// Runs recorded under this hook name.
     pub hook: Option<String>,
+    pub status: Option<crate::proto::RunStatus>,
     pub limit: u32,
 }

@@ -13,6 +13,7 @@ mod status;
 mod test;
 
 pub use logs::follow_logs;
+pub use runs::follow_run;
 
 use crate::daemon::state::Shared;
 use crate::hook::Hook;
@@ -54,8 +55,17 @@ pub async fn handle(shared: &Arc<Shared>, request: Request, uid: Option<u32>) ->
             body,
             content_type,
         }) => test::test(shared, name, method, body, content_type, uid).await,
-        Request::Runs(ListRuns { hook, limit }) => runs::runs(shared, hook, limit).await,
+        Request::Runs(ListRuns {
+            hook,
+            limit,
+            status,
+        }) => runs::runs(shared, hook, limit, status).await,
         Request::RunShow(RunId { id }) => runs::run_show(shared, id).await,
+        // Streamed by the connection itself (see `control`); answered here only if it gets here.
+        Request::RunFollow(RunId { id }) => runs::run_show(shared, id).await,
+        Request::RunWait(RunId { id }) => runs::run_wait(shared, id).await,
+        Request::RunCancel(RunId { id }) => runs::run_cancel(shared, id, uid).await,
+        Request::RunRerun(RunId { id }) => runs::run_rerun(shared, id, uid).await,
         Request::Logs(q) => logs::logs(shared, q).await,
         Request::Deliveries(ListDeliveries {
             hook,

@@ -54,6 +54,7 @@ pub(super) async fn test(
         path,
         inv,
         received: Instant::now(),
+        stream: None,
     };
     let answer = tokio::spawn(incoming::handle(shared.clone(), call))
         .await

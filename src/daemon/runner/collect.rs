@@ -1,8 +1,10 @@
 //! Collecting a run: feeding stdin, reading both output streams while the script runs, waiting
 //! for it (ending it past its timeout), and draining what the pipes still hold afterwards.
 //!
-//! Why a stage of its own: the script, its output and its timeout have to be watched at once,
-//! in the run's own task (a run costs no extra tasks for its output).
+//! Why a stage of its own: the script, its output, its timeout and a cancel request have to
+//! be watched at once, in the run's own task (a run costs no extra tasks for its output).
+//! Every piece of output read is also handed to the run's [`LiveRun`] as it arrives, for
+//! streamed answers and followers.
 //!
 //! Invariants:
 //! - Both streams are read while the script runs, so it never stalls on a full pipe; each keeps
@@ -16,8 +18,10 @@
 //! that was already in a pipe when the script exited.
 
 use super::spawn::Spawned;
+use crate::daemon::live::LiveRun;
 use bytes::Bytes;
 use std::process::ExitStatus;
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
 use tokio::time::Instant;
@@ -38,11 +42,18 @@ pub(super) struct Limits {
 pub(super) struct Collected {
     pub exit: Option<ExitStatus>,
     pub timed_out: bool,
+    /// Ended by `runs cancel`: the uid that asked (when known).
+    pub cancelled: Option<Option<u32>>,
     pub stdout: Vec<u8>,
     pub stderr: Vec<u8>,
 }
 
-pub(super) async fn collect(run: Spawned, body: &Bytes, limits: Limits) -> Collected {
+pub(super) async fn collect(
+    run: Spawned,
+    body: &Bytes,
+    limits: Limits,
+    live: &Arc<LiveRun>,
+) -> Collected {
     let Spawned {
         mut child,
         group,
@@ -56,13 +67,14 @@ pub(super) async fn collect(run: Spawned, body: &Bytes, limits: Limits) -> Colle
             let _ = stdin.write_all(&body).await;
         });
     }
-    let mut out = Capture::new(child.stdout.take(), limits.output);
-    let mut err = Capture::new(child.stderr.take(), limits.output);
-    let (exit, timed_out) = {
+    let mut out = Capture::new(child.stdout.take(), limits.output, Some(live.clone()));
+    let mut err = Capture::new(child.stderr.take(), limits.output, Some(live.clone()));
+    let (exit, timed_out, cancelled) = {
         let mut waited = std::pin::pin!(async {
             tokio::select! {
-                s = child.wait() => (s.ok(), false),
-                _ = tokio::time::sleep(limits.timeout) => (group.end(&mut child).await, true),
+                s = child.wait() => (s.ok(), false, None),
+                _ = tokio::time::sleep(limits.timeout) => (group.end(&mut child).await, true, None),
+                uid = live.cancelled() => (group.end(&mut child).await, false, Some(uid)),
             }
         });
         loop {
@@ -79,6 +91,7 @@ pub(super) async fn collect(run: Spawned, body: &Bytes, limits: Limits) -> Colle
     Collected {
         exit,
         timed_out,
+        cancelled,
         stdout: out.finish(),
         stderr: err.finish(),
     }
@@ -117,16 +130,19 @@ struct Capture<R> {
     dropped: u64,
     /// The stream was let go before its end.
     cut: bool,
+    /// Where each piece read goes as well, as it arrives.
+    tap: Option<Arc<LiveRun>>,
 }
 
 impl<R: AsyncRead + Unpin> Capture<R> {
-    fn new(r: Option<R>, cap: usize) -> Capture<R> {
+    fn new(r: Option<R>, cap: usize, tap: Option<Arc<LiveRun>>) -> Capture<R> {
         Capture {
             r,
             buf: Vec::new(),
             cap,
             dropped: 0,
             cut: false,
+            tap,
         }
     }
 
@@ -145,12 +161,20 @@ impl<R: AsyncRead + Unpin> Capture<R> {
             if self.buf.capacity() == self.buf.len() {
                 self.buf.reserve(room.min(self.buf.len().max(1024)));
             }
-            r.take(room as u64).read_buf(&mut self.buf).await
+            let before = self.buf.len();
+            let n = r.take(room as u64).read_buf(&mut self.buf).await;
+            if let Some(tap) = &self.tap {
+                tap.push(&self.buf[before..]);
+            }
+            n
         } else {
             let mut discard = [0u8; 4096];
             let n = r.read(&mut discard).await;
             if let Ok(n) = n {
                 self.dropped += n as u64;
+                if let Some(tap) = &self.tap {
+                    tap.push(&discard[..n]);
+                }
             }
             n
         };
@@ -190,7 +214,7 @@ mod tests {
     #[tokio::test]
     async fn capped_reads_drain_everything() {
         let data = vec![b'x'; 100_000];
-        let mut c = Capture::new(Some(&data[..]), 10);
+        let mut c = Capture::new(Some(&data[..]), 10, None);
         while c.open() {
             c.read_some().await;
         }

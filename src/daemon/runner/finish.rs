@@ -1,6 +1,7 @@
 //! Finishing a run: what the caller is told, from what [`collect`](super::collect) saw.
 //!
-//! Invariants: a run that timed out is `timeout` whatever its exit status; `success` is exit
+//! Invariants: a cancelled run is `cancelled` and a run that timed out is `timeout`, whatever
+//! their exit status; `success` is exit
 //! code 0 and nothing else; a run that could not even start is `failed` with the reason on
 //! stderr, prefixed `hookd:` so it cannot be mistaken for the script's own words.
 //!
@@ -39,12 +40,15 @@ impl Clock {
             stderr: format!("hookd: {msg}\n").into_bytes(),
             started_at: self.started_at,
             duration_ms: self.duration_ms(),
+            cancelled_by: None,
         }
     }
 
     pub(super) fn outcome(&self, c: Collected) -> Outcome {
         let exit_code = c.exit.and_then(|s| s.code());
-        let status = if c.timed_out {
+        let status = if c.cancelled.is_some() {
+            RunStatus::Cancelled
+        } else if c.timed_out {
             RunStatus::Timeout
         } else if exit_code == Some(0) {
             RunStatus::Success
@@ -58,6 +62,7 @@ impl Clock {
             stderr: c.stderr,
             started_at: self.started_at,
             duration_ms: self.duration_ms(),
+            cancelled_by: c.cancelled.flatten(),
         }
     }
 }

@@ -11,7 +11,7 @@ use crate::run::{Invocation, Outcome};
 use crate::store::{
     AttemptRecord, Backend, CallRecord, Claimed, Counts, Created, DeliveryFilter, DeliveryStatus,
     Emission, Emitted, Finished, Fut, HookChange, NewLog, NewRun, Outbox, QueuedRun, Redelivery,
-    Result, RunFilter, StoreError, Written,
+    Result, RunFilter, StoreError, StoredRequest, Written,
 };
 use rusqlite::Connection;
 
@@ -172,9 +172,13 @@ impl Backend for Sqlite {
     }
 
     fn queue_run(&self, run: NewRun, inv: Invocation) -> Fut<'_, i64> {
-        Box::pin(self.write(Durability::Disk, move |tx| {
-            runs::insert_queued(tx, run.hook_id, &run.hook, run.at, &inv)
-        }))
+        Box::pin(async move {
+            let request = runs::encode_request(&inv)?;
+            self.write(Durability::Disk, move |tx| {
+                runs::insert(tx, &run, &request, true)
+            })
+            .await
+        })
     }
 
     fn publish(&self, outbox: Outbox) -> Fut<'_, ()> {
@@ -212,12 +216,16 @@ impl Backend for Sqlite {
         })
     }
 
-    fn start_run(&self, run: NewRun) -> Fut<'_, i64> {
+    fn start_run(&self, run: NewRun, inv: Invocation) -> Fut<'_, i64> {
         // History: if hookd dies mid-run the row is marked interrupted at start-up; if the
         // machine loses power first, the caller got no answer either.
-        Box::pin(self.write(Durability::History, move |tx| {
-            runs::insert_running(tx, run.hook_id, &run.hook, run.at)
-        }))
+        Box::pin(async move {
+            let request = runs::encode_request(&inv)?;
+            self.write(Durability::History, move |tx| {
+                runs::insert(tx, &run, &request, false)
+            })
+            .await
+        })
     }
 
     fn run_started(&self, id: i64, at: i64, outbox: Outbox) -> Fut<'_, ()> {
@@ -260,12 +268,49 @@ impl Backend for Sqlite {
         Box::pin(self.call(move |c| runs::abandon(c, id, at)))
     }
 
+    fn cancel_queued(&self, id: i64, at: i64, uid: Option<u32>, outbox: Outbox) -> Fut<'_, bool> {
+        Box::pin(async move {
+            let deliveries = outbox.has_deliveries();
+            let done = self
+                .write(Durability::Disk, move |tx| {
+                    let done = runs::cancel_queued(tx, id, at, uid)?;
+                    if done {
+                        write_outbox(tx, &outbox, at)?;
+                    }
+                    Ok(done)
+                })
+                .await?;
+            self.feeds.committed([], done && deliveries);
+            Ok(done)
+        })
+    }
+
+    fn run_request(&self, id: i64) -> Fut<'_, Option<StoredRequest>> {
+        Box::pin(self.call(move |c| runs::request(c, id)))
+    }
+
+    fn log_action(&self, log: NewLog) -> Fut<'_, i64> {
+        Box::pin(async move {
+            let (id, log) = self
+                .write(Durability::Disk, move |tx| {
+                    Ok((logs::insert(tx, &log)?, log))
+                })
+                .await?;
+            self.feeds.committed([(id, &log)], false);
+            Ok(id)
+        })
+    }
+
     fn runs(&self, filter: RunFilter) -> Fut<'_, Vec<RunView>> {
         Box::pin(self.call(move |c| runs::list(c, &filter)))
     }
 
     fn run(&self, id: i64) -> Fut<'_, Option<RunView>> {
-        Box::pin(self.call(move |c| runs::get(c, id)))
+        Box::pin(self.call(move |c| runs::get(c, id, None)))
+    }
+
+    fn hook_run(&self, hook_id: i64, id: i64) -> Fut<'_, Option<RunView>> {
+        Box::pin(self.call(move |c| runs::get(c, id, Some(hook_id))))
     }
 
     fn claim_due(&self, at: i64, limit: u32) -> Fut<'_, (Vec<Claimed>, Option<i64>)> {

@@ -53,6 +53,8 @@ pub struct StoredOptions {
     #[serde(skip_serializing_if = "Option::is_none")]
     mode: Option<StoredMode>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    stream: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     timeout: Option<Dur>,
     #[serde(skip_serializing_if = "Option::is_none")]
     concurrency: Option<u32>,
@@ -123,6 +125,7 @@ impl StoredOptions {
             user: o.user.clone(),
             raw_output: o.raw_output,
             mode: o.mode.map(StoredMode::from),
+            stream: o.stream,
             timeout: o.timeout,
             concurrency: o.concurrency,
             queue_limit: o.queue_limit,
@@ -169,6 +172,7 @@ impl StoredOptions {
             user: self.user,
             raw_output: self.raw_output,
             mode: self.mode.map(Mode::from),
+            stream: self.stream,
             timeout: self.timeout,
             concurrency: self.concurrency,
             queue_limit: self.queue_limit,
@@ -222,6 +226,7 @@ mod tests {
             user: s("www-data"),
             raw_output: Some(true),
             mode: Some(Mode::Async),
+            stream: Some(true),
             timeout: Some(Dur::secs(90)),
             concurrency: Some(2),
             queue_limit: Some(3),

@@ -137,7 +137,13 @@ pub const MIGRATIONS: &[&str] = &[
         coalesce((SELECT max(hook_id) FROM deliveries), 0));
     CREATE INDEX runs_hook_id ON runs (hook_id, id);
     "#,
-    // 5: idempotency keys of `hookctl emit`: the event a key first made, kept for 24 hours.
+    // 5: runs keep their request for `runs rerun` (pruned with the run), and say which run
+    // they repeat and who cancelled them.
+    r#"
+    ALTER TABLE runs ADD COLUMN rerun_of INTEGER;
+    ALTER TABLE runs ADD COLUMN cancelled_by INTEGER;
+    "#,
+    // 6: idempotency keys of `hookctl emit`: the event a key first made, kept for 24 hours.
     r#"
     CREATE TABLE emit_keys (
         key        TEXT PRIMARY KEY,
