@@ -87,6 +87,7 @@ fn admit(shared: &Shared, hook: &LiveHook, c: &Claimed, now: i64) -> Pace {
         id: hook.id,
         rate: hook.rate,
         failing: hook.failing_since.is_some(),
+        revision: hook.revision,
     };
     shared.pacer.admit(pacing, c.id, now)
 }
@@ -128,8 +129,8 @@ pub async fn deliver(shared: &Arc<Shared>, c: Claimed, hook: &Hook, retry: bool)
     sent
 }
 
-/// Tells the pacer how an admitted attempt went; the first success at a failing endpoint
-/// brings its parked deliveries forward.
+/// Tells the pacer how an admitted attempt went, and brings the hook's waiting deliveries
+/// forward when it says so.
 async fn pace_after(shared: &Shared, hook_id: i64, decision: &Decision) {
     let now = crate::time::now_ms();
     let next = match decision {
@@ -137,10 +138,10 @@ async fn pace_after(shared: &Shared, hook_id: i64, decision: &Decision) {
         _ => None,
     };
     let succeeded = matches!(decision, Decision::Succeed);
-    if shared.pacer.finished(hook_id, succeeded, next, now)
-        && let Err(e) = shared.store.release_deliveries(hook_id, now).await
+    if let Some(at) = shared.pacer.finished(hook_id, succeeded, next, now)
+        && let Err(e) = shared.store.release_deliveries(hook_id, at).await
     {
-        tracing::error!("cannot release the deliveries of a recovered endpoint: {e}");
+        tracing::error!("cannot bring an endpoint's waiting deliveries forward: {e}");
     }
 }
 

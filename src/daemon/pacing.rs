@@ -11,7 +11,8 @@
 //! - **Failing endpoints**: once an attempt at a hook has failed (or the hook is stored as
 //!   failing), only one delivery is in flight there at a time, and after a failed probe the
 //!   next waits for that probe's retry time; the others are parked. The first success ends it:
-//!   the worker then brings the hook's parked deliveries forward ([`Pacer::finished`] says so).
+//!   the worker then brings the hook's parked deliveries forward ([`Pacer::finished`] says
+//!   when: at once after a success, at the next probe's slot after a failure).
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -38,10 +39,13 @@ pub struct HookPacing {
     pub rate: Option<(u32, u32)>,
     /// Whether the stored hook is failing (its `failing_since`).
     pub failing: bool,
+    /// The hook's stored revision: a changed hook (a new URL, say) starts afresh.
+    pub revision: i64,
 }
 
 #[derive(Default)]
 struct HookState {
+    revision: i64,
     /// The first rate slot not given out yet.
     next_free: i64,
     /// Rate slots given to deferred deliveries, by delivery id.
@@ -51,6 +55,8 @@ struct HookState {
     failing: Option<bool>,
     /// No new probe at a failing endpoint before this instant.
     probe_at: i64,
+    /// Deliveries were parked behind a probe in flight.
+    parked: bool,
 }
 
 #[derive(Default)]
@@ -64,8 +70,16 @@ impl Pacer {
     pub fn admit(&self, hook: HookPacing, id: i64, now: i64) -> Pace {
         let mut hooks = self.hooks.lock().unwrap_or_else(|e| e.into_inner());
         let s = hooks.entry(hook.id).or_default();
+        if s.revision != hook.revision {
+            *s = HookState {
+                revision: hook.revision,
+                in_flight: s.in_flight,
+                ..HookState::default()
+            };
+        }
         if *s.failing.get_or_insert(hook.failing) {
             if s.in_flight > 0 {
+                s.parked = true;
                 return Pace::Defer(now + PARK_MS);
             }
             if now < s.probe_at {
@@ -82,27 +96,29 @@ impl Pacer {
     }
 
     /// Notes the end of an admitted attempt: `next_attempt_at` is its retry time, if any.
-    /// True when it was the first success at an endpoint that was failing: its parked
-    /// deliveries may go now.
+    /// Returns the instant the hook's waiting deliveries should be brought forward to: now,
+    /// after the first success at an endpoint that was failing; the next probe's slot, after a
+    /// failed probe that had deliveries parked behind it (one of them may be that probe).
     pub fn finished(
         &self,
         hook_id: i64,
         succeeded: bool,
         next_attempt_at: Option<i64>,
         now: i64,
-    ) -> bool {
+    ) -> Option<i64> {
         let mut hooks = self.hooks.lock().unwrap_or_else(|e| e.into_inner());
         let s = hooks.entry(hook_id).or_default();
         s.in_flight = s.in_flight.saturating_sub(1);
         let was_failing = s.failing == Some(true);
+        let parked = std::mem::take(&mut s.parked);
         if succeeded {
             s.failing = Some(false);
             s.probe_at = 0;
-            was_failing
+            (was_failing || parked).then_some(now)
         } else {
             s.failing = Some(true);
             s.probe_at = next_attempt_at.unwrap_or(now);
-            false
+            parked.then_some(s.probe_at)
         }
     }
 }
@@ -139,6 +155,7 @@ mod tests {
             id: 1,
             rate,
             failing,
+            revision: 0,
         }
     }
 
@@ -164,14 +181,29 @@ mod tests {
         let h = hook(None, true);
         assert_eq!(p.admit(h, 1, 0), Pace::Go);
         assert_eq!(p.admit(h, 2, 0), Pace::Defer(PARK_MS));
-        // The probe fails, retry at 5 s: nothing before then.
-        assert!(!p.finished(1, false, Some(5000), 10));
+        // The probe fails, retry at 5 s: nothing before then; what waited comes back then.
+        assert_eq!(p.finished(1, false, Some(5000), 10), Some(5000));
         assert_eq!(p.admit(h, 2, 20), Pace::Defer(5000));
         assert_eq!(p.admit(h, 2, 5000), Pace::Go);
         // It succeeds: the endpoint is released, and then everything goes at once.
-        assert!(p.finished(1, true, None, 5100));
+        assert_eq!(p.finished(1, true, None, 5100), Some(5100));
         assert_eq!(p.admit(h, 3, 5100), Pace::Go);
         assert_eq!(p.admit(h, 4, 5100), Pace::Go);
+    }
+
+    #[test]
+    fn a_changed_hook_starts_afresh() {
+        let p = Pacer::default();
+        let h = hook(None, true);
+        assert_eq!(p.admit(h, 1, 0), Pace::Go);
+        assert_eq!(p.finished(1, false, Some(300_000), 1), None);
+        assert_eq!(p.admit(h, 2, 2), Pace::Defer(300_000));
+        let edited = HookPacing { revision: 1, ..h };
+        assert_eq!(
+            p.admit(edited, 2, 3),
+            Pace::Go,
+            "a new URL gets its probe now"
+        );
     }
 
     #[test]
@@ -182,7 +214,7 @@ mod tests {
             assert_eq!(p.admit(h, id, 0), Pace::Go);
         }
         // One failure makes it failing: with 100 in flight, nothing more until they end.
-        assert!(!p.finished(1, false, Some(1000), 1));
+        assert_eq!(p.finished(1, false, Some(1000), 1), None);
         assert_eq!(p.admit(h, 200, 2), Pace::Defer(2 + PARK_MS));
     }
 }

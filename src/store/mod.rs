@@ -143,7 +143,7 @@ pub trait Backend: Send + Sync {
     /// Hands claimed deliveries back as pending, each due at its instant, no attempt counted
     /// (pacing: `--rate`, a failing endpoint's probe).
     fn defer_deliveries(&self, deferred: Vec<(i64, i64)>) -> Fut<'_, ()>;
-    /// Makes every pending delivery of the hook due at `at` (a failing endpoint recovered).
+    /// Makes every pending delivery of the hook due later than `at` due at `at` (pacing).
     fn release_deliveries(&self, hook_id: i64, at: i64) -> Fut<'_, u64>;
     fn count_pending(&self) -> Fut<'_, u64>;
     /// Outgoing hooks with a backlog or failing attempts, by name.

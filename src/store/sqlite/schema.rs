@@ -143,7 +143,8 @@ pub const MIGRATIONS: &[&str] = &[
     ALTER TABLE runs ADD COLUMN rerun_of INTEGER;
     ALTER TABLE runs ADD COLUMN cancelled_by INTEGER;
     "#,
-    // 6: idempotency keys of `hookctl emit`: the event a key first made, kept for 24 hours.
+    // 6: idempotency keys of `hookctl emit`: the event a key first made, kept for 24 hours;
+    // pending deliveries by hook, for pacing (a recovered endpoint's backlog is brought forward).
     r#"
     CREATE TABLE emit_keys (
         key        TEXT PRIMARY KEY,
@@ -152,6 +153,8 @@ pub const MIGRATIONS: &[&str] = &[
         time       INTEGER NOT NULL
     );
     CREATE INDEX emit_keys_time ON emit_keys (time);
+    CREATE INDEX deliveries_pending_hook ON deliveries (hook_id, next_attempt_at)
+        WHERE status = 'pending';
     "#,
 ];
 
