@@ -16,7 +16,10 @@
 #   3. Unknown-token 404s (/webhook/hkd_nope), against a hello-world hyper server
 #      (bench/hello), the limit for answering anything at all.
 #   4. Outgoing drain: a backlog of BENCH_DRAIN pending deliveries to the hello server,
-#      timed from hookd's start until none is pending.
+#      timed from hookd's start until none is pending; then the same backlog again beside
+#      BENCH_FAILING outgoing hooks whose receiver refuses every connection (100 pending
+#      deliveries each), timed until the healthy hook's backlog is empty; then `hookctl emit`
+#      throughput (one process per event, in a row and 8 at a time).
 #   5. `hookctl --json list` with BENCH_HOOKS hooks created by `hookctl apply`.
 #   6. hookd's resident memory (VmRSS): idle, the maximum during and the value after each
 #      load, and with BENCH_PENDING pending deliveries to a receiver that never answers.
@@ -33,6 +36,8 @@
 #   BENCH_THREADS=2         wrk threads
 #   BENCH_CONNECTIONS=32    wrk connections
 #   BENCH_DRAIN=20000       deliveries in the drain backlog
+#   BENCH_FAILING=100       failing endpoints (100 pending deliveries each) beside the second drain
+#   BENCH_EMITS=500         `hookctl emit` calls per emit timing
 #   BENCH_HOOKS=10000       hooks for the list timing
 #   BENCH_PENDING=1000000   pending deliveries for the memory test (0 skips it)
 #   BENCH_SETTLE=10         seconds hookd runs with the pending backlog before RSS is read
@@ -48,6 +53,8 @@ BENCH_DRAIN=${BENCH_DRAIN:-20000}
 BENCH_HOOKS=${BENCH_HOOKS:-10000}
 BENCH_PENDING=${BENCH_PENDING:-1000000}
 BENCH_SETTLE=${BENCH_SETTLE:-10}
+BENCH_FAILING=${BENCH_FAILING:-100}
+BENCH_EMITS=${BENCH_EMITS:-500}
 WEBHOOK=${WEBHOOK:-/usr/bin/webhook}
 
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -60,11 +67,11 @@ die() { printf 'bench: %s\n' "$*" >&2; exit 1; }
 now_ns() { date +%s%N; }
 
 for v in BENCH_SECONDS BENCH_ROUNDS BENCH_THREADS BENCH_CONNECTIONS BENCH_DRAIN BENCH_HOOKS \
-    BENCH_PENDING BENCH_SETTLE; do
+    BENCH_PENDING BENCH_SETTLE BENCH_FAILING BENCH_EMITS; do
     [[ ${!v} =~ ^[0-9]+$ ]] || die "$v must be a whole number, not '${!v}'"
 done
-((BENCH_SECONDS >= 1 && BENCH_ROUNDS >= 1 && BENCH_DRAIN >= 1 && BENCH_HOOKS >= 1)) ||
-    die "BENCH_SECONDS, BENCH_ROUNDS, BENCH_DRAIN and BENCH_HOOKS must be at least 1"
+((BENCH_SECONDS >= 1 && BENCH_ROUNDS >= 1 && BENCH_DRAIN >= 1 && BENCH_HOOKS >= 1 && BENCH_EMITS >= 1)) ||
+    die "BENCH_SECONDS, BENCH_ROUNDS, BENCH_DRAIN, BENCH_HOOKS and BENCH_EMITS must be at least 1"
 
 # ---------------------------------------------------------------------------------------------
 # Processes and clean-up
@@ -515,6 +522,46 @@ DRAIN_RATE=$(awk -v n="$BENCH_DRAIN" -v ns="$DRAIN_NS" 'BEGIN { printf "%.0f", n
 ((DRAIN_OK == BENCH_DRAIN)) || WARNINGS+=("drain: $DRAIN_OK of $BENCH_DRAIN deliveries succeeded on the first attempt")
 
 # ---------------------------------------------------------------------------------------------
+# 4b: the same drain next to failing endpoints
+
+say "outgoing drain next to $BENCH_FAILING failing endpoints"
+free_port DEAD_PORT # nothing listens there: every attempt is refused at once
+for ((i = 1; i <= BENCH_FAILING; i++)); do
+    ctl create "down$i" --url "http://127.0.0.1:$DEAD_PORT/" --event test >/dev/null
+done
+stop_hookd
+for ((i = 1; i <= BENCH_FAILING; i++)); do
+    queue_deliveries 100 "down$i" "$(date +%s%3N)"
+done
+queue_deliveries "$BENCH_DRAIN" out "$(date +%s%3N)"
+start_hookd
+out_drained() { [[ $(metric 'hookd_delivery_backlog{hook="out"}') == 0 ]]; }
+wait_until 600 "the drain next to failing endpoints" out_drained
+MIXED_NS=$(($(now_ns) - HOOKD_STARTED_NS))
+MIXED_RATE=$(awk -v n="$BENCH_DRAIN" -v ns="$MIXED_NS" 'BEGIN { printf "%.0f", n / (ns / 1e9) }')
+FAILING_TRIED=0
+for ((i = 1; i <= BENCH_FAILING; i++)); do
+    FAILING_TRIED=$((FAILING_TRIED + $(metric "hookd_delivery_attempts_total{hook=\"down$i\",outcome=\"retried\"}")))
+done
+for ((i = 1; i <= BENCH_FAILING; i++)); do ctl delete "down$i" --yes >/dev/null; done
+wait_until 600 "the failing endpoints' deliveries to end" pending_is_zero
+
+# ---------------------------------------------------------------------------------------------
+# 4c: hookctl emit
+
+say "hookctl emit: $BENCH_EMITS events, one process each, in a row and 8 at a time"
+ctl edit out --event message.received --event 'bench.*' >/dev/null
+t0=$(now_ns)
+for ((i = 0; i < BENCH_EMITS; i++)); do ctl emit bench.tick --data "{\"i\": $i}" >/dev/null; done
+EMIT_RATE=$(awk -v n="$BENCH_EMITS" -v ns="$(($(now_ns) - t0))" 'BEGIN { printf "%.0f", n / (ns / 1e9) }')
+t0=$(now_ns)
+seq "$BENCH_EMITS" | xargs -P 8 -I{} env HOOKD_SOCKET="$SOCK" "$HOOKCTL" emit bench.tick --data '{"i": {}}' >/dev/null
+EMIT_PAR_RATE=$(awk -v n="$BENCH_EMITS" -v ns="$(($(now_ns) - t0))" 'BEGIN { printf "%.0f", n / (ns / 1e9) }')
+wait_until 600 "the emitted events' deliveries" pending_is_zero
+EMIT_SENT=$(metric 'hookd_delivery_attempts_total{hook="out",outcome="succeeded"}')
+ctl edit out --event message.received >/dev/null
+
+# ---------------------------------------------------------------------------------------------
 # 5: hookctl --json list with many hooks
 
 say "creating $BENCH_HOOKS hooks with hookctl apply"
@@ -641,6 +688,8 @@ WH_VERSION=$("$WEBHOOK" -version 2>/dev/null | awk '{print $3}' || true)
     echo "| Message ack p99 at $BENCH_CONNECTIONS connections | $(fmt "$msg_p99" 2) ms | webhook $(fmt "$(median "${R[msg.webhook.p99]}")" 2) ms | | < 20 ms | $(met "$(check "$msg_p99" '<' 20)") |"
     echo "| Unknown token (404), req/s | $(fmt "$nf_h") | hello-world $(fmt "$nf_l") | $(pct "$r_nf") | ≥ 50 % | $(met "$(check "$r_nf" '>=' 0.5)") |"
     echo "| Outgoing drain, deliveries/s | $(fmt "$DRAIN_RATE") | | | ≥ 5,000/s | $(met "$(check "$DRAIN_RATE" '>=' 5000)") |"
+    echo "| Drain beside $BENCH_FAILING failing endpoints, deliveries/s | $(fmt "$MIXED_RATE") | alone $(fmt "$DRAIN_RATE") | $(pct "$(ratio "$MIXED_RATE" "$DRAIN_RATE")") | ≥ 80 % | $(met "$(check "$(ratio "$MIXED_RATE" "$DRAIN_RATE")" '>=' 0.8)") |"
+    echo "| \`hookctl emit\`, events/s (one process each) | $(fmt "$EMIT_RATE") in a row, $(fmt "$EMIT_PAR_RATE") 8 at a time | | | | |"
     echo "| \`hookctl --json list\`, $BENCH_HOOKS hooks | $(fmt "$(awk -v u="$LIST_BEST" 'BEGIN {print u / 1000}')" 1) ms (median $(fmt "$(awk -v u="$list_med" 'BEGIN {print u / 1000}')" 1)) | | | < 150 ms | $(met "$(check "$LIST_BEST" '<' 150000)") |"
     echo "| RSS idle | $(mib "$IDLE_RSS") MiB | | | < 15 MiB | $(met "$(check "$IDLE_RSS" '<' 15360)") |"
     echo "| RSS max under load | $(mib "$LOAD_MAX") MiB ($LOAD_MAX_PHASE) | | | < 60 MiB | $(met "$(check "$LOAD_MAX" '<' 61440)") |"
@@ -675,6 +724,8 @@ WH_VERSION=$("$WEBHOOK" -version 2>/dev/null | awk '{print $3}' || true)
     echo "- webhook's fire-and-forget hook answers before its script runs; after each such load the next measurement waits until webhook has no child processes left."
     echo "- Message hook: an outgoing hook (\`out\`, to the hello server) subscribes to \`message.received\`, so each message is answered 200 only once its call record, event and delivery are committed in one transaction and flushed to disk (fsync, group commit); the deliveries are sent meanwhile, and after each hookd message load the next measurement waits until none is pending."
     echo "- Drain: with hookd stopped, $BENCH_DRAIN copies of a real \`message.received\` event and a due delivery each were inserted into its database (sqlite3); time from starting hookd until \`hookd_pending_deliveries\` reads 0 (polled every 0.1 s; includes start-up). $DRAIN_OK succeeded on the first attempt. Receiver: the hello server."
+    echo "- Drain beside failing endpoints: the same insert of $BENCH_DRAIN deliveries to \`out\`, plus 100 each to $BENCH_FAILING outgoing hooks whose URL is a loopback port nobody listens on; time from starting hookd until \`hookd_delivery_backlog{hook=\"out\"}\` reads 0. The failing hooks got $FAILING_TRIED attempts meanwhile (one probe at a time each)."
+    echo "- Emit: \`hookctl emit bench.tick --data '{\"i\": N}'\` $BENCH_EMITS times in a row, then $BENCH_EMITS times 8 at a time (xargs -P 8); each exits once its event and its delivery (to \`out\`, subscribed to \`bench.*\`) are on disk. All $EMIT_SENT deliveries to \`out\` so far succeeded."
     echo "- List: \`hookctl apply\` created $BENCH_HOOKS message hooks in $APPLY_MS ms; \`hookctl --json list > /dev/null\` timed 6 times, the first discarded; best shown."
     if ((BENCH_PENDING > 0)); then
         echo "- Pending: $BENCH_PENDING events and due deliveries inserted the same way (${INSERT_S}s), to an outgoing hook whose receiver accepts connections and never answers (so at most \`max_in_flight\` are in flight and the rest stay pending). hookd answered \`hookctl status\` ${START_MS} ms after starting; after ${BENCH_SETTLE}s the peak since start (VmHWM) and the current VmRSS are read (largest VmRSS sampled after start-up: $(mib "$PENDING_MAX") MiB); \`hookd_pending_deliveries\` read $PENDING_SEEN. Baseline: the same daemon and database restarted just before the insert, read the same way."
