@@ -2,6 +2,7 @@
 
 mod helper;
 
+mod activation;
 mod apply;
 mod calls;
 mod config;
@@ -26,4 +27,5 @@ mod runner_isolation;
 mod secret_files;
 mod socket;
 mod terminal;
+mod tls;
 mod verify;

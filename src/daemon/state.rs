@@ -24,6 +24,8 @@ pub struct Shared {
     pub sender: crate::daemon::sender::Sender,
     pub metrics: crate::daemon::metrics::Metrics,
     pub rate_limits: crate::daemon::limits::RateLimiter,
+    /// The certificate new HTTPS connections get (none: plain HTTP); a reload swaps it.
+    pub tls: crate::daemon::tls::Slot,
 }
 
 impl Shared {
@@ -52,6 +54,7 @@ impl Shared {
             sender,
             metrics: Default::default(),
             rate_limits: Default::default(),
+            tls: Default::default(),
         })
     }
 
