@@ -172,7 +172,10 @@ fn tls_1_1_is_refused_and_tls_min_version_1_3_refuses_1_2() {
     let d = Daemon::start_with(&tls_config(&cert, &key, ""));
     let (ok, out) = s_client(d.port, "-tls1_1");
     assert!(!ok, "TLS 1.1 was accepted:\n{out}");
-    assert!(out.contains("SSL alert number"), "hookd sent no alert:\n{out}");
+    assert!(
+        out.contains("SSL alert number"),
+        "hookd sent no alert:\n{out}"
+    );
     for version in ["-tls1_2", "-tls1_3"] {
         let (ok, out) = s_client(d.port, version);
         assert!(ok, "{version} refused:\n{out}");
@@ -189,7 +192,10 @@ fn tls_1_1_is_refused_and_tls_min_version_1_3_refuses_1_2() {
     });
     let (ok, out) = s_client(d.port, "-tls1_2");
     assert!(!ok, "TLS 1.2 was accepted with tls_min_version 1.3:\n{out}");
-    assert!(out.contains("SSL alert number"), "hookd sent no alert:\n{out}");
+    assert!(
+        out.contains("SSL alert number"),
+        "hookd sent no alert:\n{out}"
+    );
     assert!(s_client(d.port, "-tls1_3").0);
 }
 

@@ -4,9 +4,10 @@
 //! The passed descriptors start at 3 and are ours only when `LISTEN_PID` is this process; with
 //! no such variables, or another process's, nothing was passed and hookd binds as configured.
 //! Which descriptor is which: one named `http` (`FileDescriptorName=http`, in
-//! `LISTEN_FDNAMES`) serves webhooks and one named `metrics` serves `/metrics`; descriptors
-//! with other names (systemd's default is the socket unit's name) fill what is left in order,
-//! webhooks first, then metrics. A descriptor that is not a listening TCP socket stops start-up
+//! `LISTEN_FDNAMES`) serves webhooks and one named `metrics` serves `/metrics` (the first of
+//! each name, as one unit's name covers all its sockets); the other descriptors (systemd names
+//! them after their socket unit by default) fill what is left in order, webhooks first, then
+//! metrics. A descriptor that is not a listening TCP socket stops start-up
 //! with an error naming it; more than two are left alone with a warning. This runs before any
 //! thread is started, and takes each descriptor at most once.
 
@@ -90,20 +91,28 @@ fn passed_fds(
     )
 }
 
-/// Names first (`http`, `metrics`), then the others in order: webhooks, then metrics.
+/// Names first (`http`, `metrics`, each taken by its first descriptor), then the others in
+/// order: webhooks, then metrics.
 fn assign(fds: &[(RawFd, String)]) -> Vec<(RawFd, String, Option<Role>)> {
-    let named = |n: &str| fds.iter().any(|(_, name)| name == n);
+    let by_name = |fd: RawFd, role: Role| {
+        fds.iter()
+            .find(|(_, n)| n == role_name(role))
+            .map(|(f, _)| *f)
+            == Some(fd)
+    };
     let mut free: Vec<Role> = [Role::Http, Role::Metrics]
         .into_iter()
-        .filter(|r| !named(role_name(*r)))
+        .filter(|r| !fds.iter().any(|(_, n)| n == role_name(*r)))
         .collect();
     fds.iter()
         .map(|(fd, name)| {
-            let role = match name.as_str() {
-                "http" => Some(Role::Http),
-                "metrics" => Some(Role::Metrics),
-                _ if free.is_empty() => None,
-                _ => Some(free.remove(0)),
+            let role = match [Role::Http, Role::Metrics]
+                .into_iter()
+                .find(|r| by_name(*fd, *r))
+            {
+                Some(r) => Some(r),
+                None if free.is_empty() => None,
+                None => Some(free.remove(0)),
             };
             (*fd, name.clone(), role)
         })
