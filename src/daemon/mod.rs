@@ -1,10 +1,12 @@
 //! The daemon: start-up, the tasks that serve, signals, and an orderly stop.
 //!
-//! Start-up order matters: open and migrate the store, load hooks, recover runs a previous
-//! process left, bind the HTTP port and the control socket, and only then report ready. On
-//! SIGTERM/SIGINT the listeners stop accepting, in-flight calls get [`SHUTDOWN_GRACE`] to finish,
-//! scripts still running after that have their process groups ended, and the process exits 0.
-//! SIGHUP re-reads the config; an invalid file is logged and the running config stays.
+//! Start-up order matters: take the sockets systemd passed (before any thread exists), load the
+//! TLS certificate, open and migrate the store, load hooks, recover runs a previous process
+//! left, bind the HTTP port (unless one was passed) and the control socket, and only then report
+//! ready. On SIGTERM/SIGINT the listeners stop accepting, in-flight calls get
+//! [`SHUTDOWN_GRACE`] to finish, scripts still running after that have their process groups
+//! ended, and the process exits 0. SIGHUP re-reads the config and the certificate; an invalid
+//! file is logged and the running config and certificate stay.
 
 pub mod activation;
 pub mod conn_limits;
