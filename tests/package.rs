@@ -34,7 +34,8 @@ fn the_package_metadata_creates_the_group_once_and_names_its_needs() {
         runs, 0,
         "cargo-deb's snippet runs systemd-sysusers:\n{postinst}"
     );
-    assert!(postinst.contains("#DEBHELPER#"));
+    // cargo-deb replaces every occurrence, comments included.
+    assert_eq!(postinst.matches("#DEBHELPER#").count(), 1, "{postinst}");
     let depends = deb["depends"].as_str().unwrap();
     assert!(
         depends.contains("$auto") && depends.contains("systemd-sysusers"),
