@@ -292,6 +292,11 @@ impl Config {
             (None, Some(_)) => return Err("tls_key is set but tls_cert is not; set both".into()),
             _ => {}
         }
+        for (key, path) in [("tls_cert", &self.tls_cert), ("tls_key", &self.tls_key)] {
+            if let Some(p) = path.as_ref().filter(|p| !p.is_absolute()) {
+                return Err(format!("{key} {p:?} must be an absolute path"));
+            }
+        }
         if self.max_connections == 0 {
             return Err("max_connections must be at least 1".into());
         }
@@ -403,6 +408,16 @@ mod tests {
     fn tls_needs_both_files_and_a_known_version() {
         let c = parse("tls_cert = \"/c.pem\"\n", Path::new("x")).unwrap();
         assert!(c.validate().unwrap_err().contains("tls_key"));
+        let c = parse(
+            "tls_cert = \"/c.pem\"\ntls_key = \"k.pem\"\n",
+            Path::new("x"),
+        )
+        .unwrap();
+        assert!(
+            c.validate()
+                .unwrap_err()
+                .contains("tls_key \"k.pem\" must be an absolute path")
+        );
         let c = parse(
             "listen = \"127.0.0.1:8443\"\ntls_cert = \"/c.pem\"\ntls_key = \"/k.pem\"\ntls_min_version = \"1.3\"\n",
             Path::new("x"),

@@ -279,6 +279,21 @@ fn check_config_and_start_up_name_the_certificate_or_key_that_is_wrong() {
         text(&out.stdout)
     );
 
+    // A key anyone may read still works, with a warning naming it.
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&a_key, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let out = check_config(&tls_config(&a_cert, &a_key, ""));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let warning = format!(
+        "{}: the private key is readable by every user",
+        a_key.display()
+    );
+    assert!(
+        text(&out.stderr).contains(&warning),
+        "{}",
+        text(&out.stderr)
+    );
+
     let missing = certs.path().join("missing.key");
     let cases = [
         (

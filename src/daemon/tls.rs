@@ -116,6 +116,15 @@ fn read_chain(path: &Path) -> Result<Vec<CertificateDer<'static>>, TlsError> {
 }
 
 fn read_key(path: &Path) -> Result<PrivateKeyDer<'static>, TlsError> {
+    use std::os::unix::fs::PermissionsExt;
+    if let Ok(meta) = std::fs::metadata(path)
+        && meta.permissions().mode() & 0o004 != 0
+    {
+        tracing::warn!(
+            "{}: the private key is readable by every user; chmod o-r it",
+            path.display()
+        );
+    }
     PrivateKeyDer::from_pem_slice(&read(path)?).map_err(|e| TlsError::Key {
         path: path.to_path_buf(),
         message: match e {
