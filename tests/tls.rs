@@ -346,3 +346,31 @@ fn check_config_and_start_up_name_the_certificate_or_key_that_is_wrong() {
         text(&out.stderr)
     );
 }
+
+#[test]
+fn sighup_turns_https_on_and_off() {
+    if skip_without_tools() {
+        return;
+    }
+    let certs = tempfile::tempdir().unwrap();
+    let (cert, key) = make_cert(certs.path(), "hookd-test");
+    let d = Daemon::start_with("");
+    assert_eq!(d.get("/healthz").status, 200);
+    let reloads = || d.log().matches("configuration reloaded").count();
+
+    std::fs::write(&d.config, tls_config(&cert, &key, "")).unwrap();
+    d.signal(1);
+    wait_until("the reload", Duration::from_secs(20), || reloads() == 1);
+    assert_eq!(served_cn(d.port, &cert), "hookd-test");
+    let url = d.json(&["create", "t", "--run", "true"])["url"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(url.starts_with("https://"), "{url}");
+
+    std::fs::write(&d.config, "").unwrap();
+    d.signal(1);
+    wait_until("the reload", Duration::from_secs(20), || reloads() == 2);
+    assert_eq!(d.get("/healthz").body, "ok\n");
+    assert!(python(d.port, &cert, "GET", "/healthz", "").is_none());
+}
