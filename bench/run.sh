@@ -15,6 +15,9 @@
 #      script in the background); plus hookd's p99 latency.
 #   3. Unknown-token 404s (/webhook/hkd_nope), against a hello-world hyper server
 #      (bench/hello), the limit for answering anything at all.
+#   3b. The 404 path and the sync script hook over HTTPS (a second hookd with tls_cert and a
+#      self-signed certificate made by openssl), against the same loads over plain HTTP;
+#      wrk keeps its connections alive, so this measures TLS records more than handshakes.
 #   4. Outgoing drain: a backlog of BENCH_DRAIN pending deliveries to the hello server,
 #      timed from hookd's start until none is pending; then the same backlog again beside
 #      BENCH_FAILING outgoing hooks whose receiver refuses every connection (100 pending
@@ -118,6 +121,7 @@ command -v wrk >/dev/null || missing+=(wrk)
 [[ -x $WEBHOOK ]] || missing+=(webhook)
 command -v sqlite3 >/dev/null || missing+=(sqlite3)
 command -v curl >/dev/null || missing+=(curl)
+command -v openssl >/dev/null || missing+=(openssl)
 command -v ps >/dev/null || missing+=(procps)
 if ((${#missing[@]})); then
     ((EUID == 0)) || die "missing ${missing[*]}: run as root, or install them (apt-get install ${missing[*]})"
@@ -505,6 +509,54 @@ for ((round = 1; round <= BENCH_ROUNDS; round++)); do
 done
 
 # ---------------------------------------------------------------------------------------------
+# 3b: HTTPS next to plain HTTP
+
+say "starting a second hookd serving HTTPS"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
+    -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 \
+    -keyout "$TMP/tls.key" -out "$TMP/tls.crt" 2>/dev/null || die "openssl could not make a certificate"
+free_port TLS_PORT
+TLS_SOCK="$TMP/hookd-tls.sock"
+cat >"$TMP/config-tls.toml" <<EOF
+tls_cert = "$TMP/tls.crt"
+tls_key = "$TMP/tls.key"
+
+[scripts]
+max_concurrent = 64
+EOF
+start_helper TLS_PID env HOOKD_LOG=warn "$HOOKD" --listen "127.0.0.1:$TLS_PORT" \
+    --socket "$TLS_SOCK" --state-dir "$TMP/state-tls" --config "$TMP/config-tls.toml" \
+    >>"$TMP/hookd-tls.log" 2>&1
+tctl() { HOOKD_SOCKET="$TLS_SOCK" "$HOOKCTL" "$@"; }
+wait_until 60 "the HTTPS hookd" tctl status
+TLS_SYNC_URL=$(tctl --json create s --run 'echo hi' --raw-output --concurrency 64 --queue-limit 100000 | url_of)
+TLS_NOPE_URL="https://127.0.0.1:$TLS_PORT/webhook/hkd_nope"
+[[ $TLS_SYNC_URL == https://* ]] || die "the HTTPS hookd printed no https:// URL (got '$TLS_SYNC_URL')"
+expect "hookd sync hook over HTTPS" 200 hi --cacert "$TMP/tls.crt" "$TLS_SYNC_URL"
+expect "hookd unknown token over HTTPS" 404 "" --cacert "$TMP/tls.crt" "$TLS_NOPE_URL"
+
+for ((round = 1; round <= BENCH_ROUNDS; round++)); do
+    say "HTTPS round $round of $BENCH_ROUNDS"
+    if ((round % 2)); then order=(tls plain); else order=(plain tls); fi
+    for side in "${order[@]}"; do
+        if [[ $side == tls ]]; then
+            run_wrk "round $round: hookd unknown token, HTTPS" "$TLS_NOPE_URL"
+            add tls.nf.tls "$W_RPS"
+            ((W_ERR == 0)) || WARNINGS+=("round $round: HTTPS 404: $W_ERR socket errors")
+            run_wrk "round $round: hookd sync script, HTTPS" "$TLS_SYNC_URL"
+            add tls.sync.tls "$W_GOOD"
+            ((W_BAD + W_ERR == 0)) || WARNINGS+=("round $round: HTTPS sync: $W_BAD non-2xx, $W_ERR socket errors (only 2xx counted)")
+        else
+            run_wrk "round $round: hookd unknown token, plain HTTP" "$NOPE_URL"
+            add tls.nf.plain "$W_RPS"
+            run_wrk "round $round: hookd sync script, plain HTTP" "$SYNC_URL"
+            add tls.sync.plain "$W_GOOD"
+        fi
+    done
+done
+stop_pid "$TLS_PID" 40
+
+# ---------------------------------------------------------------------------------------------
 # 4: outgoing drain
 
 say "outgoing drain: $BENCH_DRAIN pending deliveries to the hello server"
@@ -659,6 +711,12 @@ msg_p99=$(median "${R[msg.hookd.p99]}")
 nf_h=$(median "${R[nf.hookd]}")
 nf_l=$(median "${R[nf.hello]}")
 list_med=$(median "${R[list]}")
+tls_nf=$(median "${R[tls.nf.tls]}")
+tls_nf_plain=$(median "${R[tls.nf.plain]}")
+tls_sync=$(median "${R[tls.sync.tls]}")
+tls_sync_plain=$(median "${R[tls.sync.plain]}")
+r_tls_nf=$(ratio "$tls_nf" "$tls_nf_plain")
+r_tls_sync=$(ratio "$tls_sync" "$tls_sync_plain")
 
 r_sync_w=$(ratio "$sync_h" "$sync_w")
 r_sync_s=$(ratio "$sync_h" "$sync_s")
@@ -687,6 +745,8 @@ WH_VERSION=$("$WEBHOOK" -version 2>/dev/null | awk '{print $3}' || true)
     echo "| Message ack, req/s | $(fmt "$msg_h") | webhook fire-and-forget $(fmt "$msg_w") | ${r_msg}× | ≥ 2.0× | $(met "$(check "$r_msg" '>=' 2.0)") |"
     echo "| Message ack p99 at $BENCH_CONNECTIONS connections | $(fmt "$msg_p99" 2) ms | webhook $(fmt "$(median "${R[msg.webhook.p99]}")" 2) ms | | < 20 ms | $(met "$(check "$msg_p99" '<' 20)") |"
     echo "| Unknown token (404), req/s | $(fmt "$nf_h") | hello-world $(fmt "$nf_l") | $(pct "$r_nf") | ≥ 50 % | $(met "$(check "$r_nf" '>=' 0.5)") |"
+    echo "| Unknown token (404) over HTTPS, req/s | $(fmt "$tls_nf") | plain HTTP $(fmt "$tls_nf_plain") | $(pct "$r_tls_nf") | ≥ 70 % | $(met "$(check "$r_tls_nf" '>=' 0.7)") |"
+    echo "| Sync script over HTTPS, req/s | $(fmt "$tls_sync") | plain HTTP $(fmt "$tls_sync_plain") | $(pct "$r_tls_sync") | ≥ 70 % | $(met "$(check "$r_tls_sync" '>=' 0.7)") |"
     echo "| Outgoing drain, deliveries/s | $(fmt "$DRAIN_RATE") | | | ≥ 5,000/s | $(met "$(check "$DRAIN_RATE" '>=' 5000)") |"
     echo "| Drain beside $BENCH_FAILING failing endpoints, deliveries/s | $(fmt "$MIXED_RATE") | alone $(fmt "$DRAIN_RATE") | $(pct "$(ratio "$MIXED_RATE" "$DRAIN_RATE")") | ≥ 80 % | $(met "$(check "$(ratio "$MIXED_RATE" "$DRAIN_RATE")" '>=' 0.8)") |"
     echo "| \`hookctl emit\`, events/s (one process each) | $(fmt "$EMIT_RATE") in a row, $(fmt "$EMIT_PAR_RATE") 8 at a time | | | | |"
@@ -715,6 +775,8 @@ WH_VERSION=$("$WEBHOOK" -version 2>/dev/null | awk '{print $3}' || true)
     echo "- webhook fire-and-forget: seconds its accepted scripts kept running after the load: ${R[msg.webhook.backlog]}"
     echo "- hookd message: seconds its queued deliveries took to send after the load: ${R[msg.hookd.backlog]}"
     echo "- 404: hookd ${R[nf.hookd]}; hello-world ${R[nf.hello]}"
+    echo "- HTTPS 404: ${R[tls.nf.tls]}; plain ${R[tls.nf.plain]}"
+    echo "- HTTPS sync: ${R[tls.sync.tls]}; plain ${R[tls.sync.plain]}"
     echo "- list µs (runs 2-6): ${R[list]}"
     echo
     echo "Method notes:"
@@ -723,6 +785,7 @@ WH_VERSION=$("$WEBHOOK" -version 2>/dev/null | awk '{print $3}' || true)
     echo "- Spawn limit: bench/spawnrate runs \`/bin/sh -c 'echo hi'\` with stdout captured from $(($(nproc) * 8)) threads for ${BENCH_SECONDS}s."
     echo "- webhook's fire-and-forget hook answers before its script runs; after each such load the next measurement waits until webhook has no child processes left."
     echo "- Message hook: an outgoing hook (\`out\`, to the hello server) subscribes to \`message.received\`, so each message is answered 200 only once its call record, event and delivery are committed in one transaction and flushed to disk (fsync, group commit); the deliveries are sent meanwhile, and after each hookd message load the next measurement waits until none is pending."
+    echo "- HTTPS: a second hookd with the same settings and \`tls_cert\`/\`tls_key\` naming a self-signed P-256 certificate (rustls; TLS 1.3 with wrk's OpenSSL). wrk keeps its $BENCH_CONNECTIONS connections alive, so handshakes are few and the cost measured is mostly that of TLS records. Compared with the first hookd over plain HTTP, alternating, same rounds."
     echo "- Drain: with hookd stopped, $BENCH_DRAIN copies of a real \`message.received\` event and a due delivery each were inserted into its database (sqlite3); time from starting hookd until \`hookd_pending_deliveries\` reads 0 (polled every 0.1 s; includes start-up). $DRAIN_OK succeeded on the first attempt. Receiver: the hello server."
     echo "- Drain beside failing endpoints: the same insert of $BENCH_DRAIN deliveries to \`out\`, plus 100 each to $BENCH_FAILING outgoing hooks whose URL is a loopback port nobody listens on; time from starting hookd until \`hookd_delivery_backlog{hook=\"out\"}\` reads 0. The failing hooks got $FAILING_TRIED attempts meanwhile (one probe at a time each)."
     echo "- Emit: \`hookctl emit bench.tick --data '{\"i\": N}'\` $BENCH_EMITS times in a row, then $BENCH_EMITS times 8 at a time (xargs -P 8); each exits once its event and its delivery (to \`out\`, subscribed to \`bench.*\`) are on disk. All $EMIT_SENT deliveries to \`out\` so far succeeded."

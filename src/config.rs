@@ -40,8 +40,26 @@ pub struct Config {
     /// Where Prometheus metrics are served (`/metrics`); off when unset.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub metrics_listen: Option<SocketAddr>,
+    /// PEM certificate chain (leaf first); with `tls_key`, `listen` serves HTTPS.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key of `tls_cert` (PKCS#8, PKCS#1 or SEC1).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tls_key: Option<PathBuf>,
+    /// The oldest TLS version accepted.
+    pub tls_min_version: TlsVersion,
     pub scripts: ScriptsConfig,
     pub deliveries: DeliveriesConfig,
+}
+
+/// A TLS protocol version as the config names it; older ones than 1.2 are never offered.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub enum TlsVersion {
+    #[default]
+    #[serde(rename = "1.2")]
+    V1_2,
+    #[serde(rename = "1.3")]
+    V1_3,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -112,6 +130,9 @@ impl Default for Config {
             log_retention: Dur::secs(30 * 24 * 3600),
             trust_proxy: Vec::new(),
             metrics_listen: None,
+            tls_cert: None,
+            tls_key: None,
+            tls_min_version: TlsVersion::default(),
             scripts: ScriptsConfig::default(),
             deliveries: DeliveriesConfig::default(),
         }
@@ -266,6 +287,16 @@ impl Config {
                 "public_url {url:?} must start with http:// or https://"
             ));
         }
+        match (&self.tls_cert, &self.tls_key) {
+            (Some(_), None) => return Err("tls_cert is set but tls_key is not; set both".into()),
+            (None, Some(_)) => return Err("tls_key is set but tls_cert is not; set both".into()),
+            _ => {}
+        }
+        for (key, path) in [("tls_cert", &self.tls_cert), ("tls_key", &self.tls_key)] {
+            if let Some(p) = path.as_ref().filter(|p| !p.is_absolute()) {
+                return Err(format!("{key} {p:?} must be an absolute path"));
+            }
+        }
         if self.max_connections == 0 {
             return Err("max_connections must be at least 1".into());
         }
@@ -299,12 +330,19 @@ impl Config {
         Ok(())
     }
 
-    /// The base of printed webhook URLs: `public_url`, else `http://<listen>` with a wildcard
-    /// address replaced by this host's name so the URL is one a caller can use.
+    /// Whether `listen` serves HTTPS (`tls_cert` and `tls_key` are set).
+    pub fn tls(&self) -> bool {
+        self.tls_cert.is_some() && self.tls_key.is_some()
+    }
+
+    /// The base of printed webhook URLs: `public_url`, else `http://<listen>` (`https://` with
+    /// TLS) with a wildcard address replaced by this host's name so the URL is one a caller can
+    /// use.
     pub fn base_url(&self) -> String {
         if let Some(u) = &self.public_url {
             return u.trim_end_matches('/').to_string();
         }
+        let scheme = if self.tls() { "https" } else { "http" };
         let port = self.listen.port();
         let ip = self.listen.ip();
         if ip.is_unspecified() {
@@ -313,9 +351,9 @@ impl Config {
                 .and_then(|h| h.into_string().ok())
                 .filter(|h| !h.is_empty())
                 .unwrap_or_else(|| "localhost".into());
-            format!("http://{host}:{port}")
+            format!("{scheme}://{host}:{port}")
         } else {
-            format!("http://{}", self.listen)
+            format!("{scheme}://{}", self.listen)
         }
     }
 
@@ -364,5 +402,36 @@ mod tests {
         };
         let back = parse(&c.to_toml(), Path::new("x")).unwrap();
         assert_eq!(back, c);
+    }
+
+    #[test]
+    fn tls_needs_both_files_and_a_known_version() {
+        let c = parse("tls_cert = \"/c.pem\"\n", Path::new("x")).unwrap();
+        assert!(c.validate().unwrap_err().contains("tls_key"));
+        let c = parse(
+            "tls_cert = \"/c.pem\"\ntls_key = \"k.pem\"\n",
+            Path::new("x"),
+        )
+        .unwrap();
+        assert!(
+            c.validate()
+                .unwrap_err()
+                .contains("tls_key \"k.pem\" must be an absolute path")
+        );
+        let c = parse(
+            "listen = \"127.0.0.1:8443\"\ntls_cert = \"/c.pem\"\ntls_key = \"/k.pem\"\ntls_min_version = \"1.3\"\n",
+            Path::new("x"),
+        )
+        .unwrap();
+        assert_eq!(c.validate(), Ok(()));
+        assert_eq!(c.tls_min_version, TlsVersion::V1_3);
+        assert_eq!(c.base_url(), "https://127.0.0.1:8443");
+        assert_eq!(parse(&c.to_toml(), Path::new("x")).unwrap(), c);
+        match parse("tls_min_version = \"1.1\"\n", Path::new("x")) {
+            Err(ConfigError::Parse { message, .. }) => {
+                assert!(message.contains("1.2"), "{message}")
+            }
+            other => panic!("{other:?}"),
+        }
     }
 }

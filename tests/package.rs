@@ -34,7 +34,8 @@ fn the_package_metadata_creates_the_group_once_and_names_its_needs() {
         runs, 0,
         "cargo-deb's snippet runs systemd-sysusers:\n{postinst}"
     );
-    assert!(postinst.contains("#DEBHELPER#"));
+    // cargo-deb replaces every occurrence, comments included.
+    assert_eq!(postinst.matches("#DEBHELPER#").count(), 1, "{postinst}");
     let depends = deb["depends"].as_str().unwrap();
     assert!(
         depends.contains("$auto") && depends.contains("systemd-sysusers"),
@@ -72,4 +73,59 @@ fn cargo_deb_builds_without_warnings() {
     assert!(out.status.success(), "{all}");
     assert!(!all.to_lowercase().contains("warning"), "{all}");
     let _ = std::fs::remove_file(std::env::temp_dir().join("hookd-package-test.deb"));
+}
+
+#[test]
+fn the_socket_unit_ships_disabled_and_the_service_enabled() {
+    let socket = std::fs::read_to_string(root().join("packaging/hookd.socket")).unwrap();
+    assert!(socket.contains("\nListenStream=7235\n"), "{socket}");
+    assert!(
+        socket.contains("[Install]\nWantedBy=sockets.target"),
+        "{socket}"
+    );
+    // cargo-deb would enable every unit of the package; it enables none, postinst the service.
+    let units = &deb_metadata()["systemd-units"];
+    assert_eq!(units["enable"].as_bool(), Some(false), "{units}");
+    let postinst = std::fs::read_to_string(root().join("packaging/debian/postinst")).unwrap();
+    let code: Vec<&str> = postinst
+        .lines()
+        .filter(|l| !l.trim_start().starts_with('#'))
+        .collect();
+    assert!(
+        code.iter()
+            .any(|l| l.contains("deb-systemd-helper enable hookd.service"))
+    );
+    assert!(!code.iter().any(|l| l.contains("hookd.socket")));
+}
+
+/// packaging/config.toml, the installed example, names every key hookd knows; with every
+/// commented-out setting switched on it is still a valid config.
+#[test]
+fn the_example_config_shows_every_key() {
+    let text = std::fs::read_to_string(root().join("packaging/config.toml")).unwrap();
+    let on: Vec<&str> = text
+        .lines()
+        .map(|l| match l.strip_prefix('#') {
+            Some(rest) if !rest.starts_with(' ') && rest.contains(" = ") => rest,
+            _ => l,
+        })
+        .collect();
+    let config = hookd::config::parse(&on.join("\n"), Path::new("config.toml"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(config.validate().is_ok());
+    assert!(config.tls() && config.metrics_listen.is_some() && config.public_url.is_some());
+    assert!(!config.trust_proxy.is_empty() && config.socket_group.is_some());
+    let all: toml::Table = toml::from_str(&config.to_toml()).unwrap();
+    for (key, value) in &all {
+        let keys: Vec<String> = match value.as_table() {
+            Some(t) => t.keys().cloned().collect(),
+            None => vec![key.clone()],
+        };
+        for k in keys {
+            assert!(
+                on.iter().any(|l| l.starts_with(&format!("{k} = "))),
+                "packaging/config.toml does not show {k}"
+            );
+        }
+    }
 }

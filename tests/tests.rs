@@ -2,6 +2,7 @@
 
 mod helper;
 
+mod activation;
 mod apply;
 mod calls;
 mod config;
@@ -31,4 +32,5 @@ mod secret_files;
 mod secret_refs;
 mod socket;
 mod terminal;
+mod tls;
 mod verify;

@@ -1,12 +1,12 @@
-//! `hookd`, the daemon: parse the command line, set up logging, then run the daemon or
-//! `check-config`.
+//! `hookd`, the daemon: parse the command line, set up logging (text, or JSON lines with
+//! `HOOKD_LOG_FORMAT=json`), then run the daemon or `check-config`.
 //!
 //! Exit codes: 0 after an orderly stop or a valid config, 1 when the config is broken or the
 //! daemon cannot start (the message says which file, line and column, or which resource), 2 for
 //! usage errors (clap).
 
 use clap::Parser;
-use hookd::cli::args::{DaemonArgs, DaemonCommand};
+use hookd::cli::args::{DaemonArgs, DaemonCommand, LogFormat};
 use hookd::config;
 
 fn main() {
@@ -29,10 +29,15 @@ fn main() {
         .with_writer(std::io::stderr)
         .with_target(false)
         .with_ansi(ansi);
-    if journald {
-        builder.without_time().init();
-    } else {
-        builder.init();
+    match (args.log_format, journald) {
+        (LogFormat::Json, _) => builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(false)
+            .with_span_list(false)
+            .init(),
+        (LogFormat::Text, true) => builder.without_time().init(),
+        (LogFormat::Text, false) => builder.init(),
     }
     std::process::exit(run(args));
 }
@@ -52,9 +57,20 @@ fn run(args: DaemonArgs) -> i32 {
     };
     match args.command {
         Some(DaemonCommand::CheckConfig) => {
+            if let Err(e) = hookd::daemon::tls::load(&loaded.config) {
+                eprintln!("hookd: invalid configuration: {e}");
+                return 1;
+            }
             match &loaded.file {
                 Some(f) => println!("# configuration OK: {}", f.display()),
                 None => println!("# no configuration file; these are the defaults"),
+            }
+            if let (Some(cert), Some(key)) = (&loaded.config.tls_cert, &loaded.config.tls_key) {
+                println!(
+                    "# TLS certificate {} and key {} load and match",
+                    cert.display(),
+                    key.display()
+                );
             }
             print!("{}", loaded.config.to_toml());
             0

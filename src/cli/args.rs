@@ -432,7 +432,7 @@ fn parse_dur(s: &str) -> Result<Dur, String> {
     name = "hookd",
     version,
     about = "Webhook server: secret URLs that run scripts, chat-style message hooks, signed retried notifications",
-    after_help = "Signals: SIGHUP reloads the config, SIGTERM/SIGINT stop gracefully. Manage hooks with hookctl."
+    after_help = "Signals: SIGHUP reloads the config (and the TLS certificate and key), SIGTERM/SIGINT stop gracefully. Under systemd socket activation (LISTEN_FDS) hookd serves the passed socket instead of binding --listen; a second passed socket, or one named \"metrics\", serves /metrics. Manage hooks with hookctl."
 )]
 pub struct DaemonArgs {
     /// Config file; one named here must exist [default: /etc/hookd/config.toml as root, else $XDG_CONFIG_HOME/hookd/config.toml, used when present]
@@ -447,13 +447,31 @@ pub struct DaemonArgs {
     /// Directory of the database
     #[arg(long, global = true, env = "HOOKD_STATE_DIR", value_name = "DIR")]
     pub state_dir: Option<PathBuf>,
+    /// Diagnostics on stderr as text lines or one JSON object per line
+    #[arg(
+        long,
+        global = true,
+        env = "HOOKD_LOG_FORMAT",
+        value_name = "FORMAT",
+        value_enum,
+        default_value_t = LogFormat::Text
+    )]
+    pub log_format: LogFormat,
     #[command(subcommand)]
     pub command: Option<DaemonCommand>,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines (no timestamps under journald, which adds its own)
+    Text,
+    /// One JSON object per line: timestamp, level, message and the event's fields
+    Json,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum DaemonCommand {
-    /// Validate the config and print the effective settings (exit 1 on errors)
+    /// Validate the config (and the TLS certificate and key it names) and print the effective settings (exit 1 on errors)
     CheckConfig,
 }
 

@@ -109,6 +109,19 @@ A script hook runs its script and answers with the output (200 on exit 0, 500 ot
 timeout, 202 with a run id for async hooks); a message hook accepts chat\-style JSON messages.
 \fBGET /healthz\fR answers \fBok\fR. Hooks are managed with \fBhookctl\fR(1) over the control socket.
 .PP
+With \fBtls_cert\fR and \fBtls_key\fR set (PEM files: the certificate chain, leaf first, and
+its private key) \fBlisten\fR serves HTTPS, HTTP/1.1 only, TLS 1.2 and 1.3 (\fBtls_min_version =
+"1.3"\fR refuses 1.2; older versions are never offered), and printed URLs start with
+\fBhttps://\fR unless \fBpublic_url\fR says otherwise. The files are read at start and at every
+SIGHUP; \fBhookd check\-config\fR checks that they are readable and that the key belongs to the
+certificate, naming the file that is wrong.
+.PP
+Under systemd socket activation (\fBhookd.socket\fR, or \fBLISTEN_FDS\fR and \fBLISTEN_PID\fR
+from any launcher) hookd serves the socket it is passed and does not bind \fBlisten\fR. The
+first passed socket, or the one named \fBhttp\fR (\fBFileDescriptorName=\fR), serves webhooks; a
+second one, or the one named \fBmetrics\fR, serves \fB/metrics\fR instead of
+\fBmetrics_listen\fR. Without passed sockets hookd binds the configured addresses.
+.PP
 Scripts run with a cleared environment, in their own process group, as the hook's user. The
 request reaches them only through stdin, the file named by \fBHOOKD_BODY_FILE\fR and
 \fBHOOKD_*\fR variables; it is never spliced into the script text.
@@ -130,6 +143,11 @@ meanwhile, and stop hookd before copying the database.
 \fB/run/hookd/hookd.sock\fR
 The control socket (\fB$XDG_RUNTIME_DIR/hookd/hookd.sock\fR for other users), mode 0660,
 group \fBsocket_group\fR when that group exists.
+.TP
+\fB/usr/lib/systemd/system/hookd.service\fR, \fB/usr/lib/systemd/system/hookd.socket\fR
+The service (enabled by the package) and its socket unit (installed disabled: enable it with
+\fBsystemctl enable \-\-now hookd.socket\fR while hookd is stopped, and set the address with
+\fBsystemctl edit hookd.socket\fR, since \fBlisten\fR no longer applies).
 .SH ENVIRONMENT
 .TP
 \fBHOOKD_CONFIG\fR, \fBHOOKD_LISTEN\fR, \fBHOOKD_SOCKET\fR, \fBHOOKD_STATE_DIR\fR
@@ -137,10 +155,19 @@ Override the config file's path and settings; command\-line flags override these
 .TP
 \fBHOOKD_LOG\fR
 Log filter for the daemon's diagnostics on stderr (default \fBinfo\fR; e.g. \fBdebug\fR).
+.TP
+\fBHOOKD_LOG_FORMAT\fR
+\fBtext\fR (default) or \fBjson\fR: one JSON object per line with \fBtimestamp\fR, \fBlevel\fR,
+\fBmessage\fR and the event's fields, like \fB\-\-log\-format\fR.
+.TP
+\fBLISTEN_FDS\fR, \fBLISTEN_PID\fR, \fBLISTEN_FDNAMES\fR
+Sockets passed by systemd (socket activation); used only when \fBLISTEN_PID\fR is hookd's own.
 .SH SIGNALS
 .TP
 \fBSIGHUP\fR
-Re\-read the configuration; an invalid file is logged and the running configuration kept.
+Re\-read the configuration and the TLS certificate and key (new connections get the new
+certificate); an invalid file, certificate or key is logged, naming it, and the running
+configuration and certificate are kept.
 .TP
 \fBSIGTERM\fR, \fBSIGINT\fR
 Stop accepting calls, give calls and scripts in flight 30 seconds, end the process groups of
@@ -156,8 +183,12 @@ Validate a configuration before reloading.
 .TP
 \fBhookd \-\-listen 127.0.0.1:7235\fR
 Listen on loopback only, behind a reverse proxy that terminates TLS.
+.TP
+\fBtls_cert = "/etc/letsencrypt/live/hooks.example.com/fullchain.pem"\fR
+With \fBtls_key\fR (\fBprivkey.pem\fR) in the config: serve HTTPS without a proxy; after a
+renewal, \fBsystemctl reload hookd\fR.
 .SH SECURITY
-A hook URL is a bearer credential; serve hookd behind TLS. Tokens are stored only as SHA\-256
+A hook URL is a bearer credential; serve it over HTTPS (\fBtls_cert\fR, or a proxy in front). Tokens are stored only as SHA\-256
 hashes. Anyone who can write to the control socket can create hooks that run as root: grant
 \fBsocket_group\fR membership like sudo. Every management action is logged with the caller's uid.
 .SH "SEE ALSO"

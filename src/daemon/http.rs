@@ -1,4 +1,6 @@
-//! The HTTP side: `/healthz` and the webhook routes, on hyper 1.
+//! The HTTP side: `/healthz` and the webhook routes, on hyper 1, over plain TCP or TLS
+//! (HTTP/1.1 either way; the certificate is whatever [`crate::daemon::tls`] holds when a
+//! connection is accepted, and the handshake runs in the connection's own task).
 //!
 //! Routing and body limits happen here, the checks a call must pass in [`crate::daemon::gate`],
 //! and what a call *does* in [`crate::daemon::incoming`]. The token never leaves this module: it is looked up by hash and
@@ -24,7 +26,7 @@ use serde_json::json;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 
 /// Routes that take a token, in the order they are tried.
@@ -43,6 +45,7 @@ pub async fn serve(
     http.timer(TokioTimer::new())
         .header_read_timeout(shared.config().header_timeout.0)
         .max_buf_size(64 * 1024);
+    let http = Arc::new(http);
     // Open connections are capped: past the cap, new ones wait in the kernel's backlog.
     let slots = Arc::new(tokio::sync::Semaphore::new(
         shared.config().max_connections as usize,
@@ -78,20 +81,13 @@ pub async fn serve(
                     false => None,
                 };
                 let _ = stream.set_nodelay(true);
-                let (shared, budget) = (shared.clone(), budget.clone());
-                let service = hyper::service::service_fn(move |req| {
-                    let (shared, budget) = (shared.clone(), budget.clone());
-                    async move {
-                        Ok::<_, std::convert::Infallible>(route(req, remote, shared, &budget).await)
-                    }
-                });
-                let conn = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
-                tokio::spawn(async move {
-                    if let Err(e) = conn.await {
-                        tracing::debug!("connection from {remote}: {e}");
-                    }
-                    drop((slot, per_peer));
-                });
+                let conn = Conn {
+                    shared: shared.clone(),
+                    budget: budget.clone(),
+                    http: http.clone(),
+                    watcher: graceful.watcher(),
+                };
+                tokio::spawn(conn.serve(stream, remote, (slot, per_peer)));
             }
             _ = shutdown.changed() => break,
         }
@@ -102,6 +98,57 @@ pub async fn serve(
         .is_err()
     {
         tracing::warn!("some HTTP requests were still in flight after {grace:?}");
+    }
+}
+
+/// One accepted connection and what serving it needs.
+struct Conn {
+    shared: Arc<Shared>,
+    budget: Arc<BodyBudget>,
+    http: Arc<hyper::server::conn::http1::Builder>,
+    watcher: hyper_util::server::graceful::Watcher,
+}
+
+impl Conn {
+    /// Serves HTTP/1.1 on `stream`, over TLS when a certificate is configured (the handshake
+    /// is bounded by `header_timeout`); `held` (the connection's slots) is let go at the end.
+    async fn serve(self, stream: TcpStream, remote: SocketAddr, held: impl Send + 'static) {
+        let Conn {
+            shared,
+            budget,
+            http,
+            watcher,
+        } = self;
+        let tls = shared.tls.acceptor();
+        let handshake = shared.config().header_timeout.0;
+        let service = hyper::service::service_fn(move |req| {
+            let (shared, budget) = (shared.clone(), budget.clone());
+            async move { Ok::<_, std::convert::Infallible>(route(req, remote, shared, &budget).await) }
+        });
+        let served = match tls {
+            None => {
+                let conn = http.serve_connection(TokioIo::new(stream), service);
+                watcher.watch(conn).await
+            }
+            Some(tls) => match tokio::time::timeout(handshake, tls.accept(stream)).await {
+                Ok(Ok(stream)) => {
+                    let conn = http.serve_connection(TokioIo::new(stream), service);
+                    watcher.watch(conn).await
+                }
+                Ok(Err(e)) => {
+                    tracing::debug!("TLS handshake with {remote} failed: {e}");
+                    Ok(())
+                }
+                Err(_) => {
+                    tracing::debug!("TLS handshake with {remote} not done within {handshake:?}");
+                    Ok(())
+                }
+            },
+        };
+        if let Err(e) = served {
+            tracing::debug!("connection from {remote}: {e}");
+        }
+        drop(held);
     }
 }
 

@@ -1,11 +1,14 @@
 //! The daemon: start-up, the tasks that serve, signals, and an orderly stop.
 //!
-//! Start-up order matters: open and migrate the store, load hooks, recover runs a previous
-//! process left, bind the HTTP port and the control socket, and only then report ready. On
-//! SIGTERM/SIGINT the listeners stop accepting, in-flight calls get [`SHUTDOWN_GRACE`] to finish,
-//! scripts still running after that have their process groups ended, and the process exits 0.
-//! SIGHUP re-reads the config; an invalid file is logged and the running config stays.
+//! Start-up order matters: take the sockets systemd passed (before any thread exists), load the
+//! TLS certificate, open and migrate the store, load hooks, recover runs a previous process
+//! left, bind the HTTP port (unless one was passed) and the control socket, and only then report
+//! ready. On SIGTERM/SIGINT the listeners stop accepting, in-flight calls get
+//! [`SHUTDOWN_GRACE`] to finish, scripts still running after that have their process groups
+//! ended, and the process exits 0. SIGHUP re-reads the config and the certificate; an invalid
+//! file is logged and the running config and certificate stay.
 
+pub mod activation;
 pub mod conn_limits;
 pub mod control;
 pub mod delivery;
@@ -26,8 +29,9 @@ pub mod signal;
 pub mod state;
 pub mod stream;
 pub mod systemd;
+pub mod tls;
 
-use crate::config::{self, Loaded, Overrides};
+use crate::config::{self, Config, Loaded, Overrides};
 use crate::store::{self, Store};
 use state::Shared;
 use std::net::SocketAddr;
@@ -55,24 +59,41 @@ pub enum DaemonError {
     },
     #[error("cannot start: {0}")]
     Runtime(std::io::Error),
+    #[error("invalid configuration: {0}")]
+    Tls(#[from] tls::TlsError),
+    #[error("socket activation: {0}")]
+    Activation(#[from] activation::ActivationError),
 }
 
 /// Runs the daemon until it is told to stop.
 pub fn run(loaded: Loaded, overrides: Overrides) -> Result<(), DaemonError> {
+    // Before any thread exists: the passed descriptors are taken once, then made close-on-exec
+    // with everything else hookd inherited.
+    let passed = activation::take()?;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .map_err(DaemonError::Runtime)?;
-    rt.block_on(serve(loaded, overrides))
+    rt.block_on(serve(loaded, overrides, passed))
 }
 
-async fn serve(loaded: Loaded, overrides: Overrides) -> Result<(), DaemonError> {
-    let Loaded { config, file } = loaded;
+async fn serve(
+    loaded: Loaded,
+    overrides: Overrides,
+    passed: activation::Passed,
+) -> Result<(), DaemonError> {
+    let Loaded { mut config, file } = loaded;
     let mut signals = signal::listen().map_err(DaemonError::Runtime)?;
+    let tls = tls::load(&config)?;
+    let passed_http = passed
+        .http
+        .map(|l| Http::passed(l, &mut config))
+        .transpose()?;
     let store = Store::open(&config.db_path())?;
     let sender =
         sender::Sender::new().map_err(|e| DaemonError::Runtime(std::io::Error::other(e)))?;
     let shared = Shared::new(config.clone(), file.clone(), store, sender);
+    shared.tls.set(tls);
     shared.registry.load(shared.store.list_hooks(None).await?);
     resume_runs(&shared).await?;
     let resumed = shared.store.reset_in_flight().await?;
@@ -82,21 +103,22 @@ async fn serve(loaded: Loaded, overrides: Overrides) -> Result<(), DaemonError> 
         );
     }
 
-    let mut http = Http::start(config.listen, &shared).await?;
+    let mut http = match passed_http {
+        Some(h) => h,
+        None => Http::bind(config.listen).await?,
+    };
+    http.serve(&shared);
     let socket = control::bind(&config.socket, config.socket_group.as_deref())?;
     let (stop_tx, stop_rx) = watch::channel(false);
     let control_task = tokio::spawn(control::serve(socket, shared.clone(), stop_rx.clone()));
     tokio::spawn(prune_loop(shared.clone(), stop_rx.clone()));
     tokio::spawn(delivery::worker(shared.clone(), stop_rx.clone()));
-    if let Some(addr) = config.metrics_listen {
-        let listener = tokio::net::TcpListener::bind(addr)
-            .await
-            .map_err(|e| DaemonError::Listen { addr, source: e })?;
-        tracing::info!("metrics on http://{addr}/metrics");
+    if let Some(listener) = metrics_listener(passed.metrics, config.metrics_listen).await? {
         tokio::spawn(scrape::serve(listener, shared.clone(), stop_rx.clone()));
     }
     tracing::info!(
         listen = %http.addr,
+        scheme = if shared.config().tls() { "https" } else { "http" },
         socket = %config.socket.display(),
         database = %shared.store.location(),
         config = %file.as_ref().map(|f| f.display().to_string()).unwrap_or_else(|| "(none, defaults)".into()),
@@ -123,7 +145,9 @@ async fn serve(loaded: Loaded, overrides: Overrides) -> Result<(), DaemonError> 
     let _ = std::fs::remove_file(&shared.config().socket);
     // Async runs hold no HTTP request open, so wait for the scripts themselves as well.
     let deadline = tokio::time::Instant::now() + SHUTDOWN_GRACE;
-    let _ = tokio::time::timeout_at(deadline, http.task).await;
+    if let Some(task) = http.task {
+        let _ = tokio::time::timeout_at(deadline, task).await;
+    }
     while shared.runner.running() > 0 && tokio::time::Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
@@ -169,27 +193,89 @@ async fn resume_runs(shared: &Arc<Shared>) -> Result<(), DaemonError> {
 /// The HTTP side on one address; replaced as a whole when a reload changes `listen`.
 struct Http {
     addr: SocketAddr,
+    /// A socket systemd passed: `listen` is not ours to change.
+    passed: bool,
+    listener: Option<tokio::net::TcpListener>,
     stop: watch::Sender<bool>,
-    task: tokio::task::JoinHandle<()>,
+    task: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl Http {
-    async fn start(addr: SocketAddr, shared: &Arc<Shared>) -> Result<Http, DaemonError> {
+    async fn bind(addr: SocketAddr) -> Result<Http, DaemonError> {
         let listener = tokio::net::TcpListener::bind(addr)
             .await
             .map_err(|e| DaemonError::Listen { addr, source: e })?;
+        Http::new(listener, addr, false)
+    }
+
+    /// The socket systemd passed; `config.listen` becomes its address, so printed URLs and
+    /// `hookctl status` show where hookd really is.
+    fn passed(listener: std::net::TcpListener, config: &mut Config) -> Result<Http, DaemonError> {
+        let addr = config.listen;
+        let listener = tokio::net::TcpListener::from_std(listener)
+            .map_err(|e| DaemonError::Listen { addr, source: e })?;
+        let http = Http::new(listener, addr, true)?;
+        tracing::info!(
+            "serving webhooks on the socket systemd passed ({}); listen ({addr}) is not bound",
+            http.addr
+        );
+        config.listen = http.addr;
+        Ok(http)
+    }
+
+    fn new(
+        listener: tokio::net::TcpListener,
+        addr: SocketAddr,
+        passed: bool,
+    ) -> Result<Http, DaemonError> {
         let addr = listener
             .local_addr()
             .map_err(|e| DaemonError::Listen { addr, source: e })?;
-        let (stop, stop_rx) = watch::channel(false);
+        let (stop, _) = watch::channel(false);
+        Ok(Http {
+            addr,
+            passed,
+            listener: Some(listener),
+            stop,
+            task: None,
+        })
+    }
+
+    /// Starts accepting calls.
+    fn serve(&mut self, shared: &Arc<Shared>) {
+        let Some(listener) = self.listener.take() else {
+            return;
+        };
         let task = tokio::spawn(http::serve(
             listener,
             shared.clone(),
-            stop_rx,
+            self.stop.subscribe(),
             SHUTDOWN_GRACE,
         ));
-        Ok(Http { addr, stop, task })
+        self.task = Some(task);
     }
+}
+
+/// The metrics listener: the socket systemd passed for it, else `metrics_listen` bound.
+async fn metrics_listener(
+    passed: Option<std::net::TcpListener>,
+    configured: Option<SocketAddr>,
+) -> Result<Option<tokio::net::TcpListener>, DaemonError> {
+    let fallback = SocketAddr::from(([0, 0, 0, 0], 0));
+    let listener = match (passed, configured) {
+        (Some(l), _) => tokio::net::TcpListener::from_std(l).map_err(|e| DaemonError::Listen {
+            addr: configured.unwrap_or(fallback),
+            source: e,
+        })?,
+        (None, Some(addr)) => tokio::net::TcpListener::bind(addr)
+            .await
+            .map_err(|e| DaemonError::Listen { addr, source: e })?,
+        (None, None) => return Ok(None),
+    };
+    if let Ok(addr) = listener.local_addr() {
+        tracing::info!("metrics on http://{addr}/metrics");
+    }
+    Ok(Some(listener))
 }
 
 /// Re-reads the config. An invalid file changes nothing; a new `listen` address is bound before
@@ -206,15 +292,30 @@ async fn reload(shared: &Arc<Shared>, overrides: &Overrides, http: &mut Http) {
             return;
         }
     };
+    // Checked before anything changes: bad certificate files keep the whole running config.
+    let tls = match tls::load(&new) {
+        Ok(t) => t,
+        Err(e) => {
+            tracing::error!(
+                "configuration not reloaded, keeping the running one and its certificate: {e}"
+            );
+            return;
+        }
+    };
     let old = shared.config();
+    if http.passed {
+        // The socket systemd passed stays; `listen` describes it, whatever the file says.
+        new.listen = old.listen;
+    }
     if new.socket != old.socket || new.state_dir != old.state_dir {
         tracing::warn!("socket and state_dir changes take effect at the next restart");
         new.socket = old.socket.clone();
         new.state_dir = old.state_dir.clone();
     }
     if new.listen != old.listen {
-        match Http::start(new.listen, shared).await {
-            Ok(fresh) => {
+        match Http::bind(new.listen).await {
+            Ok(mut fresh) => {
+                fresh.serve(shared);
                 let previous = std::mem::replace(http, fresh);
                 let _ = previous.stop.send(true);
                 tracing::info!("now listening on {} (was {})", http.addr, previous.addr);
@@ -225,6 +326,7 @@ async fn reload(shared: &Arc<Shared>, overrides: &Overrides, http: &mut Http) {
             }
         }
     }
+    shared.tls.set(tls);
     shared.set_config(new);
     tracing::info!("configuration reloaded");
 }

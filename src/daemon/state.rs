@@ -27,6 +27,8 @@ pub struct Shared {
     pub pacer: crate::daemon::pacing::Pacer,
     /// Runs queued or started by this process, for streams, followers and cancels.
     pub live: Arc<crate::daemon::live::LiveRuns>,
+    /// The certificate new HTTPS connections get (none: plain HTTP); a reload swaps it.
+    pub tls: crate::daemon::tls::Slot,
 }
 
 impl Shared {
@@ -57,6 +59,7 @@ impl Shared {
             rate_limits: Default::default(),
             pacer: Default::default(),
             live: Default::default(),
+            tls: Default::default(),
         })
     }
 

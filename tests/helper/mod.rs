@@ -39,21 +39,26 @@ impl Daemon {
     /// Starts hookd with `config` as its config file (listen, socket and state dir are set on
     /// the command line, so tests may still put anything else in the file).
     pub fn start_with(config: &str) -> Daemon {
+        let mut d = Daemon::prepare(config);
+        d.boot();
+        d
+    }
+
+    /// A fixture with its config file written and nothing started yet (then `boot*`).
+    pub fn prepare(config: &str) -> Daemon {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("config.toml"), config).unwrap();
         let own_port = config
             .lines()
             .find_map(|l| l.strip_prefix("listen = \"127.0.0.1:"))
             .and_then(|p| p.trim_end_matches('"').parse().ok());
-        let mut d = Daemon {
+        Daemon {
             port: own_port.unwrap_or_else(free_port),
             socket: dir.path().join("run/hookd.sock"),
             config: dir.path().join("config.toml"),
             dir,
             child: None,
-        };
-        d.boot();
-        d
+        }
     }
 
     pub fn state_dir(&self) -> PathBuf {
@@ -75,12 +80,25 @@ impl Daemon {
 
     /// [`Daemon::boot`], with `tweak` applied to the command that starts hookd.
     pub fn boot_with(&mut self, tweak: impl FnOnce(&mut Command)) {
+        self.boot_wrapped(&[], tweak);
+    }
+
+    /// [`Daemon::boot_with`], with hookd started by `wrapper` (a program and its arguments that
+    /// take hookd's command line after them, such as `systemd-socket-activate -l ADDR`).
+    pub fn boot_wrapped(&mut self, wrapper: &[&str], tweak: impl FnOnce(&mut Command)) {
         let log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
             .open(self.log_path())
             .unwrap();
-        let mut cmd = Command::new(HOOKD);
+        let mut cmd = match wrapper.split_first() {
+            Some((program, args)) => {
+                let mut c = Command::new(program);
+                c.args(args).arg(HOOKD);
+                c
+            }
+            None => Command::new(HOOKD),
+        };
         cmd.arg("--config").arg(&self.config);
         // A config that names its own listen address is used as is (reload tests change it).
         let own_listen = std::fs::read_to_string(&self.config)
