@@ -17,7 +17,7 @@ use crate::daemon::state::Shared;
 use crate::event_catalogue as catalogue;
 use crate::events::Event;
 use crate::hook::Hook;
-use crate::store::{Attempt, AttemptRecord, Claimed, DeliveryStatus, Direction, NewLog};
+use crate::store::{Attempt, AttemptRecord, Claimed, Deferred, DeliveryStatus, Direction, NewLog};
 use serde_json::json;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -41,12 +41,16 @@ pub async fn worker(shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
             }
         };
         let full = batch.len() as u32 == want;
-        let mut deferred = Vec::new();
+        let mut deferred = Deferred::default();
         for claimed in batch {
             let hook = shared.registry.outgoing(claimed.hook_id);
-            if let Some(Pace::Defer(at)) = hook.as_ref().map(|h| admit(&shared, h, &claimed, now)) {
+            let pace = hook.as_ref().map(|h| admit(&shared, h, &claimed, now));
+            if let Some(Pace::Defer(at) | Pace::Park(at)) = pace {
                 next = Some(next.map_or(at, |n| n.min(at)));
-                deferred.push((claimed.id, at));
+                deferred.deliveries.push((claimed.id, at));
+                if let Some(Pace::Park(_)) = pace {
+                    deferred.hooks.insert(claimed.hook_id, at);
+                }
                 continue;
             }
             let Ok(permit) = slots.clone().acquire_owned().await else {
@@ -63,7 +67,7 @@ pub async fn worker(shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
                 drop(permit);
             });
         }
-        if !deferred.is_empty()
+        if !deferred.deliveries.is_empty()
             && let Err(e) = shared.store.defer_deliveries(deferred).await
         {
             tracing::error!("cannot defer deliveries: {e}");

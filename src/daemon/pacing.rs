@@ -29,6 +29,9 @@ pub enum Pace {
     Go,
     /// Back to pending, due at this instant (ms since the epoch).
     Defer(i64),
+    /// The same, and the hook's other deliveries due before then wait with it (a failing
+    /// endpoint: nothing but its probe goes until then).
+    Park(i64),
 }
 
 /// What the pacer needs to know of a hook.
@@ -80,10 +83,10 @@ impl Pacer {
         if *s.failing.get_or_insert(hook.failing) {
             if s.in_flight > 0 {
                 s.parked = true;
-                return Pace::Defer(now + PARK_MS);
+                return Pace::Park(now + PARK_MS);
             }
             if now < s.probe_at {
-                return Pace::Defer(s.probe_at);
+                return Pace::Park(s.probe_at);
             }
         }
         if let Some((n, per_ms)) = hook.rate
@@ -180,10 +183,10 @@ mod tests {
         let p = Pacer::default();
         let h = hook(None, true);
         assert_eq!(p.admit(h, 1, 0), Pace::Go);
-        assert_eq!(p.admit(h, 2, 0), Pace::Defer(PARK_MS));
+        assert_eq!(p.admit(h, 2, 0), Pace::Park(PARK_MS));
         // The probe fails, retry at 5 s: nothing before then; what waited comes back then.
         assert_eq!(p.finished(1, false, Some(5000), 10), Some(5000));
-        assert_eq!(p.admit(h, 2, 20), Pace::Defer(5000));
+        assert_eq!(p.admit(h, 2, 20), Pace::Park(5000));
         assert_eq!(p.admit(h, 2, 5000), Pace::Go);
         // It succeeds: the endpoint is released, and then everything goes at once.
         assert_eq!(p.finished(1, true, None, 5100), Some(5100));
@@ -197,7 +200,7 @@ mod tests {
         let h = hook(None, true);
         assert_eq!(p.admit(h, 1, 0), Pace::Go);
         assert_eq!(p.finished(1, false, Some(300_000), 1), None);
-        assert_eq!(p.admit(h, 2, 2), Pace::Defer(300_000));
+        assert_eq!(p.admit(h, 2, 2), Pace::Park(300_000));
         let edited = HookPacing { revision: 1, ..h };
         assert_eq!(
             p.admit(edited, 2, 3),
@@ -215,6 +218,6 @@ mod tests {
         }
         // One failure makes it failing: with 100 in flight, nothing more until they end.
         assert_eq!(p.finished(1, false, Some(1000), 1), None);
-        assert_eq!(p.admit(h, 200, 2), Pace::Defer(2 + PARK_MS));
+        assert_eq!(p.admit(h, 200, 2), Pace::Park(2 + PARK_MS));
     }
 }

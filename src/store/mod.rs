@@ -140,9 +140,10 @@ pub trait Backend: Send + Sync {
     fn finish_attempt(&self, attempt: AttemptRecord, outbox: Outbox) -> Fut<'_, Finished>;
     /// At start-up: deliveries a dead process was sending are due again.
     fn reset_in_flight(&self) -> Fut<'_, usize>;
-    /// Hands claimed deliveries back as pending, each due at its instant, no attempt counted
+    /// Hands claimed deliveries back as pending, each due at its instant, no attempt counted,
+    /// and moves the pending deliveries of parked hooks to their instant, in one commit
     /// (pacing: `--rate`, a failing endpoint's probe).
-    fn defer_deliveries(&self, deferred: Vec<(i64, i64)>) -> Fut<'_, ()>;
+    fn defer_deliveries(&self, deferred: Deferred) -> Fut<'_, ()>;
     /// Makes every pending delivery of the hook due later than `at` due at `at` (pacing).
     fn release_deliveries(&self, hook_id: i64, at: i64) -> Fut<'_, u64>;
     fn count_pending(&self) -> Fut<'_, u64>;

@@ -164,6 +164,14 @@ impl Outbox {
     }
 }
 
+/// Claimed deliveries handed back by pacing: each due at its instant, and hooks whose other
+/// deliveries due before an instant wait until then too (a failing endpoint's backlog).
+#[derive(Debug, Default)]
+pub struct Deferred {
+    pub deliveries: Vec<(i64, i64)>,
+    pub hooks: std::collections::HashMap<i64, i64>,
+}
+
 /// What an emit did: the event (for a key seen before, the first one) and its deliveries.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Emitted {

@@ -215,6 +215,16 @@ pub fn defer(conn: &Connection, deferred: &[(i64, i64)]) -> Result<()> {
     Ok(())
 }
 
+/// A hook's pending deliveries due before `until`, due at `until`.
+pub fn park(conn: &Connection, hook_id: i64, until: i64) -> Result<()> {
+    conn.prepare_cached(
+        "UPDATE deliveries SET next_attempt_at = ?2
+         WHERE hook_id = ?1 AND status = 'pending' AND next_attempt_at < ?2",
+    )?
+    .execute(params![hook_id, until])?;
+    Ok(())
+}
+
 /// A hook's pending deliveries due later than `at`, due at `at`.
 pub fn release(conn: &Connection, hook_id: i64, at: i64) -> Result<u64> {
     Ok(conn.execute(

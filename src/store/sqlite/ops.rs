@@ -9,9 +9,9 @@ use crate::hook::{Defaults, Hook};
 use crate::proto::{DeliveryView, EndpointView, HookKind, HookView, LogQuery, LogView, RunView};
 use crate::run::{Invocation, Outcome};
 use crate::store::{
-    AttemptRecord, Backend, CallRecord, Claimed, Counts, Created, DeliveryFilter, DeliveryStatus,
-    Emission, Emitted, Finished, Fut, HookChange, NewLog, NewRun, Outbox, QueuedRun, Redelivery,
-    Result, RunFilter, StoreError, StoredRequest, Written,
+    AttemptRecord, Backend, CallRecord, Claimed, Counts, Created, Deferred, DeliveryFilter,
+    DeliveryStatus, Emission, Emitted, Finished, Fut, HookChange, NewLog, NewRun, Outbox,
+    QueuedRun, Redelivery, Result, RunFilter, StoreError, StoredRequest, Written,
 };
 use rusqlite::Connection;
 
@@ -400,10 +400,16 @@ impl Backend for Sqlite {
         Box::pin(self.call(|c| events::endpoints(c)))
     }
 
-    fn defer_deliveries(&self, deferred: Vec<(i64, i64)>) -> Fut<'_, ()> {
+    fn defer_deliveries(&self, deferred: Deferred) -> Fut<'_, ()> {
         // History is enough: a deferral lost in a crash leaves the row `sending`, which start-up
-        // turns back into pending.
-        Box::pin(self.write(Durability::History, move |tx| events::defer(tx, &deferred)))
+        // turns back into pending, and a lost park only means a little more pacing work.
+        Box::pin(self.write(Durability::History, move |tx| {
+            events::defer(tx, &deferred.deliveries)?;
+            for (hook_id, until) in &deferred.hooks {
+                events::park(tx, *hook_id, *until)?;
+            }
+            Ok(())
+        }))
     }
 
     fn release_deliveries(&self, hook_id: i64, at: i64) -> Fut<'_, u64> {
