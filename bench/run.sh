@@ -586,6 +586,8 @@ for ((i = 1; i <= BENCH_FAILING; i++)); do
     queue_deliveries 100 "down$i" "$(date +%s%3N)"
 done
 queue_deliveries "$BENCH_DRAIN" out "$(date +%s%3N)"
+# An outage in progress: the failing hooks' attempts have been failing for a minute.
+sqlite3 "$DB" "UPDATE hooks SET failing_since = $(($(date +%s%3N) - 60000)) WHERE name LIKE 'down%'"
 start_hookd
 out_drained() { [[ $(metric 'hookd_delivery_backlog{hook="out"}') == 0 ]]; }
 wait_until 600 "the drain next to failing endpoints" out_drained
@@ -787,7 +789,7 @@ WH_VERSION=$("$WEBHOOK" -version 2>/dev/null | awk '{print $3}' || true)
     echo "- Message hook: an outgoing hook (\`out\`, to the hello server) subscribes to \`message.received\`, so each message is answered 200 only once its call record, event and delivery are committed in one transaction and flushed to disk (fsync, group commit); the deliveries are sent meanwhile, and after each hookd message load the next measurement waits until none is pending."
     echo "- HTTPS: a second hookd with the same settings and \`tls_cert\`/\`tls_key\` naming a self-signed P-256 certificate (rustls; TLS 1.3 with wrk's OpenSSL). wrk keeps its $BENCH_CONNECTIONS connections alive, so handshakes are few and the cost measured is mostly that of TLS records. Compared with the first hookd over plain HTTP, alternating, same rounds."
     echo "- Drain: with hookd stopped, $BENCH_DRAIN copies of a real \`message.received\` event and a due delivery each were inserted into its database (sqlite3); time from starting hookd until \`hookd_pending_deliveries\` reads 0 (polled every 0.1 s; includes start-up). $DRAIN_OK succeeded on the first attempt. Receiver: the hello server."
-    echo "- Drain beside failing endpoints: the same insert of $BENCH_DRAIN deliveries to \`out\`, plus 100 each to $BENCH_FAILING outgoing hooks whose URL is a loopback port nobody listens on; time from starting hookd until \`hookd_delivery_backlog{hook=\"out\"}\` reads 0. The failing hooks got $FAILING_TRIED attempts meanwhile (one probe at a time each)."
+    echo "- Drain beside failing endpoints: the same insert of $BENCH_DRAIN deliveries to \`out\`, plus 100 each to $BENCH_FAILING outgoing hooks whose URL is a loopback port nobody listens on and whose attempts have been failing for a minute (\`failing_since\` set: an outage in progress); time from starting hookd until \`hookd_delivery_backlog{hook=\"out\"}\` reads 0. The failing hooks got $FAILING_TRIED attempts meanwhile (one probe at a time each)."
     echo "- Emit: \`hookctl emit bench.tick --data '{\"i\": N}'\` $BENCH_EMITS times in a row, then $BENCH_EMITS times 8 at a time (xargs -P 8); each exits once its event and its delivery (to \`out\`, subscribed to \`bench.*\`) are on disk. All $EMIT_SENT deliveries to \`out\` so far succeeded."
     echo "- List: \`hookctl apply\` created $BENCH_HOOKS message hooks in $APPLY_MS ms; \`hookctl --json list > /dev/null\` timed 6 times, the first discarded; best shown."
     if ((BENCH_PENDING > 0)); then
