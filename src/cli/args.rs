@@ -238,12 +238,20 @@ pub struct OptionArgs {
     /// Script: extra environment variable, repeatable
     #[arg(long = "env", value_name = "K=V", help_heading = "Script hooks")]
     pub env: Vec<String>,
-    /// Script: verify callers' signatures: github, gitlab, standard, hmac-sha256, none
+    /// Script: verify callers: github, gitlab, standard, hmac-sha1, hmac-sha256, hmac-sha512,
+    /// stripe, shopify, slack, gitea, bitbucket, discord, basic, none
     #[arg(long, value_name = "KIND", help_heading = "Script hooks")]
     pub verify: Option<String>,
     /// Script: verification secret; outgoing: whsec_ signing secret
     #[arg(long, value_name = "S")]
     pub secret: Option<String>,
+    /// Script: header holding the hex HMAC for --verify hmac-sha1|hmac-sha256|hmac-sha512
+    /// [default: X-Signature]
+    #[arg(long, value_name = "H", help_heading = "Script hooks")]
+    pub signature_header: Option<String>,
+    /// Script: Ed25519 public key (hex) for --verify discord
+    #[arg(long, value_name = "HEX", help_heading = "Script hooks")]
+    pub public_key: Option<String>,
     /// Incoming: only callers from this network, repeatable (IPv4/IPv6 CIDR)
     #[arg(long = "allow-ip", value_name = "CIDR")]
     pub allow_ip: Vec<String>,
@@ -291,8 +299,9 @@ pub struct OptionArgs {
         help_heading = "Outgoing hooks"
     )]
     pub headers: Vec<String>,
-    /// Outgoing: HTTP basic auth for the receiver
-    #[arg(long, value_name = "USER:PASS", help_heading = "Outgoing hooks")]
+    /// Outgoing: HTTP basic auth sent to the receiver; script with --verify basic: the
+    /// credentials callers must send (the password is stored hashed)
+    #[arg(long, value_name = "USER:PASS")]
     pub basic_auth: Option<String>,
     /// Outgoing: bearer token for the receiver
     #[arg(long, value_name = "TOKEN", help_heading = "Outgoing hooks")]

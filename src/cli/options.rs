@@ -42,6 +42,8 @@ pub fn to_options(a: &OptionArgs) -> Result<HookOptions, String> {
         cwd: a.cwd.clone(),
         verify: a.verify.clone(),
         secret: a.secret.clone().map(Secret),
+        signature_header: a.signature_header.clone(),
+        public_key: a.public_key.clone(),
         allow_ip: nonempty(&a.allow_ip),
         rate_limit: a.rate_limit.clone(),
         keep_headers: nonempty(&a.keep_headers),

@@ -11,7 +11,7 @@ use crate::daemon::incoming::Answer;
 use crate::daemon::registry::LiveHook;
 use crate::daemon::state::Shared;
 use crate::run::Invocation;
-use crate::signature;
+use crate::signature::{self, VerifyKind};
 use crate::store::{CallRecord, Direction, NewLog, Outbox};
 use serde_json::json;
 use std::net::IpAddr;
@@ -42,7 +42,7 @@ impl Caller {
         if hook.rate_limit.is_some() {
             skipped.push("the rate limit");
         }
-        if hook.verify.is_some() {
+        if hook.verifier.is_some() {
             skipped.push("signature verification and replay protection");
         }
         (!skipped.is_empty()).then(|| format!("a test call skips {}", skipped.join(", ")))
@@ -102,16 +102,15 @@ pub fn admit(
 }
 
 /// The checks on the body: signature, then replay protection. Why a signature failed goes to
-/// the log, never to the caller.
+/// the log, never to the caller. A verified Discord PING is answered here (`{"type":1}`), as
+/// Discord expects, without running anything.
 pub async fn verify(
     shared: &Shared,
     hook: &LiveHook,
     inv: &Invocation,
     caller: Caller,
 ) -> Result<(), Refused> {
-    let (Some(kind), Some(secret), Caller::Http(_)) =
-        (hook.verify, hook.options.secret.as_ref(), caller)
-    else {
+    let (Some(verifier), Caller::Http(_)) = (&hook.verifier, caller) else {
         return Ok(());
     };
     let header = |name: &str| {
@@ -121,12 +120,24 @@ pub async fn verify(
             .map(|(_, v)| v.clone())
     };
     let now = crate::time::now_ms();
-    if let Err(e) = signature::verify(kind, &secret.0, &header, &inv.body, now / 1000) {
+    let checked = if verifier.kind() == VerifyKind::Basic {
+        // A password check may run the KDF (a good part of a second): keep it off the async
+        // workers' queue so other calls are not held up behind it.
+        tokio::task::block_in_place(|| verifier.verify(&header, &inv.body, now / 1000))
+    } else {
+        verifier.verify(&header, &inv.body, now / 1000)
+    };
+    if let Err(e) = checked {
         return Err(Answer::json(401, json!({"error": "unauthorized"}))
             .with_error(format!("verification failed: {e}"))
             .into());
     }
-    let Some(delivery) = signature::delivery_id(kind, &header) else {
+    if verifier.kind() == VerifyKind::Discord && signature::is_discord_ping(&inv.body) {
+        return Err(Answer::json(200, json!({"type": 1}))
+            .with_note("discord PING: answered, nothing run")
+            .into());
+    }
+    let Some(delivery) = verifier.delivery_id(&header, &inv.body) else {
         return Ok(());
     };
     let since = now - REPLAY_WINDOW_MS;
