@@ -24,6 +24,7 @@ mod reload;
 mod runner;
 mod runner_isolation;
 mod secret_files;
+mod senders;
 mod socket;
 mod terminal;
 mod verify;

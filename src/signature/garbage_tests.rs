@@ -83,7 +83,7 @@ proptest! {
         let _ = parse::hex(&value, usize::MAX);
         let _ = parse::base64(&value, 32);
         for hash in [Hash::Sha1, Hash::Sha256, Hash::Sha512] {
-            let _ = parse::hmac_list(&value, hash.prefix(), hash.len());
+            let _ = parse::hmac_list(&value, hash.prefix(), hash.digest_len());
         }
         let _ = parse::stripe(&value);
         let _ = parse::slack(&value);

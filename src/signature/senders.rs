@@ -75,7 +75,7 @@ fn prefixed_hex(key: &[u8], header: Headers<'_>, name: &'static str, body: &[u8]
 
 fn hmac_list(key: &[u8], hash: Hash, header: Headers<'_>, name: &str, body: &[u8]) -> Checked {
     let value = header(name).ok_or_else(|| VerifyError::MissingHeader(name.to_owned()))?;
-    let given = parse::hmac_list(&value, hash.prefix(), hash.len());
+    let given = parse::hmac_list(&value, hash.prefix(), hash.digest_len());
     if given.is_empty() {
         return Err(VerifyError::Malformed(name.to_owned()));
     }
