@@ -480,6 +480,8 @@ fn sender_options_are_checked_at_create_and_edit() {
         ],
     );
     assert_eq!(d.json(&["show", "h"])["signature_header"], "X-Sig");
+    let exported = text(&d.ctl(&["export", "h"]).stdout);
+    assert!(exported.contains("signature_header = \"X-Sig\""), "{exported}");
     let out = d.ctl(&["edit", "h", "--verify", "gitea"]);
     assert!(
         text(&out.stderr).contains("--signature-header"),
