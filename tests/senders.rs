@@ -355,12 +355,7 @@ fn basic_auth_with_the_rfc_7617_example_is_stored_hashed() {
         401,
         "wrong password"
     );
-    let other_user = [("Authorization", "Basic QWxpYmFiYTpvcGVuIHNlc2FtZQ==")];
-    assert_eq!(
-        d.request("POST", &p, &other_user, b"{}").status,
-        401,
-        "wrong user"
-    );
+    // A wrong user, like a wrong password, costs a KDF; the unit tests cover it.
     assert_eq!(
         d.request("POST", &p, &[], b"{}").status,
         401,
@@ -408,9 +403,13 @@ fn basic_auth_with_the_rfc_7617_example_is_stored_hashed() {
     assert_eq!(out["changes"][0]["action"], "unchanged", "{out}");
     // A new password takes over at once.
     d.json(&["edit", "ba", "--basic-auth", "Aladdin:new sesame"]);
-    assert_eq!(d.request("POST", &p, &good, b"{}").status, 401);
     let new = [("Authorization", "Basic QWxhZGRpbjpuZXcgc2VzYW1l")];
     assert_eq!(d.request("POST", &p, &new, b"{}").status, 200);
+    assert_eq!(
+        d.request("POST", &p, &good, b"{}").status,
+        401,
+        "the old one is gone"
+    );
 }
 
 #[test]
@@ -481,7 +480,10 @@ fn sender_options_are_checked_at_create_and_edit() {
     );
     assert_eq!(d.json(&["show", "h"])["signature_header"], "X-Sig");
     let exported = text(&d.ctl(&["export", "h"]).stdout);
-    assert!(exported.contains("signature_header = \"X-Sig\""), "{exported}");
+    assert!(
+        exported.contains("signature_header = \"X-Sig\""),
+        "{exported}"
+    );
     let out = d.ctl(&["edit", "h", "--verify", "gitea"]);
     assert!(
         text(&out.stderr).contains("--signature-header"),

@@ -112,11 +112,11 @@ pub fn seal_basic_auth(kind: HookKind, o: &mut HookOptions, stored: Option<&Hook
     if password::is_sealed(&plain.0) {
         return;
     }
-    if let Some(old) = stored.and_then(|s| s.basic_auth.as_ref())
-        && password::sealed_matches(&old.0, &plain.0)
-    {
-        o.basic_auth = Some(old.clone());
-        return;
-    }
-    o.basic_auth = password::seal(&plain.0).map(Secret);
+    // The KDF takes a good part of a second: inside the daemon's (multi-threaded) runtime the
+    // worker hands its other tasks on first; outside any runtime this simply runs it.
+    let sealed = tokio::task::block_in_place(|| match stored.and_then(|s| s.basic_auth.as_ref()) {
+        Some(old) if password::sealed_matches(&old.0, &plain.0) => Some(old.clone()),
+        _ => password::seal(&plain.0).map(Secret),
+    });
+    o.basic_auth = sealed;
 }
