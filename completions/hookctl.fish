@@ -65,8 +65,10 @@ complete -c hookctl -n "__fish_hookctl_using_subcommand create" -l queue-limit -
 complete -c hookctl -n "__fish_hookctl_using_subcommand create" -l method -d 'Script: allowed HTTP method, repeatable [default: GET, POST]; outgoing: POST or PUT' -r
 complete -c hookctl -n "__fish_hookctl_using_subcommand create" -l cwd -d 'Script: working directory (absolute)' -r
 complete -c hookctl -n "__fish_hookctl_using_subcommand create" -l env -d 'Script: extra environment variable, repeatable (V may be a secret: -, @file:, @credential:)' -r
-complete -c hookctl -n "__fish_hookctl_using_subcommand create" -l verify -d 'Script: verify callers\' signatures: github, gitlab, standard, hmac-sha256, none' -r
+complete -c hookctl -n "__fish_hookctl_using_subcommand create" -l verify -d 'Script: verify callers: github, gitlab, standard, hmac-sha1, hmac-sha256, hmac-sha512, stripe, shopify, slack, gitea, bitbucket, discord, basic, none' -r
 complete -c hookctl -n "__fish_hookctl_using_subcommand create" -l secret -d 'Script: verification secret; outgoing: whsec_ signing secret. \'-\' reads it from stdin; @file:PATH and @credential:NAME (from $CREDENTIALS_DIRECTORY) are read by hookd at each use, as are these forms given to --basic-auth, --bearer, --header and --env Incoming hooks take several (any one verifies; e.g. while senders move to a new one)' -r
+complete -c hookctl -n "__fish_hookctl_using_subcommand create" -l signature-header -d 'Script: header holding the hex HMAC for --verify hmac-sha1|hmac-sha256|hmac-sha512 [default: X-Signature]' -r
+complete -c hookctl -n "__fish_hookctl_using_subcommand create" -l public-key -d 'Script: Ed25519 public key (hex) for --verify discord' -r
 complete -c hookctl -n "__fish_hookctl_using_subcommand create" -l allow-ip -d 'Incoming: only callers from this network, repeatable (IPv4/IPv6 CIDR)' -r
 complete -c hookctl -n "__fish_hookctl_using_subcommand create" -l rate-limit -d 'Incoming: at most this many calls per period, e.g. 60/m (s, m, h); more get 429' -r
 complete -c hookctl -n "__fish_hookctl_using_subcommand create" -l keep-header -d 'Incoming: pass this header into events unredacted although its name looks like a credential (names containing key, token, secret, signature, auth, password or cookie are redacted otherwise), repeatable' -r
@@ -82,7 +84,7 @@ complete -c hookctl -n "__fish_hookctl_using_subcommand create" -l format -d 'Ou
 slack\t''
 discord\t''"
 complete -c hookctl -n "__fish_hookctl_using_subcommand create" -l header -d 'Outgoing: extra header, repeatable (the value may be -, @file:PATH or @credential:NAME)' -r
-complete -c hookctl -n "__fish_hookctl_using_subcommand create" -l basic-auth -d 'Outgoing: HTTP basic auth for the receiver (or -, @file:PATH, @credential:NAME)' -r
+complete -c hookctl -n "__fish_hookctl_using_subcommand create" -l basic-auth -d 'Outgoing: HTTP basic auth sent to the receiver (or -, @file:PATH, @credential:NAME); script with --verify basic: the credentials callers must send (stored hashed; given inline or as -)' -r
 complete -c hookctl -n "__fish_hookctl_using_subcommand create" -l bearer -d 'Outgoing: bearer token for the receiver (or -, @file:PATH, @credential:NAME)' -r
 complete -c hookctl -n "__fish_hookctl_using_subcommand create" -l rate -d 'Outgoing: at most this many deliveries per period, evenly spaced, e.g. 10/s or 100/m; the rest wait their turn (never dropped)' -r
 complete -c hookctl -n "__fish_hookctl_using_subcommand create" -l include-secret -d 'Outgoing: add "secret" to the payload, for receivers that check it there' -r -f -a "true\t''
@@ -269,8 +271,10 @@ complete -c hookctl -n "__fish_hookctl_using_subcommand edit" -l queue-limit -d 
 complete -c hookctl -n "__fish_hookctl_using_subcommand edit" -l method -d 'Script: allowed HTTP method, repeatable; outgoing: POST or PUT' -r
 complete -c hookctl -n "__fish_hookctl_using_subcommand edit" -l cwd -d 'Script: working directory (absolute)' -r
 complete -c hookctl -n "__fish_hookctl_using_subcommand edit" -l env -d 'Script: extra environment variable, repeatable (V may be a secret: -, @file:, @credential:)' -r
-complete -c hookctl -n "__fish_hookctl_using_subcommand edit" -l verify -d 'Script: verify callers\' signatures: github, gitlab, standard, hmac-sha256, none' -r
+complete -c hookctl -n "__fish_hookctl_using_subcommand edit" -l verify -d 'Script: verify callers: github, gitlab, standard, hmac-sha1, hmac-sha256, hmac-sha512, stripe, shopify, slack, gitea, bitbucket, discord, basic, none' -r
 complete -c hookctl -n "__fish_hookctl_using_subcommand edit" -l secret -d 'Script: verification secret; outgoing: whsec_ signing secret. \'-\' reads it from stdin; @file:PATH and @credential:NAME (from $CREDENTIALS_DIRECTORY) are read by hookd at each use, as are these forms given to --basic-auth, --bearer, --header and --env Incoming hooks take several (any one verifies; e.g. while senders move to a new one)' -r
+complete -c hookctl -n "__fish_hookctl_using_subcommand edit" -l signature-header -d 'Script: header holding the hex HMAC for --verify hmac-sha1|hmac-sha256|hmac-sha512' -r
+complete -c hookctl -n "__fish_hookctl_using_subcommand edit" -l public-key -d 'Script: Ed25519 public key (hex) for --verify discord' -r
 complete -c hookctl -n "__fish_hookctl_using_subcommand edit" -l allow-ip -d 'Incoming: only callers from this network, repeatable (IPv4/IPv6 CIDR)' -r
 complete -c hookctl -n "__fish_hookctl_using_subcommand edit" -l rate-limit -d 'Incoming: at most this many calls per period, e.g. 60/m (s, m, h); more get 429' -r
 complete -c hookctl -n "__fish_hookctl_using_subcommand edit" -l keep-header -d 'Incoming: pass this header into events unredacted although its name looks like a credential (names containing key, token, secret, signature, auth, password or cookie are redacted otherwise), repeatable' -r
@@ -286,7 +290,7 @@ complete -c hookctl -n "__fish_hookctl_using_subcommand edit" -l format -d 'Outg
 slack\t''
 discord\t''"
 complete -c hookctl -n "__fish_hookctl_using_subcommand edit" -l header -d 'Outgoing: extra header, repeatable (the value may be -, @file:PATH or @credential:NAME)' -r
-complete -c hookctl -n "__fish_hookctl_using_subcommand edit" -l basic-auth -d 'Outgoing: HTTP basic auth for the receiver (or -, @file:PATH, @credential:NAME)' -r
+complete -c hookctl -n "__fish_hookctl_using_subcommand edit" -l basic-auth -d 'Outgoing: HTTP basic auth sent to the receiver (or -, @file:PATH, @credential:NAME); script with --verify basic: the credentials callers must send (stored hashed; given inline or as -)' -r
 complete -c hookctl -n "__fish_hookctl_using_subcommand edit" -l bearer -d 'Outgoing: bearer token for the receiver (or -, @file:PATH, @credential:NAME)' -r
 complete -c hookctl -n "__fish_hookctl_using_subcommand edit" -l rate -d 'Outgoing: at most this many deliveries per period, evenly spaced, e.g. 10/s or 100/m; the rest wait their turn (never dropped)' -r
 complete -c hookctl -n "__fish_hookctl_using_subcommand edit" -l include-secret -d 'Outgoing: add "secret" to the payload, for receivers that check it there' -r -f -a "true\t''

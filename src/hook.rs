@@ -119,6 +119,8 @@ pub fn merge(base: &mut HookOptions, patch: HookOptions) {
         secrets,
         rotated_secret,
         rotated_until,
+        signature_header,
+        public_key,
         allow_ip,
         params,
         avatar_url,
@@ -153,6 +155,8 @@ fn normalize(o: &mut HookOptions) {
         user,
         cwd,
         verify,
+        signature_header,
+        public_key,
         rate_limit,
         rate,
         avatar_url,
@@ -228,6 +232,9 @@ pub fn view(h: &Hook, d: &Defaults) -> HookView {
             v.cwd = o.cwd.clone();
             v.env = o.env.clone();
             v.verify = o.verify.clone();
+            v.signature_header = o.signature_header.clone();
+            v.public_key = o.public_key.clone();
+            v.auth = o.basic_auth.as_ref().map(|_| "basic".into());
             v.params = o.params.clone();
             v.secret_set = Some(o.secret.is_some());
         }

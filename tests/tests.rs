@@ -30,6 +30,7 @@ mod runner_isolation;
 mod runs;
 mod secret_files;
 mod secret_refs;
+mod senders;
 mod socket;
 mod terminal;
 mod tls;

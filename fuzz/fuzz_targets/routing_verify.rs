@@ -131,7 +131,7 @@ fn signatures(input: &Input<'_>) {
                 "{kind}: an empty secret verified {input:?}"
             );
         }
-        let _ = signature::delivery_id(kind, &|n| lookup(&given, n));
+        let _ = signature::delivery_id(kind, &|n| lookup(&given, n), input.body);
     }
 
     // What a correct sender would attach, for each convention.

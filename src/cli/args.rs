@@ -279,7 +279,8 @@ pub struct OptionArgs {
     /// Script: extra environment variable, repeatable (V may be a secret: -, @file:, @credential:)
     #[arg(long = "env", value_name = "K=V", help_heading = "Script hooks")]
     pub env: Vec<String>,
-    /// Script: verify callers' signatures: github, gitlab, standard, hmac-sha256, none
+    /// Script: verify callers: github, gitlab, standard, hmac-sha1, hmac-sha256, hmac-sha512,
+    /// stripe, shopify, slack, gitea, bitbucket, discord, basic, none
     #[arg(long, value_name = "KIND", help_heading = "Script hooks")]
     pub verify: Option<String>,
     /// Script: verification secret; outgoing: whsec_ signing secret. '-' reads it from stdin;
@@ -288,6 +289,13 @@ pub struct OptionArgs {
     /// Incoming hooks take several (any one verifies; e.g. while senders move to a new one).
     #[arg(long, value_name = "S")]
     pub secret: Vec<String>,
+    /// Script: header holding the hex HMAC for --verify hmac-sha1|hmac-sha256|hmac-sha512
+    /// [default: X-Signature]
+    #[arg(long, value_name = "H", help_heading = "Script hooks")]
+    pub signature_header: Option<String>,
+    /// Script: Ed25519 public key (hex) for --verify discord
+    #[arg(long, value_name = "HEX", help_heading = "Script hooks")]
+    pub public_key: Option<String>,
     /// Incoming: only callers from this network, repeatable (IPv4/IPv6 CIDR)
     #[arg(long = "allow-ip", value_name = "CIDR")]
     pub allow_ip: Vec<String>,
@@ -335,8 +343,10 @@ pub struct OptionArgs {
         help_heading = "Outgoing hooks"
     )]
     pub headers: Vec<String>,
-    /// Outgoing: HTTP basic auth for the receiver (or -, @file:PATH, @credential:NAME)
-    #[arg(long, value_name = "USER:PASS", help_heading = "Outgoing hooks")]
+    /// Outgoing: HTTP basic auth sent to the receiver (or -, @file:PATH, @credential:NAME);
+    /// script with --verify basic: the credentials callers must send (stored hashed; given
+    /// inline or as -)
+    #[arg(long, value_name = "USER:PASS")]
     pub basic_auth: Option<String>,
     /// Outgoing: bearer token for the receiver (or -, @file:PATH, @credential:NAME)
     #[arg(long, value_name = "TOKEN", help_heading = "Outgoing hooks")]

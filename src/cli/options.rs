@@ -93,6 +93,8 @@ fn plain_options(a: &OptionArgs) -> HookOptions {
         methods: nonempty(&a.methods),
         cwd: a.cwd.clone(),
         verify: a.verify.clone(),
+        signature_header: a.signature_header.clone(),
+        public_key: a.public_key.clone(),
         allow_ip: nonempty(&a.allow_ip),
         rate_limit: a.rate_limit.clone(),
         rate: a.rate.clone(),

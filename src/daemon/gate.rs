@@ -12,7 +12,7 @@ use crate::daemon::registry::LiveHook;
 use crate::daemon::state::Shared;
 use crate::proto::Secret;
 use crate::run::Invocation;
-use crate::signature;
+use crate::signature::{self, VerifyKind};
 use crate::store::{CallRecord, Direction, NewLog, Outbox};
 use serde_json::json;
 use std::net::IpAddr;
@@ -43,7 +43,7 @@ impl Caller {
         if hook.rate_limit.is_some() {
             skipped.push("the rate limit");
         }
-        if hook.verify.is_some() {
+        if hook.verifier.is_some() {
             skipped.push("signature verification and replay protection");
         }
         (!skipped.is_empty()).then(|| format!("a test call skips {}", skipped.join(", ")))
@@ -103,16 +103,15 @@ pub fn admit(
 }
 
 /// The checks on the body: signature, then replay protection. Why a signature failed goes to
-/// the log, never to the caller.
+/// the log, never to the caller. A verified Discord PING is answered here (`{"type":1}`), as
+/// Discord expects, without running anything.
 pub async fn verify(
     shared: &Shared,
     hook: &LiveHook,
     inv: &Invocation,
     caller: Caller,
 ) -> Result<(), Refused> {
-    let (Some(kind), Some(secret), Caller::Http(_)) =
-        (hook.verify, hook.options.secret.as_ref(), caller)
-    else {
+    let (Some(kind), Caller::Http(_)) = (hook.verify_kind, caller) else {
         return Ok(());
     };
     let header = |name: &str| {
@@ -122,34 +121,29 @@ pub async fn verify(
             .map(|(_, v)| v.clone())
     };
     let now = crate::time::now_ms();
-    let mut first_error = None;
-    for candidate in candidates(secret, &hook.options, now) {
-        let secret = crate::secret::resolve(&candidate.0).map_err(|e| {
-            tracing::error!(hook = %hook.name, "{e}");
-            Refused::from(
-                Answer::json(
-                    500,
-                    json!({"error": "hookd cannot read this hook's secret"}),
-                )
-                .with_error(e.to_string()),
-            )
-        })?;
-        match signature::verify(kind, &secret, &header, &inv.body, now / 1000) {
-            Ok(()) => {
-                first_error = None;
-                break;
-            }
-            Err(e) => {
-                first_error.get_or_insert(e);
+    let checked = match &hook.verifier {
+        Some(v) if !per_call(&hook.options, now) => {
+            if kind == VerifyKind::Basic {
+                // A password check may run the KDF (a good part of a second): keep it off the
+                // async workers' queue so other calls are not held up behind it.
+                tokio::task::block_in_place(|| v.verify(&header, &inv.body, now / 1000))
+            } else {
+                v.verify(&header, &inv.body, now / 1000)
             }
         }
-    }
-    if let Some(e) = first_error {
+        _ => verify_each(hook, kind, &header, &inv.body, now)?,
+    };
+    if let Err(e) = checked {
         return Err(Answer::json(401, json!({"error": "unauthorized"}))
             .with_error(format!("verification failed: {e}"))
             .into());
     }
-    let Some(delivery) = signature::delivery_id(kind, &header) else {
+    if kind == VerifyKind::Discord && signature::is_discord_ping(&inv.body) {
+        return Err(Answer::json(200, json!({"type": 1}))
+            .with_note("discord PING: answered, nothing run")
+            .into());
+    }
+    let Some(delivery) = signature::delivery_id(kind, &header, &inv.body) else {
         return Ok(());
     };
     let since = now - REPLAY_WINDOW_MS;
@@ -173,18 +167,73 @@ pub async fn verify(
     }
 }
 
+/// Whether the hook's verifier must be built for this call: its secret is a reference (read
+/// now), or it has further secrets or a rotation's overlap to try.
+fn per_call(o: &crate::proto::HookOptions, now: i64) -> bool {
+    o.secret
+        .as_ref()
+        .is_some_and(|s| crate::secret::is_reference(&s.0))
+        || o.secrets.as_ref().is_some_and(|v| !v.is_empty())
+        || o.rotated_until.is_some_and(|until| now < until)
+}
+
+/// Verifies with each secret the call may be signed with, read now; the first that passes
+/// wins, else the first one's failure is reported. An unreadable reference fails the call.
+fn verify_each(
+    hook: &LiveHook,
+    kind: VerifyKind,
+    header: &dyn Fn(&str) -> Option<String>,
+    body: &[u8],
+    now: i64,
+) -> Result<signature::Checked, Refused> {
+    let o = &hook.options;
+    let cannot = |e: String| {
+        tracing::error!(hook = %hook.name, "{e}");
+        Refused::from(
+            Answer::json(
+                500,
+                json!({"error": "hookd cannot read this hook's secret"}),
+            )
+            .with_error(e),
+        )
+    };
+    let mut list: Vec<Option<&Secret>> = candidates(o, now).map(Some).collect();
+    if list.is_empty() {
+        // A kind that needs no secret (discord, basic): verified with its own keys, once.
+        list.push(None);
+    }
+    // Overwritten by the first failure: the list is never empty and a pass returns at once.
+    let mut outcome: signature::Checked = Ok(());
+    for (i, candidate) in list.into_iter().enumerate() {
+        let secret = candidate
+            .map(|c| crate::secret::resolve(&c.0))
+            .transpose()
+            .map_err(|e| cannot(e.to_string()))?;
+        let keys = signature::Keys {
+            secret: secret.as_deref(),
+            signature_header: o.signature_header.as_deref(),
+            public_key: o.public_key.as_deref(),
+            basic_auth: o.basic_auth.as_ref().map(|s| s.0.as_str()),
+        };
+        let verifier = signature::Verifier::new(kind, keys).map_err(cannot)?;
+        match verifier.verify(header, body, now / 1000) {
+            Ok(()) => return Ok(Ok(())),
+            Err(e) if i == 0 => outcome = Err(e),
+            Err(_) => {}
+        }
+    }
+    Ok(outcome)
+}
+
 /// The secrets a call may be signed with: the hook's secret, its other secrets, and during a
 /// rotation's overlap the one it replaced.
-fn candidates<'a>(
-    secret: &'a Secret,
-    o: &'a crate::proto::HookOptions,
-    now: i64,
-) -> impl Iterator<Item = &'a Secret> {
+fn candidates(o: &crate::proto::HookOptions, now: i64) -> impl Iterator<Item = &Secret> {
     let rotated = o
         .rotated_secret
         .as_ref()
         .filter(|_| o.rotated_until.is_some_and(|until| now < until));
-    std::iter::once(secret)
+    o.secret
+        .iter()
         .chain(o.secrets.iter().flatten())
         .chain(rotated)
 }

@@ -9,7 +9,7 @@
 use crate::hook::Hook;
 use crate::netaddr::Cidr;
 use crate::proto::HookKind;
-use crate::signature::VerifyKind;
+use crate::signature::{Keys, Verifier, VerifyKind};
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 use subtle::ConstantTimeEq;
@@ -22,8 +22,10 @@ pub struct LiveHook {
     pub allow_ip: Option<Vec<Cidr>>,
     /// `--rate-limit`: calls per period of seconds.
     pub rate_limit: Option<(u32, u32)>,
-    /// `--verify`, with the secret it checks against.
-    pub verify: Option<VerifyKind>,
+    /// `--verify`, with the keys it checks against.
+    pub verifier: Option<Verifier>,
+    /// The `--verify` kind (also when its verifier is built per call: a secret reference).
+    pub verify_kind: Option<VerifyKind>,
     /// `--match-path` of an outgoing hook.
     pub match_path: Option<regex::Regex>,
     /// `--rate` of an outgoing hook: deliveries per period in ms.
@@ -58,11 +60,28 @@ impl LiveHook {
             .map(crate::hook::parse_rate)
             .transpose()
             .map_err(fail)?;
-        let verify = match o.verify.as_deref() {
+        let verify_kind = match o.verify.as_deref() {
             None => None,
             Some(v) => {
                 Some(VerifyKind::parse(v).ok_or_else(|| fail(format!("unknown --verify {v:?}")))?)
             }
+        };
+        // A secret given as a reference is read at each call, so its verifier is built then.
+        let by_reference = o
+            .secret
+            .as_ref()
+            .is_some_and(|s| crate::secret::is_reference(&s.0));
+        let verifier = match (verify_kind, o.verify.as_deref()) {
+            (Some(kind), Some(v)) if !by_reference => {
+                let keys = Keys {
+                    secret: o.secret.as_ref().map(|s| s.0.as_str()),
+                    signature_header: o.signature_header.as_deref(),
+                    public_key: o.public_key.as_deref(),
+                    basic_auth: o.basic_auth.as_ref().map(|s| s.0.as_str()),
+                };
+                Some(Verifier::new(kind, keys).map_err(|e| fail(format!("--verify {v}: {e}")))?)
+            }
+            _ => None,
         };
         let match_path = match o.match_path.as_deref() {
             None => None,
@@ -71,7 +90,8 @@ impl LiveHook {
         Ok(LiveHook {
             allow_ip,
             rate_limit,
-            verify,
+            verifier,
+            verify_kind,
             match_path,
             rate,
             hook,

@@ -44,6 +44,7 @@ pub fn prepare(
         }
     }
     validate(kind, &merged, ctx)?;
+    seal_basic_auth(kind, &mut merged, existing.map(|h| &h.options));
     if let Some(h) = existing
         && h.kind != kind
     {
@@ -102,4 +103,28 @@ fn keep_write_only(options: &mut HookOptions, stored: &HookOptions) {
         options.rotated_secret = stored.rotated_secret.clone();
         options.rotated_until = stored.rotated_until;
     }
+}
+
+/// Replaces a script hook's plain `--basic-auth USER:PASS` with its sealed (hashed) form, after
+/// validation. When the stored hook already holds a hash of the same credentials, that hash is
+/// kept, so applying the same file twice changes nothing. Outgoing hooks send their basic auth
+/// and keep it as given.
+pub fn seal_basic_auth(kind: HookKind, o: &mut HookOptions, stored: Option<&HookOptions>) {
+    use crate::signature::password;
+    if kind != HookKind::Script {
+        return;
+    }
+    let Some(plain) = o.basic_auth.as_ref() else {
+        return;
+    };
+    if password::is_sealed(&plain.0) {
+        return;
+    }
+    // The KDF takes a good part of a second: inside the daemon's (multi-threaded) runtime the
+    // worker hands its other tasks on first; outside any runtime this simply runs it.
+    let sealed = tokio::task::block_in_place(|| match stored.and_then(|s| s.basic_auth.as_ref()) {
+        Some(old) if password::sealed_matches(&old.0, &plain.0) => Some(old.clone()),
+        _ => password::seal(&plain.0).map(Secret),
+    });
+    o.basic_auth = sealed;
 }

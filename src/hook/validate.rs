@@ -46,6 +46,8 @@ fn applicability(o: &HookOptions) -> Vec<(&'static str, bool, &'static [HookKind
             o.secrets.as_ref().is_some_and(|v| !v.is_empty()),
             SCRIPT,
         ),
+        ("--signature-header", o.signature_header.is_some(), SCRIPT),
+        ("--public-key", o.public_key.is_some(), SCRIPT),
         ("--allow-ip", o.allow_ip.is_some(), INCOMING),
         ("--param", o.params.is_some(), SCRIPT),
         ("--rate-limit", o.rate_limit.is_some(), INCOMING),
@@ -59,7 +61,7 @@ fn applicability(o: &HookOptions) -> Vec<(&'static str, bool, &'static [HookKind
         ("--template", o.template.is_some(), OUT),
         ("--format", o.format.is_some(), OUT),
         ("--header", o.headers.is_some(), OUT),
-        ("--basic-auth", o.basic_auth.is_some(), OUT),
+        ("--basic-auth", o.basic_auth.is_some(), SCRIPT_OUT),
         ("--bearer", o.bearer.is_some(), OUT),
         ("--rate", o.rate.is_some(), OUT),
         ("--generate-secret", o.generate_secret.is_some(), OUT),
@@ -125,6 +127,17 @@ pub fn valid_event_pattern(p: &str) -> bool {
 /// Validates a merged hook. Runs in the daemon, so user and permission checks see the daemon's
 /// real situation, not the client's.
 pub fn validate(kind: HookKind, o: &HookOptions, ctx: Context) -> Result<(), String> {
+    if kind == HookKind::Script
+        && o.basic_auth
+            .as_ref()
+            .is_some_and(|b| crate::secret::is_reference(&b.0))
+    {
+        return Err(
+            "--basic-auth on a script hook is stored hashed: give USER:PASS itself or \
+                    '-' (stdin), not a reference"
+                .into(),
+        );
+    }
     let resolved = resolve_secrets(o)?;
     let o = &resolved;
     if let Some(d) = &o.description
@@ -199,9 +212,7 @@ fn check_keep_headers(o: &HookOptions) -> Result<(), String> {
 
 /// An HTTP header name (RFC 9110 token).
 fn is_header_name(k: &str) -> bool {
-    !k.is_empty()
-        && k.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+    crate::signature::is_header_name(k)
 }
 
 fn check_script_text(o: &HookOptions) -> Result<(), String> {
@@ -276,32 +287,74 @@ fn check_request_shape(o: &HookOptions) -> Result<(), String> {
     Ok(())
 }
 
+/// The `--verify` kind and the keys it needs. Without `--verify`, leftover keys are kept (as a
+/// secret is) so that turning verification off and on again needs no retyping.
 fn check_verify(o: &HookOptions) -> Result<(), String> {
+    use crate::signature::{Keys, Verifier, VerifyKind};
     let Some(v) = &o.verify else {
         return Ok(());
     };
-    let Some(kind) = crate::signature::VerifyKind::parse(v) else {
-        let names: Vec<&str> = crate::signature::VerifyKind::ALL
-            .iter()
-            .map(|k| k.as_str())
-            .collect();
+    let Some(kind) = VerifyKind::parse(v) else {
+        let names: Vec<&str> = VerifyKind::ALL.iter().map(|k| k.as_str()).collect();
         return Err(format!(
             "--verify {v:?}: expected {} or none",
             names.join(", ")
         ));
     };
-    match &o.secret {
-        None => Err(format!("--verify {v} needs --secret")),
-        Some(s)
-            if kind == crate::signature::VerifyKind::Standard
-                && std::iter::once(s)
-                    .chain(o.secrets.iter().flatten())
-                    .any(|s| !crate::signature::is_valid_whsec(&s.0)) =>
-        {
-            Err("--verify standard needs a whsec_ secret (whsec_ followed by base64)".into())
+    let basic_auth = o.basic_auth.as_ref().map(|b| b.0.as_str());
+    match (kind, basic_auth) {
+        (VerifyKind::Basic, Some(b)) => check_basic_auth(b)?,
+        (VerifyKind::Basic, None) => {
+            return Err("--verify basic needs --basic-auth USER:PASS".into());
         }
-        Some(_) => Ok(()),
+        (_, Some(_)) => {
+            return Err(format!(
+                "--basic-auth on a script hook is checked by --verify basic, not {kind}"
+            ));
+        }
+        (_, None) => {}
     }
+    let keys = Keys {
+        secret: o.secret.as_ref().map(|s| s.0.as_str()),
+        signature_header: o.signature_header.as_deref(),
+        public_key: o.public_key.as_deref(),
+        // Checked above in its plain form; the verifier takes the sealed one.
+        basic_auth: None,
+    };
+    match Verifier::new(kind, keys) {
+        Err(e) if kind == VerifyKind::Basic && e.contains("--basic-auth") => Ok(()),
+        Err(e) => Err(e),
+        Ok(_) => {
+            // Each further secret must suit the kind as the first does.
+            for extra in o.secrets.iter().flatten() {
+                Verifier::new(
+                    kind,
+                    Keys {
+                        secret: Some(&extra.0),
+                        ..keys
+                    },
+                )?;
+            }
+            Ok(())
+        }
+    }
+}
+
+/// `USER:PASS` as typed (or already sealed, as `export --include-secrets` writes it).
+fn check_basic_auth(value: &str) -> Result<(), String> {
+    if crate::signature::password::is_sealed(value) {
+        return Ok(());
+    }
+    let Some((user, password)) = value.split_once(':') else {
+        return Err("--basic-auth takes USER:PASS".into());
+    };
+    if user.is_empty() || password.is_empty() {
+        return Err("--basic-auth takes USER:PASS with neither part empty".into());
+    }
+    if value.chars().any(char::is_control) {
+        return Err("--basic-auth contains a control character".into());
+    }
+    Ok(())
 }
 
 fn check_params(o: &HookOptions) -> Result<(), String> {

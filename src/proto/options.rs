@@ -108,6 +108,12 @@ pub struct HookOptions {
     pub rotated_secret: Option<Secret>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rotated_until: Option<i64>,
+    /// The header `--verify hmac-sha1|sha256|sha512` reads (default `X-Signature`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub signature_header: Option<String>,
+    /// `--verify discord`: the application's Ed25519 public key, hex (not a secret).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub public_key: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub allow_ip: Option<Vec<String>>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -138,6 +144,8 @@ pub struct HookOptions {
     pub format: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub headers: Option<BTreeMap<String, Secret>>,
+    /// Outgoing: `USER:PASS` sent to the receiver. Script hooks (`--verify basic`): stored
+    /// sealed, `USER:$pbkdf2-sha256$…` (see `signature::password`), never the password.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub basic_auth: Option<Secret>,
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -161,6 +161,12 @@ pub struct HookView {
     pub env: Option<BTreeMap<String, String>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub verify: Option<String>,
+    /// The header `hmac-*` verification reads, when not the default `X-Signature`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub signature_header: Option<String>,
+    /// The Ed25519 public key `discord` verification checks with (public, so shown).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub public_key: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub allow_ip: Option<Vec<String>>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -195,7 +201,8 @@ pub struct HookView {
     /// Names of the extra headers; their values may be credentials and are not shown.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub headers: Option<Vec<String>>,
-    /// `basic` or `bearer` when the hook authenticates to its receiver.
+    /// `basic` or `bearer` when the hook authenticates to its receiver; `basic` on a script
+    /// hook when callers must (`--verify basic`). Never the credentials.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub auth: Option<String>,
     /// Whether a secret is set (verification or signing); the secret itself is never shown.

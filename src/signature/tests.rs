@@ -1,6 +1,16 @@
 use super::VerifyError::{BadSecret, Malformed, Mismatch, MissingHeader, StaleTimestamp};
 use super::*;
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
 use std::collections::HashMap;
+
+const H_GITHUB_SIG: &str = "x-hub-signature-256";
+const H_GITHUB_DELIVERY: &str = "x-github-delivery";
+const H_GITLAB_TOKEN: &str = "x-gitlab-token";
+const H_SW_ID: &str = "webhook-id";
+const H_SW_TIMESTAMP: &str = "webhook-timestamp";
+const H_SW_SIGNATURE: &str = "webhook-signature";
+const H_SIGNATURE: &str = "x-signature";
 
 const SW_SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 const SW_ID: &str = "msg_p5jXN8AQM9LWM0D4loKWxJek";
@@ -43,8 +53,7 @@ fn sw(sig: &str, ts: &str, now: i64) -> Checked {
 
 #[test]
 fn kind_names_round_trip() {
-    use VerifyKind::*;
-    for kind in [Github, Gitlab, Standard, HmacSha256] {
+    for kind in VerifyKind::ALL {
         assert_eq!(VerifyKind::parse(kind.as_str()), Some(kind));
         assert_eq!(kind.to_string(), kind.as_str());
     }
@@ -70,13 +79,13 @@ fn github_failures() {
     let github = |secret, pairs: &[_], body| check(VerifyKind::Github, secret, pairs, body);
     assert_eq!(github(GH_SECRET, &pairs, b"Hello, World?"), Err(Mismatch));
     assert_eq!(github("other", &pairs, GH_BODY), Err(Mismatch));
-    let missing = MissingHeader(H_GITHUB_SIG);
+    let missing = MissingHeader(H_GITHUB_SIG.into());
     assert_eq!(github(GH_SECRET, &[], GH_BODY), Err(missing));
     // The prefix is mandatory for GitHub.
     let bare = [(H_GITHUB_SIG, GH_HEX)];
     assert_eq!(
         github(GH_SECRET, &bare, GH_BODY),
-        Err(Malformed(H_GITHUB_SIG))
+        Err(Malformed(H_GITHUB_SIG.into()))
     );
 }
 
@@ -98,7 +107,7 @@ fn hmac_sha256_with_and_without_prefix() {
         Err(Mismatch)
     );
     let missing = check(VerifyKind::HmacSha256, GH_SECRET, &[], GH_BODY);
-    assert_eq!(missing, Err(MissingHeader(H_SIGNATURE)));
+    assert_eq!(missing, Err(MissingHeader(H_SIGNATURE.into())));
 }
 
 #[test]
@@ -112,7 +121,7 @@ fn malformed_hex_is_rejected() {
         "", "sha256=", short[0], short[1], &too_long, &non_hex, &multibyte, &sha1,
     ] {
         let got = gh(VerifyKind::HmacSha256, H_SIGNATURE, bad);
-        assert_eq!(got, Err(Malformed(H_SIGNATURE)), "{bad:?}");
+        assert_eq!(got, Err(Malformed(H_SIGNATURE.into())), "{bad:?}");
     }
 }
 
@@ -125,18 +134,19 @@ fn gitlab_token() {
         Err(Mismatch)
     );
     let missing = check(VerifyKind::Gitlab, "s3cret", &[], b"");
-    assert_eq!(missing, Err(MissingHeader(H_GITLAB_TOKEN)));
+    assert_eq!(missing, Err(MissingHeader(H_GITLAB_TOKEN.into())));
 }
 
 #[test]
 fn empty_secret_never_verifies() {
+    // An empty secret cannot even build a verifier: no kind accepts anything with one.
     let pairs = [(H_GITLAB_TOKEN, "")];
-    assert_eq!(check(VerifyKind::Gitlab, "", &pairs, b""), Err(Mismatch));
+    assert_eq!(check(VerifyKind::Gitlab, "", &pairs, b""), Err(BadSecret));
     let sig = hex_lower(&hmac_sha256(b"", b"body"));
     let pairs = [(H_SIGNATURE, sig.as_str())];
     assert_eq!(
         check(VerifyKind::HmacSha256, "", &pairs, b"body"),
-        Err(Mismatch)
+        Err(BadSecret)
     );
     assert_eq!(check(VerifyKind::Standard, "", &[], b""), Err(BadSecret));
 }
@@ -224,24 +234,24 @@ fn standard_missing_and_malformed_headers() {
         let mut partial = full.to_vec();
         let (name, _) = partial.remove(skip);
         let got = check(VerifyKind::Standard, SW_SECRET, &partial, SW_BODY);
-        assert_eq!(got, Err(MissingHeader(name)));
+        assert_eq!(got, Err(MissingHeader(name.into())));
     }
     let max = "99999999999999999999";
     for ts in ["", "abc", "-1614265330", "+1614265330", "1614265330.5", max] {
         assert_eq!(
             sw(SW_SIG, ts, SW_TS),
-            Err(Malformed(H_SW_TIMESTAMP)),
+            Err(Malformed(H_SW_TIMESTAMP.into())),
             "{ts:?}"
         );
     }
-    assert_eq!(sw("  ", TS, SW_TS), Err(Malformed(H_SW_SIGNATURE)));
+    assert_eq!(sw("  ", TS, SW_TS), Err(Malformed(H_SW_SIGNATURE.into())));
     let pairs = [
         (H_SW_ID, " "),
         (H_SW_TIMESTAMP, TS),
         (H_SW_SIGNATURE, SW_SIG),
     ];
     let got = check(VerifyKind::Standard, SW_SECRET, &pairs, SW_BODY);
-    assert_eq!(got, Err(Malformed(H_SW_ID)));
+    assert_eq!(got, Err(Malformed(H_SW_ID.into())));
 }
 
 #[test]
@@ -275,14 +285,44 @@ fn delivery_ids() {
     let uuid = "72d3162e-cc78-11e3-81ab-4c9367dc0958";
     let padded = format!(" {uuid} ");
     let h = headers(&[(H_GITHUB_DELIVERY, &padded), (H_SW_ID, "msg_1")]);
-    assert_eq!(delivery_id(VerifyKind::Github, &h).as_deref(), Some(uuid));
     assert_eq!(
-        delivery_id(VerifyKind::Standard, &h).as_deref(),
+        delivery_id(VerifyKind::Github, &h, b"").as_deref(),
+        Some(uuid)
+    );
+    assert_eq!(
+        delivery_id(VerifyKind::Standard, &h, b"").as_deref(),
         Some("msg_1")
     );
-    assert_eq!(delivery_id(VerifyKind::Gitlab, &h), None);
-    assert_eq!(delivery_id(VerifyKind::HmacSha256, &h), None);
+    assert_eq!(delivery_id(VerifyKind::Gitlab, &h, b""), None);
+    assert_eq!(delivery_id(VerifyKind::HmacSha256, &h, b""), None);
     let empty = headers(&[(H_SW_ID, "")]);
-    assert_eq!(delivery_id(VerifyKind::Standard, &empty), None);
-    assert_eq!(delivery_id(VerifyKind::Github, &empty), None);
+    assert_eq!(delivery_id(VerifyKind::Standard, &empty, b""), None);
+    assert_eq!(delivery_id(VerifyKind::Github, &empty, b""), None);
+}
+
+#[test]
+fn password_hashes_round_trip_and_never_hold_the_password() {
+    let started = std::time::Instant::now();
+    let sealed = password::seal("deploy:open sesame").unwrap();
+    eprintln!("one seal: {:?}", started.elapsed());
+    assert!(
+        sealed.starts_with("deploy:$pbkdf2-sha256$i=600000,l=32$"),
+        "{sealed}"
+    );
+    assert!(!sealed.contains("open sesame"));
+    assert!(password::is_sealed(&sealed));
+    assert_eq!(password::seal(&sealed).as_deref(), Some(sealed.as_str()));
+    assert!(password::sealed_matches(&sealed, "deploy:open sesame"));
+    assert!(!password::sealed_matches(&sealed, "deploy:open sesame!"));
+    assert!(!password::sealed_matches(&sealed, "deploi:open sesame"));
+    // A fresh salt every time.
+    assert_ne!(password::seal("deploy:open sesame").unwrap(), sealed);
+    assert_eq!(password::seal("no colon"), None);
+    let cred = BasicCredential::parse(&sealed).unwrap();
+    assert!(cred.check("deploy", "open sesame"));
+    // The second check is answered from memory, and a wrong one still is not accepted.
+    assert!(cred.check("deploy", "open sesame"));
+    assert!(!cred.check("deploy", "open sesamE"));
+    assert!(!cred.check("Deploy", "open sesame"));
+    assert!(!format!("{cred:?}").contains("pbkdf2"));
 }

@@ -6,7 +6,9 @@
 //! ignores keys it does not know, so a field dropped from the protocol never makes a row
 //! unreadable. The instructions a request may carry (`description`, `enabled` live in their
 //! own columns; `generate_secret` is never stored) have no place here. No `Debug`: the options
-//! hold secrets.
+//! hold secrets. Fields added to format 1 later (`signature_header`, `public_key`) are
+//! optional, so older rows read as before. `basic_auth` of a script hook holds the sealed
+//! `USER:$pbkdf2-sha256$…` form, never the password.
 
 use crate::proto::{HookOptions, Mode, Secret};
 use crate::time::Dur;
@@ -71,6 +73,10 @@ pub struct StoredOptions {
     #[serde(skip_serializing_if = "Option::is_none")]
     secret: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    signature_header: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    public_key: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     allow_ip: Option<Vec<String>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     params: Option<BTreeMap<String, String>>,
@@ -134,6 +140,8 @@ impl StoredOptions {
             env: o.env.clone(),
             verify: o.verify.clone(),
             secret: o.secret.as_ref().map(|s| s.0.clone()),
+            signature_header: o.signature_header.clone(),
+            public_key: o.public_key.clone(),
             allow_ip: o.allow_ip.clone(),
             params: o.params.clone(),
             rate_limit: o.rate_limit.clone(),
@@ -181,6 +189,8 @@ impl StoredOptions {
             env: self.env,
             verify: self.verify,
             secret: self.secret.map(Secret),
+            signature_header: self.signature_header,
+            public_key: self.public_key,
             allow_ip: self.allow_ip,
             params: self.params,
             rate_limit: self.rate_limit,
@@ -235,6 +245,8 @@ mod tests {
             env: map("A", "1"),
             verify: s("github"),
             secret: Some(Secret("s".into())),
+            signature_header: s("X-Hub-Signature"),
+            public_key: s("ab12"),
             allow_ip: Some(vec!["10.0.0.0/8".into()]),
             params: map("REF", "/ref"),
             rate_limit: s("5/m"),
