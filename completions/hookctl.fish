@@ -70,6 +70,8 @@ complete -c hookctl -n "__fish_hookctl_using_subcommand create" -l secret -d 'Sc
 complete -c hookctl -n "__fish_hookctl_using_subcommand create" -l allow-ip -d 'Incoming: only callers from this network, repeatable (IPv4/IPv6 CIDR)' -r
 complete -c hookctl -n "__fish_hookctl_using_subcommand create" -l rate-limit -d 'Incoming: at most this many calls per period, e.g. 60/m (s, m, h); more get 429' -r
 complete -c hookctl -n "__fish_hookctl_using_subcommand create" -l keep-header -d 'Incoming: pass this header into events unredacted although its name looks like a credential (names containing key, token, secret, signature, auth, password or cookie are redacted otherwise), repeatable' -r
+complete -c hookctl -n "__fish_hookctl_using_subcommand create" -l if -d 'Incoming: run (or accept) a call only when EXPR holds, e.g. "payload.ref == \'refs/heads/main\' && header(\'X-GitHub-Event\') == \'push\'"; \'\' clears it' -r
+complete -c hookctl -n "__fish_hookctl_using_subcommand create" -l if-mismatch-status -d 'Incoming: the status answered when --if is false (default 200)' -r
 complete -c hookctl -n "__fish_hookctl_using_subcommand create" -l param -d 'Script: HOOKD_PARAM_NAME from a JSON pointer into the body, repeatable' -r
 complete -c hookctl -n "__fish_hookctl_using_subcommand create" -l avatar-url -d 'Message: avatar_url used when a message has none' -r
 complete -c hookctl -n "__fish_hookctl_using_subcommand create" -l event -d 'Outgoing: event pattern to deliver, repeatable (exact name, prefix.*, *)' -r
@@ -274,6 +276,8 @@ complete -c hookctl -n "__fish_hookctl_using_subcommand edit" -l secret -d 'Scri
 complete -c hookctl -n "__fish_hookctl_using_subcommand edit" -l allow-ip -d 'Incoming: only callers from this network, repeatable (IPv4/IPv6 CIDR)' -r
 complete -c hookctl -n "__fish_hookctl_using_subcommand edit" -l rate-limit -d 'Incoming: at most this many calls per period, e.g. 60/m (s, m, h); more get 429' -r
 complete -c hookctl -n "__fish_hookctl_using_subcommand edit" -l keep-header -d 'Incoming: pass this header into events unredacted although its name looks like a credential (names containing key, token, secret, signature, auth, password or cookie are redacted otherwise), repeatable' -r
+complete -c hookctl -n "__fish_hookctl_using_subcommand edit" -l if -d 'Incoming: run (or accept) a call only when EXPR holds, e.g. "payload.ref == \'refs/heads/main\' && header(\'X-GitHub-Event\') == \'push\'"; \'\' clears it' -r
+complete -c hookctl -n "__fish_hookctl_using_subcommand edit" -l if-mismatch-status -d 'Incoming: the status answered when --if is false (default 200)' -r
 complete -c hookctl -n "__fish_hookctl_using_subcommand edit" -l param -d 'Script: HOOKD_PARAM_NAME from a JSON pointer into the body, repeatable' -r
 complete -c hookctl -n "__fish_hookctl_using_subcommand edit" -l avatar-url -d 'Message: avatar_url used when a message has none' -r
 complete -c hookctl -n "__fish_hookctl_using_subcommand edit" -l event -d 'Outgoing: event pattern to deliver, repeatable (exact name, prefix.*, *)' -r

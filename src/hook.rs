@@ -140,6 +140,8 @@ pub fn merge(base: &mut HookOptions, patch: HookOptions) {
         rate_limit,
         keep_headers,
         rate,
+        condition,
+        if_mismatch_status,
     );
     normalize(base);
 }
@@ -164,7 +166,8 @@ fn normalize(o: &mut HookOptions) {
         format,
         match_hook,
         match_method,
-        match_path
+        match_path,
+        condition
     );
     for s in [&mut o.secret, &mut o.basic_auth, &mut o.bearer] {
         if s.as_ref().is_some_and(|v| v.0.is_empty()) {
@@ -212,6 +215,8 @@ pub fn view(h: &Hook, d: &Defaults) -> HookView {
         allow_ip: o.allow_ip.clone(),
         rate_limit: o.rate_limit.clone(),
         keep_headers: o.keep_headers.clone(),
+        condition: o.condition.clone(),
+        if_mismatch_status: o.if_mismatch_status,
         ..HookView::default()
     };
     match h.kind {

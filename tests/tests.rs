@@ -4,6 +4,7 @@ mod helper;
 
 mod apply;
 mod calls;
+mod conditions;
 mod config;
 mod deliveries;
 mod docs;

@@ -299,6 +299,13 @@ pub struct OptionArgs {
     /// are redacted otherwise), repeatable
     #[arg(long = "keep-header", value_name = "NAME")]
     pub keep_headers: Vec<String>,
+    /// Incoming: run (or accept) a call only when EXPR holds, e.g.
+    /// "payload.ref == 'refs/heads/main' && header('X-GitHub-Event') == 'push'"; '' clears it
+    #[arg(long = "if", value_name = "EXPR")]
+    pub condition: Option<String>,
+    /// Incoming: the status answered when --if is false (default 200)
+    #[arg(long, value_name = "STATUS")]
+    pub if_mismatch_status: Option<u16>,
     /// Script: HOOKD_PARAM_NAME from a JSON pointer into the body, repeatable
     #[arg(
         long = "param",

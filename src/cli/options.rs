@@ -97,6 +97,8 @@ fn plain_options(a: &OptionArgs) -> HookOptions {
         rate_limit: a.rate_limit.clone(),
         rate: a.rate.clone(),
         keep_headers: nonempty(&a.keep_headers),
+        condition: a.condition.clone(),
+        if_mismatch_status: a.if_mismatch_status,
         avatar_url: a.avatar_url.clone(),
         events: nonempty(&a.events),
         hook_type: a.hook_type.clone(),

@@ -6,6 +6,8 @@
 //! with its status, the reason and its size, and nothing else of it is kept: its body and
 //! headers reach no event, run or log entry. `hookctl test` skips only what identifies a caller
 //! (IP allowlist, rate limit, signature and replay) and says so; the method check applies.
+//! Last comes the hook's condition (`--if`): a call that fails only that was a legitimate
+//! call, so it is recorded as accepted calls are (with `webhook.received`), but runs nothing.
 
 use crate::daemon::incoming::Answer;
 use crate::daemon::registry::LiveHook;
@@ -187,6 +189,29 @@ fn candidates<'a>(
     std::iter::once(secret)
         .chain(o.secrets.iter().flatten())
         .chain(rotated)
+}
+
+/// Whether the hook's `--if` (if any) holds for this call. Asked once the call passed every
+/// other check, so a false condition is answered and recorded as an accepted call is.
+pub fn condition_holds(hook: &LiveHook, inv: &Invocation) -> bool {
+    let Some(condition) = &hook.condition else {
+        return true;
+    };
+    let vars = crate::template::Condition::vars(&crate::template::RequestView {
+        method: &inv.method,
+        query: &inv.query,
+        remote_addr: &inv.remote_addr,
+        content_type: &inv.content_type,
+        headers: &inv.headers,
+        body: &inv.body,
+    });
+    condition.holds(&vars)
+}
+
+/// The answer to a call whose condition is false: nothing ran, and the log says so.
+pub fn mismatch(hook: &LiveHook) -> Answer {
+    let status = hook.options.if_mismatch_status.unwrap_or(200);
+    Answer::text(status, "Hook rules were not satisfied.").with_note("skipped: condition false")
 }
 
 /// What a refusal's log entry says of the call.

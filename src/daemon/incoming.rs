@@ -5,6 +5,7 @@
 //! (run row, call count, log entry) and shapes the answer of the product contract. It never
 //! sees the token: `path` is already redacted.
 
+use crate::daemon::gate;
 use crate::daemon::live::{End, LiveRun, Recorder};
 use crate::daemon::outbox;
 use crate::daemon::registry::LiveHook;
@@ -102,6 +103,9 @@ pub async fn handle(shared: Arc<Shared>, mut call: Call) -> Answer {
         call.inv.params = extract_params(params, &call.inv.content_type, &call.inv.body);
     }
     let h = match call.hook.kind {
+        _ if !gate::condition_holds(&call.hook, &call.inv) => {
+            Handled::answer(gate::mismatch(&call.hook))
+        }
         HookKind::Script => script(&shared, &mut call).await,
         HookKind::Message => {
             let (a, e) = message(&call);

@@ -4,7 +4,8 @@
 //! handlers keep it in step with the store (every change upserts or removes the one hook it
 //! touched), so the HTTP path never waits on storage to answer a 404. Each hook is held as a
 //! [`LiveHook`]: its options parsed once, when it enters the registry, into the typed values
-//! the gate and the subscriptions use (CIDRs, rate limit, verification kind, path filter).
+//! the gate and the subscriptions use (CIDRs, rate limit, verification kind, path filter,
+//! condition).
 
 use crate::hook::Hook;
 use crate::netaddr::Cidr;
@@ -28,6 +29,8 @@ pub struct LiveHook {
     pub match_path: Option<regex::Regex>,
     /// `--rate` of an outgoing hook: deliveries per period in ms.
     pub rate: Option<(u32, u32)>,
+    /// `--if` of an incoming hook, parsed once here so a call only evaluates it.
+    pub condition: Option<crate::template::Condition>,
 }
 
 impl LiveHook {
@@ -68,7 +71,14 @@ impl LiveHook {
             None => None,
             Some(p) => Some(regex::Regex::new(p).map_err(|e| fail(format!("--match-path: {e}")))?),
         };
+        let condition = match o.condition.as_deref() {
+            None => None,
+            Some(c) => {
+                Some(crate::template::Condition::parse(c).map_err(|e| fail(format!("--if: {e}")))?)
+            }
+        };
         Ok(LiveHook {
+            condition,
             allow_ip,
             rate_limit,
             verify,

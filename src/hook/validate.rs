@@ -50,6 +50,12 @@ fn applicability(o: &HookOptions) -> Vec<(&'static str, bool, &'static [HookKind
         ("--param", o.params.is_some(), SCRIPT),
         ("--rate-limit", o.rate_limit.is_some(), INCOMING),
         ("--keep-header", o.keep_headers.is_some(), INCOMING),
+        ("--if", o.condition.is_some(), INCOMING),
+        (
+            "--if-mismatch-status",
+            o.if_mismatch_status.is_some(),
+            INCOMING,
+        ),
         ("--avatar-url", o.avatar_url.is_some(), &[Message]),
         ("--url", o.url.is_some(), OUT),
         ("--method", o.method.is_some(), OUT),
@@ -187,8 +193,31 @@ fn validate_script(o: &HookOptions, ctx: Context) -> Result<(), String> {
     }
     check_rate_limit(o)?;
     check_keep_headers(o)?;
+    check_condition(o)?;
     check_params(o)
 }
+
+/// `--if` parses, and `--if-mismatch-status` is an HTTP status.
+fn check_condition(o: &HookOptions) -> Result<(), String> {
+    if let Some(text) = &o.condition {
+        if text.len() > MAX_CONDITION_BYTES {
+            return Err(format!(
+                "--if: the condition is longer than {MAX_CONDITION_BYTES} bytes"
+            ));
+        }
+        crate::template::Condition::parse(text)
+            .map_err(|e| format!("--if: column {}: {}", e.column, e.message))?;
+    }
+    match o.if_mismatch_status {
+        Some(s) if !(200..=599).contains(&s) => Err(format!(
+            "--if-mismatch-status {s}: use an HTTP status from 200 to 599"
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// Conditions are typed by people; anything longer is a mistake or an attack on the parser.
+const MAX_CONDITION_BYTES: usize = 8192;
 
 fn check_keep_headers(o: &HookOptions) -> Result<(), String> {
     match o.keep_headers.iter().flatten().find(|h| !is_header_name(h)) {
@@ -390,6 +419,7 @@ fn check_rate_limit(o: &HookOptions) -> Result<(), String> {
 fn validate_message(o: &HookOptions) -> Result<(), String> {
     check_rate_limit(o)?;
     check_keep_headers(o)?;
+    check_condition(o)?;
     if let Some(u) = &o.avatar_url {
         check_http_url("--avatar-url", u)?;
     }

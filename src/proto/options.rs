@@ -118,6 +118,12 @@ pub struct HookOptions {
     /// Headers passed into events unredacted although their names look like credentials.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub keep_headers: Option<Vec<String>>,
+    /// Incoming: `--if EXPR`, the condition a call must meet to run (or be accepted).
+    #[serde(rename = "if", skip_serializing_if = "Option::is_none")]
+    pub condition: Option<String>,
+    /// Incoming: the status answered when the condition is false (default 200).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub if_mismatch_status: Option<u16>,
     // Message hooks.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub avatar_url: Option<String>,

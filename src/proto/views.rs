@@ -176,6 +176,10 @@ pub struct HookView {
     pub failing_since: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub keep_headers: Option<Vec<String>>,
+    #[serde(rename = "if", skip_serializing_if = "Option::is_none")]
+    pub condition: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub if_mismatch_status: Option<u16>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub avatar_url: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -86,6 +86,10 @@ pub struct StoredOptions {
     rotated_until: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     rate: Option<String>,
+    #[serde(rename = "if", skip_serializing_if = "Option::is_none")]
+    condition: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    if_mismatch_status: Option<u16>,
     #[serde(skip_serializing_if = "Option::is_none")]
     avatar_url: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -145,6 +149,8 @@ impl StoredOptions {
             rotated_secret: o.rotated_secret.as_ref().map(|s| s.0.clone()),
             rotated_until: o.rotated_until,
             rate: o.rate.clone(),
+            condition: o.condition.clone(),
+            if_mismatch_status: o.if_mismatch_status,
             avatar_url: o.avatar_url.clone(),
             url: o.url.clone(),
             method: o.method.clone(),
@@ -189,6 +195,8 @@ impl StoredOptions {
             rotated_secret: self.rotated_secret.map(Secret),
             rotated_until: self.rotated_until,
             rate: self.rate,
+            condition: self.condition,
+            if_mismatch_status: self.if_mismatch_status,
             avatar_url: self.avatar_url,
             url: self.url,
             method: self.method,
@@ -255,6 +263,8 @@ mod tests {
             match_method: s("POST"),
             match_path: s("^/x"),
             rate: s("10/s"),
+            condition: s("method == 'POST'"),
+            if_mismatch_status: Some(202),
             secrets: Some(vec![Secret("s2".into())]),
             rotated_secret: Some(Secret("old".into())),
             rotated_until: Some(1_700_000_000_000),
