@@ -72,6 +72,12 @@ complete -c hookctl -n "__fish_hookctl_using_subcommand create" -l rate-limit -d
 complete -c hookctl -n "__fish_hookctl_using_subcommand create" -l keep-header -d 'Incoming: pass this header into events unredacted although its name looks like a credential (names containing key, token, secret, signature, auth, password or cookie are redacted otherwise), repeatable' -r
 complete -c hookctl -n "__fish_hookctl_using_subcommand create" -l if -d 'Incoming: run (or accept) a call only when EXPR holds, e.g. "payload.ref == \'refs/heads/main\' && header(\'X-GitHub-Event\') == \'push\'"; \'\' clears it' -r
 complete -c hookctl -n "__fish_hookctl_using_subcommand create" -l if-mismatch-status -d 'Incoming: the status answered when --if is false (default 200)' -r
+complete -c hookctl -n "__fish_hookctl_using_subcommand create" -l success-status -d 'Script: status of a successful sync answer or an accepted async call (default 200/202)' -r
+complete -c hookctl -n "__fish_hookctl_using_subcommand create" -l response-header -d 'Script: add this header to every answer of a call that passed the checks, repeatable' -r
+complete -c hookctl -n "__fish_hookctl_using_subcommand create" -l response-body -d 'Script: body of the async answer, or of a successful sync one with --output none' -r
+complete -c hookctl -n "__fish_hookctl_using_subcommand create" -l output -d 'Script: answer with plain text: stdout, combined (stdout and stderr in arrival order) or none; a failed run then answers 500 with a generic message unless --error-output' -r
+complete -c hookctl -n "__fish_hookctl_using_subcommand create" -l error-output -d 'Script with --output: answer with the output when the run failed too' -r -f -a "true\t''
+false\t''"
 complete -c hookctl -n "__fish_hookctl_using_subcommand create" -l param -d 'Script: HOOKD_PARAM_NAME from a JSON pointer into the body, repeatable' -r
 complete -c hookctl -n "__fish_hookctl_using_subcommand create" -l avatar-url -d 'Message: avatar_url used when a message has none' -r
 complete -c hookctl -n "__fish_hookctl_using_subcommand create" -l event -d 'Outgoing: event pattern to deliver, repeatable (exact name, prefix.*, *)' -r
@@ -278,6 +284,12 @@ complete -c hookctl -n "__fish_hookctl_using_subcommand edit" -l rate-limit -d '
 complete -c hookctl -n "__fish_hookctl_using_subcommand edit" -l keep-header -d 'Incoming: pass this header into events unredacted although its name looks like a credential (names containing key, token, secret, signature, auth, password or cookie are redacted otherwise), repeatable' -r
 complete -c hookctl -n "__fish_hookctl_using_subcommand edit" -l if -d 'Incoming: run (or accept) a call only when EXPR holds, e.g. "payload.ref == \'refs/heads/main\' && header(\'X-GitHub-Event\') == \'push\'"; \'\' clears it' -r
 complete -c hookctl -n "__fish_hookctl_using_subcommand edit" -l if-mismatch-status -d 'Incoming: the status answered when --if is false (default 200)' -r
+complete -c hookctl -n "__fish_hookctl_using_subcommand edit" -l success-status -d 'Script: status of a successful sync answer or an accepted async call (default 200/202)' -r
+complete -c hookctl -n "__fish_hookctl_using_subcommand edit" -l response-header -d 'Script: add this header to every answer of a call that passed the checks, repeatable' -r
+complete -c hookctl -n "__fish_hookctl_using_subcommand edit" -l response-body -d 'Script: body of the async answer, or of a successful sync one with --output none' -r
+complete -c hookctl -n "__fish_hookctl_using_subcommand edit" -l output -d 'Script: answer with plain text: stdout, combined (stdout and stderr in arrival order) or none; a failed run then answers 500 with a generic message unless --error-output' -r
+complete -c hookctl -n "__fish_hookctl_using_subcommand edit" -l error-output -d 'Script with --output: answer with the output when the run failed too' -r -f -a "true\t''
+false\t''"
 complete -c hookctl -n "__fish_hookctl_using_subcommand edit" -l param -d 'Script: HOOKD_PARAM_NAME from a JSON pointer into the body, repeatable' -r
 complete -c hookctl -n "__fish_hookctl_using_subcommand edit" -l avatar-url -d 'Message: avatar_url used when a message has none' -r
 complete -c hookctl -n "__fish_hookctl_using_subcommand edit" -l event -d 'Outgoing: event pattern to deliver, repeatable (exact name, prefix.*, *)' -r

@@ -73,7 +73,7 @@ impl Hook {
     }
     pub fn allows_method(&self, method: &str) -> bool {
         match &self.options.methods {
-            Some(m) => m.iter().any(|x| x == method),
+            Some(m) => m.iter().any(|x| x == method || x == "*"),
             None if self.kind == HookKind::Message => method == "POST",
             None => method == "GET" || method == "POST",
         }
@@ -142,6 +142,11 @@ pub fn merge(base: &mut HookOptions, patch: HookOptions) {
         rate,
         condition,
         if_mismatch_status,
+        success_status,
+        response_headers,
+        response_body,
+        output,
+        error_output,
     );
     normalize(base);
 }
@@ -167,8 +172,13 @@ fn normalize(o: &mut HookOptions) {
         match_hook,
         match_method,
         match_path,
-        condition
+        condition,
+        response_body,
+        output
     );
+    if o.response_headers.as_ref().is_some_and(|h| h.is_empty()) {
+        o.response_headers = None;
+    }
     for s in [&mut o.secret, &mut o.basic_auth, &mut o.bearer] {
         if s.as_ref().is_some_and(|v| v.0.is_empty()) {
             *s = None;
@@ -235,6 +245,11 @@ pub fn view(h: &Hook, d: &Defaults) -> HookView {
             v.verify = o.verify.clone();
             v.params = o.params.clone();
             v.secret_set = Some(o.secret.is_some());
+            v.success_status = o.success_status;
+            v.response_headers = o.response_headers.clone();
+            v.response_body = o.response_body.clone();
+            v.output = o.output.clone();
+            v.error_output = o.error_output;
         }
         HookKind::Message => {
             v.methods = Some(h.methods());

@@ -24,6 +24,7 @@ mod payloads;
 mod properties;
 mod readme;
 mod reload;
+mod response;
 mod rotation;
 mod runner;
 mod runner_isolation;

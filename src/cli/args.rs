@@ -306,6 +306,26 @@ pub struct OptionArgs {
     /// Incoming: the status answered when --if is false (default 200)
     #[arg(long, value_name = "STATUS")]
     pub if_mismatch_status: Option<u16>,
+    /// Script: status of a successful sync answer or an accepted async call (default 200/202)
+    #[arg(long, value_name = "STATUS", help_heading = "Script hooks")]
+    pub success_status: Option<u16>,
+    /// Script: add this header to every answer of a call that passed the checks, repeatable
+    #[arg(
+        long = "response-header",
+        value_name = "K: V",
+        help_heading = "Script hooks"
+    )]
+    pub response_headers: Vec<String>,
+    /// Script: body of the async answer, or of a successful sync one with --output none
+    #[arg(long, value_name = "TEXT", help_heading = "Script hooks")]
+    pub response_body: Option<String>,
+    /// Script: answer with plain text: stdout, combined (stdout and stderr in arrival order)
+    /// or none; a failed run then answers 500 with a generic message unless --error-output
+    #[arg(long, value_name = "WHAT", help_heading = "Script hooks")]
+    pub output: Option<String>,
+    /// Script with --output: answer with the output when the run failed too
+    #[arg(long, num_args = 0..=1, default_missing_value = "true", value_name = "BOOL", help_heading = "Script hooks")]
+    pub error_output: Option<bool>,
     /// Script: HOOKD_PARAM_NAME from a JSON pointer into the body, repeatable
     #[arg(
         long = "param",

@@ -69,6 +69,17 @@ pub fn to_options(a: &OptionArgs, script_from_stdin: bool) -> Result<HookOptions
         }
         o.headers = Some(headers);
     }
+    if !a.response_headers.is_empty() {
+        let mut headers = BTreeMap::new();
+        // `--response-header ''` clears them.
+        for h in a.response_headers.iter().filter(|h| !h.trim().is_empty()) {
+            let (k, v) = h
+                .split_once(':')
+                .ok_or_else(|| format!("--response-header {h:?}: expected 'Name: value'"))?;
+            headers.insert(k.trim().to_string(), v.trim().to_string());
+        }
+        o.response_headers = Some(headers);
+    }
     Ok(o)
 }
 
@@ -99,6 +110,10 @@ fn plain_options(a: &OptionArgs) -> HookOptions {
         keep_headers: nonempty(&a.keep_headers),
         condition: a.condition.clone(),
         if_mismatch_status: a.if_mismatch_status,
+        success_status: a.success_status,
+        response_body: a.response_body.clone(),
+        output: a.output.clone(),
+        error_output: a.error_output,
         avatar_url: a.avatar_url.clone(),
         events: nonempty(&a.events),
         hook_type: a.hook_type.clone(),

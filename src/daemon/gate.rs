@@ -86,10 +86,7 @@ pub fn admit(
     }
     if !hook.allows_method(method) {
         return Err(Refused {
-            answer: Box::new(
-                Answer::json(405, json!({"error": "method not allowed"}))
-                    .with_error("method not allowed"),
-            ),
+            answer: Box::new(Answer::text(405, "").with_error("method not allowed")),
             allow: Some(hook.methods().join(", ")),
         });
     }
@@ -208,10 +205,13 @@ pub fn condition_holds(hook: &LiveHook, inv: &Invocation) -> bool {
     condition.holds(&vars)
 }
 
+/// What the log says of a call whose condition was false.
+pub const SKIPPED: &str = "skipped: condition false";
+
 /// The answer to a call whose condition is false: nothing ran, and the log says so.
 pub fn mismatch(hook: &LiveHook) -> Answer {
     let status = hook.options.if_mismatch_status.unwrap_or(200);
-    Answer::text(status, "Hook rules were not satisfied.").with_note("skipped: condition false")
+    Answer::text(status, "Hook rules were not satisfied.").with_note(SKIPPED)
 }
 
 /// What a refusal's log entry says of the call.

@@ -398,6 +398,14 @@ fn finish(a: Answer, allow: Option<String>) -> Response<ResponseBody> {
     if let Some(allow) = allow.and_then(|v| HeaderValue::from_str(&v).ok()) {
         h.insert(header::ALLOW, allow);
     }
+    for (k, v) in &a.headers {
+        if let (Ok(k), Ok(v)) = (
+            header::HeaderName::from_bytes(k.as_bytes()),
+            HeaderValue::from_str(v),
+        ) {
+            h.insert(k, v);
+        }
+    }
     resp
 }
 

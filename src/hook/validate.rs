@@ -56,6 +56,11 @@ fn applicability(o: &HookOptions) -> Vec<(&'static str, bool, &'static [HookKind
             o.if_mismatch_status.is_some(),
             INCOMING,
         ),
+        ("--success-status", o.success_status.is_some(), SCRIPT),
+        ("--response-header", o.response_headers.is_some(), SCRIPT),
+        ("--response-body", o.response_body.is_some(), SCRIPT),
+        ("--output", o.output.is_some(), SCRIPT),
+        ("--error-output", o.error_output.is_some(), SCRIPT),
         ("--avatar-url", o.avatar_url.is_some(), &[Message]),
         ("--url", o.url.is_some(), OUT),
         ("--method", o.method.is_some(), OUT),
@@ -194,6 +199,7 @@ fn validate_script(o: &HookOptions, ctx: Context) -> Result<(), String> {
     check_rate_limit(o)?;
     check_keep_headers(o)?;
     check_condition(o)?;
+    check_response(o)?;
     check_params(o)
 }
 
@@ -214,6 +220,39 @@ fn check_condition(o: &HookOptions) -> Result<(), String> {
         )),
         _ => Ok(()),
     }
+}
+
+/// Response control: statuses, header names and values, the output choice.
+fn check_response(o: &HookOptions) -> Result<(), String> {
+    if let Some(s) = o.success_status
+        && !(200..=599).contains(&s)
+    {
+        return Err(format!(
+            "--success-status {s}: use an HTTP status from 200 to 599"
+        ));
+    }
+    for (k, v) in o.response_headers.iter().flatten() {
+        if !is_header_name(k) {
+            return Err(format!(
+                "--response-header {k:?} is not a valid header name"
+            ));
+        }
+        if v.bytes().any(|b| b.is_ascii_control() && b != b'\t') {
+            return Err(format!(
+                "--response-header {k}: the value must not hold control characters"
+            ));
+        }
+    }
+    match o.output.as_deref() {
+        None | Some("stdout" | "combined" | "none") => {}
+        Some(other) => {
+            return Err(format!("--output {other:?}: use stdout, combined or none"));
+        }
+    }
+    if o.error_output == Some(true) && o.output.is_none() {
+        return Err("--error-output needs --output stdout|combined|none (without --output a failed call already answers with the run's output)".into());
+    }
+    Ok(())
 }
 
 /// Conditions are typed by people; anything longer is a mistake or an attack on the parser.
@@ -276,7 +315,10 @@ fn check_request_shape(o: &HookOptions) -> Result<(), String> {
         if m.is_empty() {
             return Err("--method needs at least one HTTP method".into());
         }
-        if let Some(bad) = m.iter().find(|x| !is_http_token(x)) {
+        if m.len() > 1 && m.iter().any(|x| x == "*") {
+            return Err("--method '*' allows every method; give it alone".into());
+        }
+        if let Some(bad) = m.iter().find(|x| *x != "*" && !is_http_token(x)) {
             return Err(format!("--method {bad:?} is not an HTTP method"));
         }
     }

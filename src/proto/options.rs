@@ -124,6 +124,21 @@ pub struct HookOptions {
     /// Incoming: the status answered when the condition is false (default 200).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub if_mismatch_status: Option<u16>,
+    /// Script: the status of a successful sync answer or of an accepted async call.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub success_status: Option<u16>,
+    /// Script: headers added to every answer of a call that passed the checks and condition.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub response_headers: Option<BTreeMap<String, String>>,
+    /// Script: the body of an async answer, or of a successful sync one with `output = "none"`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub response_body: Option<String>,
+    /// Script: answer with plain text: `stdout`, `combined` (both streams) or `none`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub output: Option<String>,
+    /// Script with `output`: show the output when the run failed too.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error_output: Option<bool>,
     // Message hooks.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub avatar_url: Option<String>,

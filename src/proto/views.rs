@@ -179,6 +179,16 @@ pub struct HookView {
     #[serde(rename = "if", skip_serializing_if = "Option::is_none")]
     pub condition: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    pub success_status: Option<u16>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub response_headers: Option<BTreeMap<String, String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub response_body: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub output: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error_output: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub if_mismatch_status: Option<u16>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub avatar_url: Option<String>,

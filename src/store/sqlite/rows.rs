@@ -91,6 +91,16 @@ pub struct StoredOptions {
     #[serde(skip_serializing_if = "Option::is_none")]
     if_mismatch_status: Option<u16>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    success_status: Option<u16>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    response_headers: Option<BTreeMap<String, String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    response_body: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    output: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error_output: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     avatar_url: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     url: Option<String>,
@@ -151,6 +161,11 @@ impl StoredOptions {
             rate: o.rate.clone(),
             condition: o.condition.clone(),
             if_mismatch_status: o.if_mismatch_status,
+            success_status: o.success_status,
+            response_headers: o.response_headers.clone(),
+            response_body: o.response_body.clone(),
+            output: o.output.clone(),
+            error_output: o.error_output,
             avatar_url: o.avatar_url.clone(),
             url: o.url.clone(),
             method: o.method.clone(),
@@ -197,6 +212,11 @@ impl StoredOptions {
             rate: self.rate,
             condition: self.condition,
             if_mismatch_status: self.if_mismatch_status,
+            success_status: self.success_status,
+            response_headers: self.response_headers,
+            response_body: self.response_body,
+            output: self.output,
+            error_output: self.error_output,
             avatar_url: self.avatar_url,
             url: self.url,
             method: self.method,
@@ -265,6 +285,11 @@ mod tests {
             rate: s("10/s"),
             condition: s("method == 'POST'"),
             if_mismatch_status: Some(202),
+            success_status: Some(201),
+            response_headers: map("X-Served-By", "hookd"),
+            response_body: s("queued"),
+            output: s("combined"),
+            error_output: Some(true),
             secrets: Some(vec![Secret("s2".into())]),
             rotated_secret: Some(Secret("old".into())),
             rotated_until: Some(1_700_000_000_000),
