@@ -6,6 +6,7 @@
 //! the hook is used or shown, so changing a config default changes every hook that did not pick
 //! a value of its own. Secrets stay inside [`HookOptions`]; [`view`] never copies one out.
 
+mod answers;
 mod prepare;
 mod validate;
 

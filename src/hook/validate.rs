@@ -198,65 +198,10 @@ fn validate_script(o: &HookOptions, ctx: Context) -> Result<(), String> {
     }
     check_rate_limit(o)?;
     check_keep_headers(o)?;
-    check_condition(o)?;
-    check_response(o)?;
+    super::answers::check_condition(o)?;
+    super::answers::check_response(o)?;
     check_params(o)
 }
-
-/// `--if` parses, and `--if-mismatch-status` is an HTTP status.
-fn check_condition(o: &HookOptions) -> Result<(), String> {
-    if let Some(text) = &o.condition {
-        if text.len() > MAX_CONDITION_BYTES {
-            return Err(format!(
-                "--if: the condition is longer than {MAX_CONDITION_BYTES} bytes"
-            ));
-        }
-        crate::template::Condition::parse(text)
-            .map_err(|e| format!("--if: column {}: {}", e.column, e.message))?;
-    }
-    match o.if_mismatch_status {
-        Some(s) if !(200..=599).contains(&s) => Err(format!(
-            "--if-mismatch-status {s}: use an HTTP status from 200 to 599"
-        )),
-        _ => Ok(()),
-    }
-}
-
-/// Response control: statuses, header names and values, the output choice.
-fn check_response(o: &HookOptions) -> Result<(), String> {
-    if let Some(s) = o.success_status
-        && !(200..=599).contains(&s)
-    {
-        return Err(format!(
-            "--success-status {s}: use an HTTP status from 200 to 599"
-        ));
-    }
-    for (k, v) in o.response_headers.iter().flatten() {
-        if !is_header_name(k) {
-            return Err(format!(
-                "--response-header {k:?} is not a valid header name"
-            ));
-        }
-        if v.bytes().any(|b| b.is_ascii_control() && b != b'\t') {
-            return Err(format!(
-                "--response-header {k}: the value must not hold control characters"
-            ));
-        }
-    }
-    match o.output.as_deref() {
-        None | Some("stdout" | "combined" | "none") => {}
-        Some(other) => {
-            return Err(format!("--output {other:?}: use stdout, combined or none"));
-        }
-    }
-    if o.error_output == Some(true) && o.output.is_none() {
-        return Err("--error-output needs --output stdout|combined|none (without --output a failed call already answers with the run's output)".into());
-    }
-    Ok(())
-}
-
-/// Conditions are typed by people; anything longer is a mistake or an attack on the parser.
-const MAX_CONDITION_BYTES: usize = 8192;
 
 fn check_keep_headers(o: &HookOptions) -> Result<(), String> {
     match o.keep_headers.iter().flatten().find(|h| !is_header_name(h)) {
@@ -266,7 +211,7 @@ fn check_keep_headers(o: &HookOptions) -> Result<(), String> {
 }
 
 /// An HTTP header name (RFC 9110 token).
-fn is_header_name(k: &str) -> bool {
+pub(super) fn is_header_name(k: &str) -> bool {
     !k.is_empty()
         && k.bytes()
             .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
@@ -461,7 +406,7 @@ fn check_rate_limit(o: &HookOptions) -> Result<(), String> {
 fn validate_message(o: &HookOptions) -> Result<(), String> {
     check_rate_limit(o)?;
     check_keep_headers(o)?;
-    check_condition(o)?;
+    super::answers::check_condition(o)?;
     if let Some(u) = &o.avatar_url {
         check_http_url("--avatar-url", u)?;
     }
