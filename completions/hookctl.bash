@@ -251,7 +251,7 @@ _hookctl() {
             return 0
             ;;
         hookctl__subcmd__create)
-            opts="-h --script --run --message --url --disabled --description --user --raw-output --async --sync --stream --timeout --concurrency --queue-limit --method --cwd --env --verify --secret --allow-ip --rate-limit --keep-header --if --if-mismatch-status --success-status --response-header --response-body --output --error-output --param --avatar-url --event --type --language --template --format --header --basic-auth --bearer --rate --generate-secret --include-secret --match-hook --match-method --match-path --socket --json --no-color --raw --help"
+            opts="-h --script --run --message --url --disabled --description --user --raw-output --async --sync --stream --timeout --concurrency --queue-limit --method --cwd --env --verify --secret --allow-ip --rate-limit --keep-header --if --exec --arg --env-from --file-from --parse-json --content-type --if-mismatch-status --success-status --response-header --response-body --output --error-output --param --avatar-url --event --type --language --template --format --header --basic-auth --bearer --rate --generate-secret --include-secret --match-hook --match-method --match-path --socket --json --no-color --raw --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -330,6 +330,30 @@ _hookctl() {
                     return 0
                     ;;
                 --if)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --exec)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --arg)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --env-from)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --file-from)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --parse-json)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --content-type)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -495,7 +519,7 @@ _hookctl() {
             return 0
             ;;
         hookctl__subcmd__edit)
-            opts="-h --script --run --url --description --user --raw-output --async --sync --stream --timeout --concurrency --queue-limit --method --cwd --env --verify --secret --allow-ip --rate-limit --keep-header --if --if-mismatch-status --success-status --response-header --response-body --output --error-output --param --avatar-url --event --type --language --template --format --header --basic-auth --bearer --rate --generate-secret --include-secret --match-hook --match-method --match-path --socket --json --no-color --raw --help"
+            opts="-h --script --run --url --description --user --raw-output --async --sync --stream --timeout --concurrency --queue-limit --method --cwd --env --verify --secret --allow-ip --rate-limit --keep-header --if --exec --arg --env-from --file-from --parse-json --content-type --if-mismatch-status --success-status --response-header --response-body --output --error-output --param --avatar-url --event --type --language --template --format --header --basic-auth --bearer --rate --generate-secret --include-secret --match-hook --match-method --match-path --socket --json --no-color --raw --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -574,6 +598,30 @@ _hookctl() {
                     return 0
                     ;;
                 --if)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --exec)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --arg)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --env-from)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --file-from)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --parse-json)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --content-type)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

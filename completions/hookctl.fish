@@ -71,6 +71,12 @@ complete -c hookctl -n "__fish_hookctl_using_subcommand create" -l allow-ip -d '
 complete -c hookctl -n "__fish_hookctl_using_subcommand create" -l rate-limit -d 'Incoming: at most this many calls per period, e.g. 60/m (s, m, h); more get 429' -r
 complete -c hookctl -n "__fish_hookctl_using_subcommand create" -l keep-header -d 'Incoming: pass this header into events unredacted although its name looks like a credential (names containing key, token, secret, signature, auth, password or cookie are redacted otherwise), repeatable' -r
 complete -c hookctl -n "__fish_hookctl_using_subcommand create" -l if -d 'Incoming: run (or accept) a call only when EXPR holds, e.g. "payload.ref == \'refs/heads/main\' && header(\'X-GitHub-Event\') == \'push\'"; \'\' clears it' -r
+complete -c hookctl -n "__fish_hookctl_using_subcommand create" -l exec -d 'Script: run this program directly, no shell, instead of a script text (absolute path)' -r
+complete -c hookctl -n "__fish_hookctl_using_subcommand create" -l arg -d 'Script with --exec: one argument from the request, repeatable, in order. REF is payload:NAME, header:NAME, query:NAME, request:method|remote-addr|body, string:TEXT, entire-payload, entire-headers or entire-query; each is one argument, never split' -r
+complete -c hookctl -n "__fish_hookctl_using_subcommand create" -l env-from -d 'Script: set VAR to a request value (REF as for --arg), repeatable; unset when missing' -r
+complete -c hookctl -n "__fish_hookctl_using_subcommand create" -l file-from -d 'Script: write a request value to a 0600 file whose path is in VAR (removed after the run); \',base64\' decodes it first; repeatable; no file when the value is missing' -r
+complete -c hookctl -n "__fish_hookctl_using_subcommand create" -l parse-json -d 'Script: decode this payload field\'s JSON text so payload: paths reach inside, repeatable' -r
+complete -c hookctl -n "__fish_hookctl_using_subcommand create" -l content-type -d 'Incoming: read the body as this content type, whatever the request says' -r
 complete -c hookctl -n "__fish_hookctl_using_subcommand create" -l if-mismatch-status -d 'Incoming: the status answered when --if is false (default 200)' -r
 complete -c hookctl -n "__fish_hookctl_using_subcommand create" -l success-status -d 'Script: status of a successful sync answer or an accepted async call (default 200/202)' -r
 complete -c hookctl -n "__fish_hookctl_using_subcommand create" -l response-header -d 'Script: add this header to every answer of a call that passed the checks, repeatable' -r
@@ -283,6 +289,12 @@ complete -c hookctl -n "__fish_hookctl_using_subcommand edit" -l allow-ip -d 'In
 complete -c hookctl -n "__fish_hookctl_using_subcommand edit" -l rate-limit -d 'Incoming: at most this many calls per period, e.g. 60/m (s, m, h); more get 429' -r
 complete -c hookctl -n "__fish_hookctl_using_subcommand edit" -l keep-header -d 'Incoming: pass this header into events unredacted although its name looks like a credential (names containing key, token, secret, signature, auth, password or cookie are redacted otherwise), repeatable' -r
 complete -c hookctl -n "__fish_hookctl_using_subcommand edit" -l if -d 'Incoming: run (or accept) a call only when EXPR holds, e.g. "payload.ref == \'refs/heads/main\' && header(\'X-GitHub-Event\') == \'push\'"; \'\' clears it' -r
+complete -c hookctl -n "__fish_hookctl_using_subcommand edit" -l exec -d 'Script: run this program directly, no shell, instead of a script text (absolute path)' -r
+complete -c hookctl -n "__fish_hookctl_using_subcommand edit" -l arg -d 'Script with --exec: one argument from the request, repeatable, in order. REF is payload:NAME, header:NAME, query:NAME, request:method|remote-addr|body, string:TEXT, entire-payload, entire-headers or entire-query; each is one argument, never split' -r
+complete -c hookctl -n "__fish_hookctl_using_subcommand edit" -l env-from -d 'Script: set VAR to a request value (REF as for --arg), repeatable; unset when missing' -r
+complete -c hookctl -n "__fish_hookctl_using_subcommand edit" -l file-from -d 'Script: write a request value to a 0600 file whose path is in VAR (removed after the run); \',base64\' decodes it first; repeatable; no file when the value is missing' -r
+complete -c hookctl -n "__fish_hookctl_using_subcommand edit" -l parse-json -d 'Script: decode this payload field\'s JSON text so payload: paths reach inside, repeatable' -r
+complete -c hookctl -n "__fish_hookctl_using_subcommand edit" -l content-type -d 'Incoming: read the body as this content type, whatever the request says' -r
 complete -c hookctl -n "__fish_hookctl_using_subcommand edit" -l if-mismatch-status -d 'Incoming: the status answered when --if is false (default 200)' -r
 complete -c hookctl -n "__fish_hookctl_using_subcommand edit" -l success-status -d 'Script: status of a successful sync answer or an accepted async call (default 200/202)' -r
 complete -c hookctl -n "__fish_hookctl_using_subcommand edit" -l response-header -d 'Script: add this header to every answer of a call that passed the checks, repeatable' -r

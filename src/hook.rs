@@ -8,6 +8,7 @@
 
 mod answers;
 mod prepare;
+pub mod refs;
 mod validate;
 
 pub use prepare::*;
@@ -98,6 +99,14 @@ pub struct Context {
 /// Copies every option `patch` gives over `base`. `generate_secret` is an instruction, not a
 /// setting, so it is taken out by the caller before merging.
 pub fn merge(base: &mut HookOptions, patch: HookOptions) {
+    // A script text and a program to run replace each other.
+    if patch.exec.is_some() {
+        base.script = None;
+    }
+    if patch.script.is_some() {
+        base.exec = None;
+        base.args = None;
+    }
     macro_rules! take {
         ($($f:ident),* $(,)?) => { $( if patch.$f.is_some() { base.$f = patch.$f; } )* };
     }
@@ -143,6 +152,12 @@ pub fn merge(base: &mut HookOptions, patch: HookOptions) {
         rate,
         condition,
         if_mismatch_status,
+        exec,
+        args,
+        env_from,
+        file_from,
+        parse_json,
+        content_type,
         success_status,
         response_headers,
         response_body,
@@ -175,7 +190,9 @@ fn normalize(o: &mut HookOptions) {
         match_path,
         condition,
         response_body,
-        output
+        output,
+        exec,
+        content_type
     );
     if o.response_headers.as_ref().is_some_and(|h| h.is_empty()) {
         o.response_headers = None;
@@ -227,6 +244,7 @@ pub fn view(h: &Hook, d: &Defaults) -> HookView {
         rate_limit: o.rate_limit.clone(),
         keep_headers: o.keep_headers.clone(),
         condition: o.condition.clone(),
+        content_type: o.content_type.clone(),
         if_mismatch_status: o.if_mismatch_status,
         ..HookView::default()
     };
@@ -246,6 +264,11 @@ pub fn view(h: &Hook, d: &Defaults) -> HookView {
             v.verify = o.verify.clone();
             v.params = o.params.clone();
             v.secret_set = Some(o.secret.is_some());
+            v.exec = o.exec.clone();
+            v.args = o.args.clone();
+            v.env_from = o.env_from.clone();
+            v.file_from = o.file_from.clone();
+            v.parse_json = o.parse_json.clone();
             v.success_status = o.success_status;
             v.response_headers = o.response_headers.clone();
             v.response_body = o.response_body.clone();

@@ -4,6 +4,7 @@ mod helper;
 
 mod apply;
 mod calls;
+mod commands;
 mod conditions;
 mod config;
 mod deliveries;

@@ -303,6 +303,39 @@ pub struct OptionArgs {
     /// "payload.ref == 'refs/heads/main' && header('X-GitHub-Event') == 'push'"; '' clears it
     #[arg(long = "if", value_name = "EXPR")]
     pub condition: Option<String>,
+    /// Script: run this program directly, no shell, instead of a script text (absolute path)
+    #[arg(long, value_name = "PATH", help_heading = "Script hooks")]
+    pub exec: Option<String>,
+    /// Script with --exec: one argument from the request, repeatable, in order. REF is
+    /// payload:NAME, header:NAME, query:NAME, request:method|remote-addr|body, string:TEXT,
+    /// entire-payload, entire-headers or entire-query; each is one argument, never split
+    #[arg(long = "arg", value_name = "REF", help_heading = "Script hooks")]
+    pub args: Vec<String>,
+    /// Script: set VAR to a request value (REF as for --arg), repeatable; unset when missing
+    #[arg(
+        long = "env-from",
+        value_name = "VAR=REF",
+        help_heading = "Script hooks"
+    )]
+    pub env_from: Vec<String>,
+    /// Script: write a request value to a 0600 file whose path is in VAR (removed after the
+    /// run); ',base64' decodes it first; repeatable; no file when the value is missing
+    #[arg(
+        long = "file-from",
+        value_name = "VAR=REF[,base64]",
+        help_heading = "Script hooks"
+    )]
+    pub file_from: Vec<String>,
+    /// Script: decode this payload field's JSON text so payload: paths reach inside, repeatable
+    #[arg(
+        long = "parse-json",
+        value_name = "NAME",
+        help_heading = "Script hooks"
+    )]
+    pub parse_json: Vec<String>,
+    /// Incoming: read the body as this content type, whatever the request says
+    #[arg(long, value_name = "TYPE")]
+    pub content_type: Option<String>,
     /// Incoming: the status answered when --if is false (default 200)
     #[arg(long, value_name = "STATUS")]
     pub if_mismatch_status: Option<u16>,

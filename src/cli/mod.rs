@@ -317,6 +317,8 @@ fn create_request(a: &CreateArgs) -> Result<Request, Failure> {
     } else if let Some(text) = &a.run {
         options.script = Some(text.clone());
         Some(HookKind::Script)
+    } else if options.exec.is_some() {
+        Some(HookKind::Script)
     } else if a.message {
         Some(HookKind::Message)
     } else if let Some(url) = &a.url {
@@ -329,9 +331,11 @@ fn create_request(a: &CreateArgs) -> Result<Request, Failure> {
     if name.is_none() || kind.is_none() {
         if !interactive() {
             let missing = match (name.is_none(), kind.is_none()) {
-                (true, true) => "a NAME and one of --script FILE, --run TEXT, --message, --url URL",
+                (true, true) => {
+                    "a NAME and one of --script FILE, --run TEXT, --exec PATH, --message, --url URL"
+                }
                 (true, false) => "a NAME",
-                _ => "one of --script FILE, --run TEXT, --message, --url URL",
+                _ => "one of --script FILE, --run TEXT, --exec PATH, --message, --url URL",
             };
             return Err(Failure::Usage(format!(
                 "create needs {missing} (there is no terminal to ask on)"

@@ -194,15 +194,22 @@ pub fn condition_holds(hook: &LiveHook, inv: &Invocation) -> bool {
     let Some(condition) = &hook.condition else {
         return true;
     };
-    let vars = crate::template::Condition::vars(&crate::template::RequestView {
-        method: &inv.method,
-        query: &inv.query,
-        remote_addr: &inv.remote_addr,
-        content_type: &inv.content_type,
-        headers: &inv.headers,
-        body: &inv.body,
-    });
-    condition.holds(&vars)
+    condition.holds(&crate::hook::refs::request_vars(hook, inv))
+}
+
+/// Whether the call's values can reach its command: no NUL byte (400) and nothing longer than
+/// Linux passes (413) in an argument or variable taken from the request.
+pub fn values_fit(hook: &LiveHook, inv: &Invocation) -> Result<(), Box<Answer>> {
+    let o = &hook.options;
+    if o.args.is_none() && o.env_from.is_none() {
+        return Ok(());
+    }
+    let vars = crate::hook::refs::request_vars(hook, inv);
+    crate::hook::refs::command_values(hook, &vars)
+        .map(|_| ())
+        .map_err(|(status, why)| {
+            Box::new(Answer::json(status, json!({"error": why})).with_error(why))
+        })
 }
 
 /// What the log says of a call whose condition was false.

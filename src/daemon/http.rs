@@ -190,7 +190,10 @@ async fn route(
     let mut call = Call {
         hook,
         path: crate::token::redact_path(parts.uri.path()),
-        inv: invocation(&parts, client),
+        inv: Invocation {
+            peer: Some(remote.to_string()),
+            ..invocation(&parts, client)
+        },
         received,
         stream: None,
     };

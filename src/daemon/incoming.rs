@@ -109,7 +109,10 @@ pub async fn handle(shared: Arc<Shared>, mut call: Call) -> Answer {
     let holds = gate::condition_holds(&call.hook, &call.inv);
     let mut h = match call.hook.kind {
         _ if !holds => Handled::answer(gate::mismatch(&call.hook)),
-        HookKind::Script => script(&shared, &mut call).await,
+        HookKind::Script => match gate::values_fit(&call.hook, &call.inv) {
+            Ok(()) => script(&shared, &mut call).await,
+            Err(a) => Handled::answer(*a),
+        },
         HookKind::Message => {
             let (a, e) = message(&call);
             Handled {

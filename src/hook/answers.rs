@@ -2,6 +2,7 @@
 //! (`--if`, parsed here exactly as the registry will parse it, so what is stored always
 //! compiles) and response control (statuses, headers, output). Messages name the flag.
 
+use super::refs::{Ref, parse_binding};
 use super::validate::is_header_name;
 use crate::proto::HookOptions;
 
@@ -53,6 +54,42 @@ pub(super) fn check_response(o: &HookOptions) -> Result<(), String> {
     }
     if o.error_output == Some(true) && o.output.is_none() {
         return Err("--error-output needs --output stdout|combined|none (without --output a failed call already answers with the run's output)".into());
+    }
+    Ok(())
+}
+
+/// A command hook: an absolute program path, valid REFs; and for every hook the bindings.
+pub(super) fn check_command(o: &HookOptions) -> Result<(), String> {
+    let Some(exec) = &o.exec else {
+        return Err("--arg needs --exec PATH (a script text gets request values from --env-from and --file-from)".into());
+    };
+    if o.script.is_some() {
+        return Err("give either a script (--script/--run) or --exec, not both".into());
+    }
+    if !exec.starts_with('/') || exec.contains('\0') {
+        return Err(format!("--exec {exec:?} must be an absolute path"));
+    }
+    for a in o.args.iter().flatten() {
+        Ref::parse(a).map_err(|e| format!("--arg {e}"))?;
+    }
+    Ok(())
+}
+
+/// `--env-from`, `--file-from`, `--parse-json` and `--content-type`.
+pub(super) fn check_bindings(o: &HookOptions) -> Result<(), String> {
+    for (var, r) in o.env_from.iter().flatten() {
+        parse_binding(&format!("{var}={r}"), "--env-from", false)?;
+    }
+    for (var, r) in o.file_from.iter().flatten() {
+        parse_binding(&format!("{var}={r}"), "--file-from", true)?;
+    }
+    if let Some(bad) = o.parse_json.iter().flatten().find(|n| n.trim().is_empty()) {
+        return Err(format!("--parse-json {bad:?}: give a payload field name"));
+    }
+    if let Some(ct) = &o.content_type
+        && (ct.contains(['\r', '\n']) || !ct.contains('/'))
+    {
+        return Err(format!("--content-type {ct:?} is not a media type"));
     }
     Ok(())
 }

@@ -29,6 +29,12 @@ fn applicability(o: &HookOptions) -> Vec<(&'static str, bool, &'static [HookKind
     const SCRIPT_OUT: &[HookKind] = &[Script, Outgoing];
     vec![
         ("--script/--run", o.script.is_some(), SCRIPT),
+        ("--exec", o.exec.is_some(), SCRIPT),
+        ("--arg", o.args.is_some(), SCRIPT),
+        ("--env-from", o.env_from.is_some(), SCRIPT),
+        ("--file-from", o.file_from.is_some(), SCRIPT),
+        ("--parse-json", o.parse_json.is_some(), SCRIPT),
+        ("--content-type", o.content_type.is_some(), INCOMING),
         ("--user", o.user.is_some(), SCRIPT),
         ("--raw-output", o.raw_output.is_some(), SCRIPT),
         ("--async", o.mode.is_some(), SCRIPT),
@@ -200,6 +206,7 @@ fn validate_script(o: &HookOptions, ctx: Context) -> Result<(), String> {
     check_keep_headers(o)?;
     super::answers::check_condition(o)?;
     super::answers::check_response(o)?;
+    super::answers::check_bindings(o)?;
     check_params(o)
 }
 
@@ -218,6 +225,9 @@ pub(super) fn is_header_name(k: &str) -> bool {
 }
 
 fn check_script_text(o: &HookOptions) -> Result<(), String> {
+    if o.exec.is_some() || o.args.is_some() {
+        return super::answers::check_command(o);
+    }
     match &o.script {
         None => Err(
             "a script hook needs a script: --script FILE, --script - (stdin) or --run 'TEXT'"
@@ -407,6 +417,7 @@ fn validate_message(o: &HookOptions) -> Result<(), String> {
     check_rate_limit(o)?;
     check_keep_headers(o)?;
     super::answers::check_condition(o)?;
+    super::answers::check_bindings(o)?;
     if let Some(u) = &o.avatar_url {
         check_http_url("--avatar-url", u)?;
     }

@@ -139,6 +139,24 @@ pub struct HookOptions {
     /// Script with `output`: show the output when the run failed too.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error_output: Option<bool>,
+    /// Script: run this program directly (no shell) instead of a script text.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exec: Option<String>,
+    /// Script with `exec`: its arguments, each a request value (REF), in order.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub args: Option<Vec<String>>,
+    /// Script: variables set from request values, VAR → REF.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub env_from: Option<BTreeMap<String, String>>,
+    /// Script: variables naming 0600 files holding request values, VAR → `REF[,base64]`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file_from: Option<BTreeMap<String, String>>,
+    /// Script: payload fields holding JSON text, decoded before values are read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub parse_json: Option<Vec<String>>,
+    /// Incoming: the content type the body is read as, whatever the request says.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub content_type: Option<String>,
     // Message hooks.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub avatar_url: Option<String>,

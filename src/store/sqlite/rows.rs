@@ -91,6 +91,18 @@ pub struct StoredOptions {
     #[serde(skip_serializing_if = "Option::is_none")]
     if_mismatch_status: Option<u16>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    exec: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    args: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    env_from: Option<BTreeMap<String, String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    file_from: Option<BTreeMap<String, String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    parse_json: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    content_type: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     success_status: Option<u16>,
     #[serde(skip_serializing_if = "Option::is_none")]
     response_headers: Option<BTreeMap<String, String>>,
@@ -161,6 +173,12 @@ impl StoredOptions {
             rate: o.rate.clone(),
             condition: o.condition.clone(),
             if_mismatch_status: o.if_mismatch_status,
+            exec: o.exec.clone(),
+            args: o.args.clone(),
+            env_from: o.env_from.clone(),
+            file_from: o.file_from.clone(),
+            parse_json: o.parse_json.clone(),
+            content_type: o.content_type.clone(),
             success_status: o.success_status,
             response_headers: o.response_headers.clone(),
             response_body: o.response_body.clone(),
@@ -212,6 +230,12 @@ impl StoredOptions {
             rate: self.rate,
             condition: self.condition,
             if_mismatch_status: self.if_mismatch_status,
+            exec: self.exec,
+            args: self.args,
+            env_from: self.env_from,
+            file_from: self.file_from,
+            parse_json: self.parse_json,
+            content_type: self.content_type,
             success_status: self.success_status,
             response_headers: self.response_headers,
             response_body: self.response_body,
@@ -285,6 +309,12 @@ mod tests {
             rate: s("10/s"),
             condition: s("method == 'POST'"),
             if_mismatch_status: Some(202),
+            exec: s("/usr/bin/env"),
+            args: Some(vec!["payload:a.b".into()]),
+            env_from: map("REF", "payload:ref"),
+            file_from: map("BODY", "request:body,base64"),
+            parse_json: Some(vec!["data".into()]),
+            content_type: s("application/json"),
             success_status: Some(201),
             response_headers: map("X-Served-By", "hookd"),
             response_body: s("queued"),
