@@ -251,7 +251,7 @@ _hookctl() {
             return 0
             ;;
         hookctl__subcmd__create)
-            opts="-h --script --run --message --url --disabled --description --user --raw-output --async --sync --stream --timeout --concurrency --queue-limit --method --cwd --env --verify --secret --allow-ip --rate-limit --keep-header --if --exec --arg --env-from --file-from --parse-json --content-type --if-mismatch-status --success-status --response-header --response-body --output --error-output --param --avatar-url --event --type --language --template --format --header --basic-auth --bearer --rate --generate-secret --include-secret --match-hook --match-method --match-path --socket --json --no-color --raw --help"
+            opts="-h --script --run --message --url --disabled --description --user --raw-output --async --sync --stream --timeout --concurrency --queue-limit --method --cwd --env --verify --secret --allow-ip --rate-limit --keep-header --if --exec --arg --env-from --file-from --parse-json --content-type --path --insecure-path --if-mismatch-status --success-status --response-header --response-body --output --error-output --param --avatar-url --event --type --language --template --format --header --basic-auth --bearer --rate --generate-secret --include-secret --match-hook --match-method --match-path --socket --json --no-color --raw --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -355,6 +355,14 @@ _hookctl() {
                     ;;
                 --content-type)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --path)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --insecure-path)
+                    COMPREPLY=($(compgen -W "true false" -- "${cur}"))
                     return 0
                     ;;
                 --if-mismatch-status)
@@ -519,7 +527,7 @@ _hookctl() {
             return 0
             ;;
         hookctl__subcmd__edit)
-            opts="-h --script --run --url --description --user --raw-output --async --sync --stream --timeout --concurrency --queue-limit --method --cwd --env --verify --secret --allow-ip --rate-limit --keep-header --if --exec --arg --env-from --file-from --parse-json --content-type --if-mismatch-status --success-status --response-header --response-body --output --error-output --param --avatar-url --event --type --language --template --format --header --basic-auth --bearer --rate --generate-secret --include-secret --match-hook --match-method --match-path --socket --json --no-color --raw --help"
+            opts="-h --script --run --url --description --user --raw-output --async --sync --stream --timeout --concurrency --queue-limit --method --cwd --env --verify --secret --allow-ip --rate-limit --keep-header --if --exec --arg --env-from --file-from --parse-json --content-type --path --insecure-path --if-mismatch-status --success-status --response-header --response-body --output --error-output --param --avatar-url --event --type --language --template --format --header --basic-auth --bearer --rate --generate-secret --include-secret --match-hook --match-method --match-path --socket --json --no-color --raw --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -623,6 +631,14 @@ _hookctl() {
                     ;;
                 --content-type)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --path)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --insecure-path)
+                    COMPREPLY=($(compgen -W "true false" -- "${cur}"))
                     return 0
                     ;;
                 --if-mismatch-status)

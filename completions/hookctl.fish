@@ -77,6 +77,9 @@ complete -c hookctl -n "__fish_hookctl_using_subcommand create" -l env-from -d '
 complete -c hookctl -n "__fish_hookctl_using_subcommand create" -l file-from -d 'Script: write a request value to a 0600 file whose path is in VAR (removed after the run); \',base64\' decodes it first; repeatable; no file when the value is missing' -r
 complete -c hookctl -n "__fish_hookctl_using_subcommand create" -l parse-json -d 'Script: decode this payload field\'s JSON text so payload: paths reach inside, repeatable' -r
 complete -c hookctl -n "__fish_hookctl_using_subcommand create" -l content-type -d 'Incoming: read the body as this content type, whatever the request says' -r
+complete -c hookctl -n "__fish_hookctl_using_subcommand create" -l path -d 'Incoming: also serve the hook at this public path, /hooks/NAME (needs --verify or --allow-ip, else --insecure-path); \'\' removes it' -r
+complete -c hookctl -n "__fish_hookctl_using_subcommand create" -l insecure-path -d 'Incoming: allow --path without --verify or --allow-ip' -r -f -a "true\t''
+false\t''"
 complete -c hookctl -n "__fish_hookctl_using_subcommand create" -l if-mismatch-status -d 'Incoming: the status answered when --if is false (default 200)' -r
 complete -c hookctl -n "__fish_hookctl_using_subcommand create" -l success-status -d 'Script: status of a successful sync answer or an accepted async call (default 200/202)' -r
 complete -c hookctl -n "__fish_hookctl_using_subcommand create" -l response-header -d 'Script: add this header to every answer of a call that passed the checks, repeatable' -r
@@ -295,6 +298,9 @@ complete -c hookctl -n "__fish_hookctl_using_subcommand edit" -l env-from -d 'Sc
 complete -c hookctl -n "__fish_hookctl_using_subcommand edit" -l file-from -d 'Script: write a request value to a 0600 file whose path is in VAR (removed after the run); \',base64\' decodes it first; repeatable; no file when the value is missing' -r
 complete -c hookctl -n "__fish_hookctl_using_subcommand edit" -l parse-json -d 'Script: decode this payload field\'s JSON text so payload: paths reach inside, repeatable' -r
 complete -c hookctl -n "__fish_hookctl_using_subcommand edit" -l content-type -d 'Incoming: read the body as this content type, whatever the request says' -r
+complete -c hookctl -n "__fish_hookctl_using_subcommand edit" -l path -d 'Incoming: also serve the hook at this public path, /hooks/NAME (needs --verify or --allow-ip, else --insecure-path); \'\' removes it' -r
+complete -c hookctl -n "__fish_hookctl_using_subcommand edit" -l insecure-path -d 'Incoming: allow --path without --verify or --allow-ip' -r -f -a "true\t''
+false\t''"
 complete -c hookctl -n "__fish_hookctl_using_subcommand edit" -l if-mismatch-status -d 'Incoming: the status answered when --if is false (default 200)' -r
 complete -c hookctl -n "__fish_hookctl_using_subcommand edit" -l success-status -d 'Script: status of a successful sync answer or an accepted async call (default 200/202)' -r
 complete -c hookctl -n "__fish_hookctl_using_subcommand edit" -l response-header -d 'Script: add this header to every answer of a call that passed the checks, repeatable' -r

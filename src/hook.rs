@@ -158,6 +158,8 @@ pub fn merge(base: &mut HookOptions, patch: HookOptions) {
         file_from,
         parse_json,
         content_type,
+        path,
+        insecure_path,
         success_status,
         response_headers,
         response_body,
@@ -192,7 +194,8 @@ fn normalize(o: &mut HookOptions) {
         response_body,
         output,
         exec,
-        content_type
+        content_type,
+        path
     );
     if o.response_headers.as_ref().is_some_and(|h| h.is_empty()) {
         o.response_headers = None;
@@ -245,6 +248,8 @@ pub fn view(h: &Hook, d: &Defaults) -> HookView {
         keep_headers: o.keep_headers.clone(),
         condition: o.condition.clone(),
         content_type: o.content_type.clone(),
+        path: o.path.clone(),
+        insecure_path: o.insecure_path,
         if_mismatch_status: o.if_mismatch_status,
         ..HookView::default()
     };

@@ -21,6 +21,7 @@ mod metrics;
 mod migrate;
 mod pacing;
 mod package;
+mod paths;
 mod payloads;
 mod properties;
 mod readme;

@@ -336,6 +336,13 @@ pub struct OptionArgs {
     /// Incoming: read the body as this content type, whatever the request says
     #[arg(long, value_name = "TYPE")]
     pub content_type: Option<String>,
+    /// Incoming: also serve the hook at this public path, /hooks/NAME (needs --verify or
+    /// --allow-ip, else --insecure-path); '' removes it
+    #[arg(long, value_name = "/hooks/NAME")]
+    pub path: Option<String>,
+    /// Incoming: allow --path without --verify or --allow-ip
+    #[arg(long, num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
+    pub insecure_path: Option<bool>,
     /// Incoming: the status answered when --if is false (default 200)
     #[arg(long, value_name = "STATUS")]
     pub if_mismatch_status: Option<u16>,

@@ -130,6 +130,8 @@ fn plain_options(a: &OptionArgs) -> HookOptions {
         args: nonempty(&a.args),
         parse_json: nonempty(&a.parse_json),
         content_type: a.content_type.clone(),
+        path: a.path.clone(),
+        insecure_path: a.insecure_path,
         success_status: a.success_status,
         response_body: a.response_body.clone(),
         output: a.output.clone(),

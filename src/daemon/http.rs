@@ -181,7 +181,11 @@ async fn route(
     if let Some(found) = run_path(path) {
         return run_status(&req, remote, &shared, found).await;
     }
-    let Some(hook) = token_of(path).and_then(|t| shared.registry.lookup(t)) else {
+    let found = match token_of(path) {
+        Some(t) => shared.registry.lookup(t),
+        None => shared.registry.lookup_path(path),
+    };
+    let Some(hook) = found else {
         return finish(Answer::not_found(), None);
     };
     let client = client_ip(remote.ip(), req.headers(), &shared.config().trust_proxy);

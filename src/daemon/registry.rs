@@ -107,6 +107,9 @@ struct Inner {
     token_of: HashMap<i64, [u8; 32]>,
     /// Enabled outgoing hooks.
     outgoing: HashMap<i64, Arc<LiveHook>>,
+    /// Enabled incoming hooks with a fixed `--path`, by path, and the path of each by id.
+    by_path: HashMap<String, Arc<LiveHook>>,
+    path_of: HashMap<i64, String>,
 }
 
 impl Registry {
@@ -144,6 +147,16 @@ impl Registry {
         let hook = inner.by_token.get(&hash)?;
         let stored = hook.token_hash.as_ref()?;
         bool::from(stored.ct_eq(&hash)).then(|| hook.clone())
+    }
+
+    /// The enabled incoming hook served at this fixed path (`/hooks/NAME`).
+    pub fn lookup_path(&self, path: &str) -> Option<Arc<LiveHook>> {
+        self.inner
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .by_path
+            .get(path)
+            .cloned()
     }
 
     /// Whether any enabled outgoing hook subscribes to events of this type (before filters on
@@ -208,6 +221,10 @@ impl Inner {
         if live.kind == HookKind::Outgoing {
             self.outgoing.insert(live.id, live);
         } else if let Some(hash) = live.token_hash {
+            if let Some(path) = live.options.path.clone() {
+                self.path_of.insert(live.id, path.clone());
+                self.by_path.insert(path, live.clone());
+            }
             self.token_of.insert(live.id, hash);
             self.by_token.insert(hash, live);
         }
@@ -216,6 +233,9 @@ impl Inner {
         self.outgoing.remove(&id);
         if let Some(hash) = self.token_of.remove(&id) {
             self.by_token.remove(&hash);
+        }
+        if let Some(path) = self.path_of.remove(&id) {
+            self.by_path.remove(&path);
         }
     }
 }

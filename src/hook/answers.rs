@@ -75,8 +75,36 @@ pub(super) fn check_command(o: &HookOptions) -> Result<(), String> {
     Ok(())
 }
 
-/// `--env-from`, `--file-from`, `--parse-json` and `--content-type`.
+/// `--path /hooks/NAME`, and that a path anyone can find is guarded.
+fn check_path(o: &HookOptions) -> Result<(), String> {
+    let Some(path) = &o.path else {
+        return Ok(());
+    };
+    let name = path.strip_prefix(PATH_PREFIX).unwrap_or_default();
+    let ok = !name.is_empty()
+        && name.len() <= 128
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-' | b'~'));
+    if !ok {
+        return Err(format!(
+            "--path {path:?}: use {PATH_PREFIX}NAME, NAME of 1-128 characters A-Z a-z 0-9 . _ - ~"
+        ));
+    }
+    if o.verify.is_none() && o.allow_ip.is_none() && o.insecure_path != Some(true) {
+        return Err(format!(
+            "--path {path}: anyone who guesses a fixed path can call it; add --verify or --allow-ip, or --insecure-path to serve it unguarded"
+        ));
+    }
+    Ok(())
+}
+
+/// Fixed paths all start with this.
+pub const PATH_PREFIX: &str = "/hooks/";
+
+/// `--env-from`, `--file-from`, `--parse-json`, `--content-type` and `--path`.
 pub(super) fn check_bindings(o: &HookOptions) -> Result<(), String> {
+    check_path(o)?;
     for (var, r) in o.env_from.iter().flatten() {
         parse_binding(&format!("{var}={r}"), "--env-from", false)?;
     }

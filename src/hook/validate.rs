@@ -35,6 +35,8 @@ fn applicability(o: &HookOptions) -> Vec<(&'static str, bool, &'static [HookKind
         ("--file-from", o.file_from.is_some(), SCRIPT),
         ("--parse-json", o.parse_json.is_some(), SCRIPT),
         ("--content-type", o.content_type.is_some(), INCOMING),
+        ("--path", o.path.is_some(), INCOMING),
+        ("--insecure-path", o.insecure_path.is_some(), INCOMING),
         ("--user", o.user.is_some(), SCRIPT),
         ("--raw-output", o.raw_output.is_some(), SCRIPT),
         ("--async", o.mode.is_some(), SCRIPT),

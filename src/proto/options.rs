@@ -157,6 +157,12 @@ pub struct HookOptions {
     /// Incoming: the content type the body is read as, whatever the request says.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub content_type: Option<String>,
+    /// Incoming: a public, non-secret path `/hooks/NAME` serving the hook besides its token URL.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    /// Incoming: allows `path` without `verify` or `allow_ip`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub insecure_path: Option<bool>,
     // Message hooks.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub avatar_url: Option<String>,

@@ -103,6 +103,10 @@ pub struct StoredOptions {
     #[serde(skip_serializing_if = "Option::is_none")]
     content_type: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    path: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    insecure_path: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     success_status: Option<u16>,
     #[serde(skip_serializing_if = "Option::is_none")]
     response_headers: Option<BTreeMap<String, String>>,
@@ -179,6 +183,8 @@ impl StoredOptions {
             file_from: o.file_from.clone(),
             parse_json: o.parse_json.clone(),
             content_type: o.content_type.clone(),
+            path: o.path.clone(),
+            insecure_path: o.insecure_path.clone(),
             success_status: o.success_status,
             response_headers: o.response_headers.clone(),
             response_body: o.response_body.clone(),
@@ -236,6 +242,8 @@ impl StoredOptions {
             file_from: self.file_from,
             parse_json: self.parse_json,
             content_type: self.content_type,
+            path: self.path,
+            insecure_path: self.insecure_path,
             success_status: self.success_status,
             response_headers: self.response_headers,
             response_body: self.response_body,
@@ -315,6 +323,8 @@ mod tests {
             file_from: map("BODY", "request:body,base64"),
             parse_json: Some(vec!["data".into()]),
             content_type: s("application/json"),
+            path: s("/hooks/deploy"),
+            insecure_path: Some(true),
             success_status: Some(201),
             response_headers: map("X-Served-By", "hookd"),
             response_body: s("queued"),
