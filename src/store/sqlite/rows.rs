@@ -184,7 +184,7 @@ impl StoredOptions {
             parse_json: o.parse_json.clone(),
             content_type: o.content_type.clone(),
             path: o.path.clone(),
-            insecure_path: o.insecure_path.clone(),
+            insecure_path: o.insecure_path,
             success_status: o.success_status,
             response_headers: o.response_headers.clone(),
             response_body: o.response_body.clone(),
