@@ -11,6 +11,7 @@ mod prepare;
 pub mod refs;
 mod validate;
 
+pub use answers::PATH_PREFIX;
 pub use prepare::*;
 pub use validate::*;
 
@@ -191,7 +192,6 @@ fn normalize(o: &mut HookOptions) {
         match_method,
         match_path,
         condition,
-        response_body,
         output,
         exec,
         content_type,

@@ -275,10 +275,7 @@ fn command_hooks_are_checked_and_a_missing_program_fails_the_call() {
         (&["--exec", "/bin/true", "--arg", "payload:"], "--arg"),
         (&["--exec", "/bin/true", "--arg", "cookie:x"], "--arg"),
         (&["--run", "true", "--arg", "payload:x"], "--arg"),
-        (
-            &["--run", "true", "--env-from", "1X=payload:x"],
-            "--env-from",
-        ),
+        (&["--run", "true", "--env-from", "=payload:x"], "--env-from"),
         (
             &["--run", "true", "--env-from", "HOOKD_X=payload:x"],
             "--env-from",

@@ -14,6 +14,7 @@ mod faults;
 mod first_contact;
 mod gate;
 mod hostile;
+mod import;
 mod limits;
 mod manage;
 mod manpages;

@@ -151,6 +151,28 @@ pub enum Command {
         #[arg(long, value_name = "FILE")]
         tokens_out: Option<std::path::PathBuf>,
     },
+    /// Create hooks from an adnanh/webhook hooks file (JSON or YAML), idempotently like apply
+    Import {
+        /// The hooks file ('-' reads stdin)
+        file: String,
+        /// Print what would change, change nothing
+        #[arg(long)]
+        dry_run: bool,
+        /// Write the URLs of newly created hooks to this file (mode 0600) instead of printing them
+        #[arg(long, value_name = "FILE")]
+        tokens_out: Option<std::path::PathBuf>,
+        /// Also serve each hook at /hooks/ID, as webhook did (with --insecure-path where the
+        /// hook has no other guard)
+        #[arg(long)]
+        keep_paths: bool,
+        /// Import the hooks that can be translated and name each one skipped
+        #[arg(long)]
+        skip_invalid: bool,
+        /// Treat the file as webhook's -template file (also detected by its {{ … }} actions);
+        /// getenv reads hookctl's environment
+        #[arg(long)]
+        template: bool,
+    },
     /// Print hooks as a TOML file that `apply` accepts (never tokens)
     Export {
         /// Only this hook

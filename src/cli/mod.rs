@@ -10,6 +10,8 @@ pub mod client;
 pub mod docs;
 pub mod emit;
 pub mod hooksfile;
+pub mod import;
+mod import_rules;
 pub mod options;
 pub mod output;
 pub mod rotate;
@@ -218,6 +220,28 @@ fn manage_request(command: &Command) -> Result<Option<Request>, Failure> {
             Request::Apply(ApplyHooks {
                 hooks: hooksfile::read(file).map_err(Failure::Failed)?,
                 prune: *prune,
+                dry_run: *dry_run,
+            })
+        }
+        Command::Import {
+            file,
+            dry_run,
+            tokens_out,
+            keep_paths,
+            skip_invalid,
+            template,
+        } => {
+            if let Some(path) = tokens_out {
+                secretfile::check(path).map_err(Failure::Failed)?;
+            }
+            let flags = import::Flags {
+                template: *template,
+                keep_paths: *keep_paths,
+                skip_invalid: *skip_invalid,
+            };
+            Request::Apply(ApplyHooks {
+                hooks: import::read(file, flags).map_err(Failure::Failed)?,
+                prune: false,
                 dry_run: *dry_run,
             })
         }
@@ -579,7 +603,9 @@ fn print(command: &Command, response: Response, json: bool, escape: bool) -> Res
         }
         Response::Applied { changes, dry_run } => {
             let tokens_out = match command {
-                Command::Apply { tokens_out, .. } => tokens_out.as_deref(),
+                Command::Apply { tokens_out, .. } | Command::Import { tokens_out, .. } => {
+                    tokens_out.as_deref()
+                }
                 _ => None,
             };
             return hooksfile::report(&changes, dry_run, tokens_out, json).map_err(Failure::Failed);
