@@ -5,6 +5,7 @@ mod helper;
 mod apply;
 mod calls;
 mod commands;
+mod compat;
 mod conditions;
 mod config;
 mod deliveries;
