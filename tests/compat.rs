@@ -171,6 +171,9 @@ fn same(what: &str, theirs: &Reply, ours: &Reply, headers: &[&str]) {
     }
 }
 
+/// What a request is called, its method, path, headers and body.
+type Case<'a> = (&'a str, &'a str, &'a str, Vec<(&'a str, &'a str)>, String);
+
 #[test]
 fn imported_hooks_answer_and_run_as_webhook_does() {
     if Command::new("webhook").arg("-version").output().is_err() {
@@ -191,7 +194,7 @@ fn imported_hooks_answer_and_run_as_webhook_does() {
     let json = "application/json";
     let push =
         r#"{"commits": [{"id": "a1"}, {"id": "b2"}], "repository": {"name": "site"}, "count": 7}"#;
-    let cases: Vec<(&str, &str, &str, Vec<(&str, &str)>, String)> = vec![
+    let cases: Vec<Case> = vec![
         (
             "rules match",
             "POST",
