@@ -229,6 +229,20 @@ fn normalize(o: &mut HookOptions) {
     }
 }
 
+/// What a script hook runs with from the request, and how it answers.
+fn command_view(v: &mut HookView, o: &HookOptions) {
+    v.exec = o.exec.clone();
+    v.args = o.args.clone();
+    v.env_from = o.env_from.clone();
+    v.file_from = o.file_from.clone();
+    v.parse_json = o.parse_json.clone();
+    v.success_status = o.success_status;
+    v.response_headers = o.response_headers.clone();
+    v.response_body = o.response_body.clone();
+    v.output = o.output.clone();
+    v.error_output = o.error_output;
+}
+
 /// The listing view of a hook, with effective values where the hook relies on defaults.
 pub fn view(h: &Hook, d: &Defaults) -> HookView {
     let o = &h.options;
@@ -269,16 +283,7 @@ pub fn view(h: &Hook, d: &Defaults) -> HookView {
             v.verify = o.verify.clone();
             v.params = o.params.clone();
             v.secret_set = Some(o.secret.is_some());
-            v.exec = o.exec.clone();
-            v.args = o.args.clone();
-            v.env_from = o.env_from.clone();
-            v.file_from = o.file_from.clone();
-            v.parse_json = o.parse_json.clone();
-            v.success_status = o.success_status;
-            v.response_headers = o.response_headers.clone();
-            v.response_body = o.response_body.clone();
-            v.output = o.output.clone();
-            v.error_output = o.error_output;
+            command_view(&mut v, o);
         }
         HookKind::Message => {
             v.methods = Some(h.methods());
