@@ -79,7 +79,12 @@ fn hooks_file(rec: &str, fail: &str) -> String {
         },
         {
             "id": "files", "execute-command": rec, "include-command-output-in-response": true,
-            "pass-arguments-to-command": [{"source": "entire-query"}],
+            "pass-arguments-to-command": [
+                {"source": "entire-query"},
+                {"source": "entire-payload"},
+                {"source": "entire-headers"},
+                {"source": "raw-request-body"}
+            ],
             "pass-environment-to-command": [
                 {"source": "payload", "name": "who"},
                 {"source": "header", "name": "X-Event", "envname": "HOOK_EVENT"}

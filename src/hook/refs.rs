@@ -55,6 +55,8 @@ impl Ref {
         let field = |map: &str, key: &str| vars.get(map).and_then(|m| m.get(key)).cloned();
         let v = match self {
             Ref::Payload(path) => payload_value(vars.get("payload")?, path)?.clone(),
+            // Go's server takes `Host` out of the headers, so webhook never passes it.
+            Ref::Header(name) if name == "host" => return None,
             Ref::Header(name) => field("headers", name)?,
             Ref::Query(name) => field("query", name)?,
             Ref::Method => vars.get("method")?.clone(),
@@ -105,7 +107,8 @@ fn as_text(v: &Value) -> String {
     }
 }
 
-/// The headers as a JSON object with names in their canonical form (`Content-Type`).
+/// The headers as a JSON object with names in their canonical form (`Content-Type`), without
+/// `Host`, as webhook gives them.
 fn canonical_headers(headers: &Value) -> String {
     let Some(map) = headers.as_object() else {
         return "{}".into();
@@ -120,8 +123,11 @@ fn canonical_headers(headers: &Value) -> String {
             })
             .collect::<String>()
     };
-    let out: serde_json::Map<String, Value> =
-        map.iter().map(|(k, v)| (canonical(k), v.clone())).collect();
+    let out: serde_json::Map<String, Value> = map
+        .iter()
+        .filter(|(k, _)| *k != "host")
+        .map(|(k, v)| (canonical(k), v.clone()))
+        .collect();
     Value::Object(out).to_string()
 }
 
