@@ -95,6 +95,21 @@ fn hooks_file(rec: &str, fail: &str) -> String {
                 {"source": "payload", "name": "absent"}
             ]
         },
+        {
+            "id": "types", "execute-command": rec, "include-command-output-in-response": true,
+            "pass-arguments-to-command": [
+                {"source": "payload", "name": "n"},
+                {"source": "payload", "name": "f"},
+                {"source": "payload", "name": "b"},
+                {"source": "payload", "name": "z"},
+                {"source": "payload", "name": "list"},
+                {"source": "payload", "name": "obj"},
+                {"source": "payload", "name": "a.b"},
+                {"source": "payload", "name": "list.5"},
+                {"source": "header", "name": "x-missing"}
+            ],
+            "pass-environment-to-command": [{"source": "payload", "name": "z"}, {"source": "payload", "name": "absent"}]
+        },
         {"id": "postonly", "execute-command": rec, "include-command-output-in-response": true, "http-methods": ["POST"]}
     ]);
     serde_json::to_string_pretty(&hooks).unwrap()
@@ -293,6 +308,13 @@ fn imported_hooks_answer_and_run_as_webhook_does() {
                 .into(),
         ),
         (
+            "value types",
+            "POST",
+            "/hooks/types",
+            vec![("Content-Type", json)],
+            r#"{"n": 7, "f": 1.25, "b": true, "z": null, "list": [1, "two"], "obj": {"k": "v"}, "a.b": "dotted", "a": {"b": "nested"}}"#.into(),
+        ),
+        (
             "GET allowed by default",
             "GET",
             "/hooks/ipok",
@@ -334,4 +356,9 @@ fn imported_hooks_answer_and_run_as_webhook_does() {
     assert_eq!(files["files"]["HOOK_DOC"], "hello\nworld");
     assert_eq!(files["env"]["HOOK_who"], "me & you");
     assert!(files["files"].get("HOOK_ABSENT").is_none());
+    let types = get("value types").2;
+    assert_eq!(types["argv"][0], "7");
+    assert_eq!(types["argv"][6], "dotted", "a literal key with dots wins");
+    assert_eq!(types["argv"][8], "", "a missing argument is empty");
+    assert_eq!(types["argv"][4], "[1,\"two\"]", "arrays as JSON text");
 }
