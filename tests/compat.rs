@@ -312,7 +312,7 @@ fn imported_hooks_answer_and_run_as_webhook_does() {
             "POST",
             "/hooks/types",
             vec![("Content-Type", json)],
-            r#"{"n": 7, "f": 1.25, "b": true, "z": null, "list": [1, "two"], "obj": {"k": "v"}, "a.b": "dotted", "a": {"b": "nested"}}"#.into(),
+            r#"{"n": 7, "f": 1.50, "b": true, "z": null, "list": [1, "two"], "obj": {"k": "v"}, "a.b": "dotted", "a": {"b": "nested"}}"#.into(),
         ),
         (
             "GET allowed by default",

@@ -54,7 +54,14 @@ impl Ref {
     pub fn value(&self, vars: &Value) -> Option<String> {
         let field = |map: &str, key: &str| vars.get(map).and_then(|m| m.get(key)).cloned();
         let v = match self {
-            Ref::Payload(path) => payload_value(vars.get("payload")?, path)?.clone(),
+            Ref::Payload(path) => match payload_value(vars.get("payload")?, path)? {
+                // A number goes as its sender wrote it (`1.50`), as webhook passes it.
+                Value::Number(n) => {
+                    let body = vars.get("body").and_then(Value::as_str).unwrap_or_default();
+                    return Some(number_as_sent(body, path).unwrap_or_else(|| n.to_string()));
+                }
+                v => v.clone(),
+            },
             // Go's server takes `Host` out of the headers, so webhook never passes it.
             Ref::Header(name) if name == "host" => return None,
             Ref::Header(name) => field("headers", name)?,
@@ -93,6 +100,38 @@ pub fn payload_value<'a>(mut v: &'a Value, path: &str) -> Option<&'a Value> {
         match more {
             None => return Some(next),
             Some(m) => (v, rest) = (next, m),
+        }
+    }
+}
+
+/// The text of the number at `path` in a JSON body, as it stands there.
+fn number_as_sent(body: &str, path: &str) -> Option<String> {
+    use serde_json::value::RawValue;
+    let mut cur: Box<RawValue> = serde_json::from_str(body).ok()?;
+    let mut rest = path.to_string();
+    loop {
+        let (first, more) = match rest.split_once('.') {
+            Some((f, m)) => (f.to_string(), Some(m.to_string())),
+            None => (rest.clone(), None),
+        };
+        let text = cur.get().trim_start();
+        let next = if text.starts_with('{') {
+            let mut m: std::collections::HashMap<String, Box<RawValue>> =
+                serde_json::from_str(cur.get()).ok()?;
+            if let Some(whole) = m.remove(&rest) {
+                return Some(whole.get().trim().to_string());
+            }
+            m.remove(&first)?
+        } else if text.starts_with('[') {
+            let mut items: Vec<Box<RawValue>> = serde_json::from_str(cur.get()).ok()?;
+            let i = first.parse::<usize>().ok()?;
+            (i < items.len()).then(|| items.swap_remove(i))?
+        } else {
+            return None;
+        };
+        match more {
+            None => return Some(next.get().trim().to_string()),
+            Some(m) => (cur, rest) = (next, m),
         }
     }
 }
@@ -298,6 +337,11 @@ mod tests {
         assert_eq!(payload_value(&p, "d.e"), Some(&json!(1)));
         assert_eq!(payload_value(&p, "a.missing"), None);
         assert_eq!(payload_value(&p, "a.b.9"), None);
+        let body = r#"{"a": {"b": [1.50, {"c": 2e3}]}, "d.e": -0.0}"#;
+        assert_eq!(number_as_sent(body, "a.b.0").as_deref(), Some("1.50"));
+        assert_eq!(number_as_sent(body, "a.b.1.c").as_deref(), Some("2e3"));
+        assert_eq!(number_as_sent(body, "d.e").as_deref(), Some("-0.0"));
+        assert_eq!(number_as_sent(body, "a.x"), None);
     }
 
     #[test]
