@@ -150,6 +150,73 @@ fn every_ref_source_reaches_the_command_byte_exact_and_is_never_executed() {
 }
 
 #[test]
+fn whole_request_sources_carry_hostile_values_byte_exact() {
+    let d = Daemon::start();
+    let prog = recorder(&d.state_dir());
+    let marker = d.state_dir().join("executed");
+    let t = d.create(
+        "whole",
+        &[
+            "--exec",
+            prog.to_str().unwrap(),
+            "--arg",
+            "request:body",
+            "--arg",
+            "entire-payload",
+            "--arg",
+            "entire-query",
+            "--env-from",
+            "X_BODY=request:body",
+            "--output",
+            "stdout",
+        ],
+    );
+    for (i, value) in hostile(&marker).into_iter().enumerate() {
+        if value.len() > 1000 {
+            continue; // the whole body twice would pass Linux's limit: covered by the 413 test
+        }
+        let body = json!({"v": value}).to_string();
+        let r = d.request(
+            "POST",
+            &format!("{}?q={}", d.path(&t), url_encode(&value)),
+            &[("Content-Type", "application/json")],
+            body.as_bytes(),
+        );
+        assert_eq!(r.status, 200, "value #{i}: {}", r.body);
+        let got: Value = serde_json::from_str(&r.body).unwrap();
+        assert_eq!(got["argv"][0], latin1(&body), "value #{i}");
+        assert_eq!(got["env"]["X_BODY"], latin1(&body), "value #{i}");
+        let payload: Value = serde_json::from_str(
+            &String::from_utf8(
+                got["argv"][1]
+                    .as_str()
+                    .unwrap()
+                    .chars()
+                    .map(|c| c as u8)
+                    .collect(),
+            )
+            .unwrap(),
+        )
+        .unwrap();
+        assert_eq!(payload["v"], value.as_str(), "value #{i}");
+        let query: Value = serde_json::from_str(
+            &String::from_utf8(
+                got["argv"][2]
+                    .as_str()
+                    .unwrap()
+                    .chars()
+                    .map(|c| c as u8)
+                    .collect(),
+            )
+            .unwrap(),
+        )
+        .unwrap();
+        assert_eq!(query["q"], value.as_str(), "value #{i}");
+    }
+    assert!(!marker.exists(), "a value was executed");
+}
+
+#[test]
 fn nul_and_oversized_values_are_refused_before_running() {
     let d = Daemon::start();
     let prog = recorder(&d.state_dir());
