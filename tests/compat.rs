@@ -52,10 +52,12 @@ fn hooks_file(rec: &str, fail: &str) -> String {
         },
         {
             "id": "ipok", "execute-command": rec, "include-command-output-in-response": true,
+            "response-headers": [{"name": "X-Answer", "value": "ip rule"}],
             "trigger-rule": {"match": {"type": "ip-whitelist", "ip-range": "127.0.0.0/8"}}
         },
         {
             "id": "ipno", "execute-command": rec, "include-command-output-in-response": true,
+            "response-headers": [{"name": "X-Answer", "value": "ip rule"}],
             "trigger-rule": {"match": {"type": "ip-whitelist", "ip-range": "10.0.0.0/8 192.168.1.1"}}
         },
         {
@@ -334,6 +336,19 @@ fn imported_hooks_answer_and_run_as_webhook_does() {
         let theirs = http(wh.port, method, path, headers, body.as_bytes());
         let ours = d.request(method, path, headers, body.as_bytes());
         same(what, &theirs, &ours, &["X-Answer"]);
+        if *what == "ip allowed" || *what == "async" {
+            assert!(
+                ours.header("x-answer").is_some(),
+                "{what}: the hook's header"
+            );
+        }
+        if *what == "ip refused" {
+            assert_eq!(
+                ours.header("x-answer"),
+                None,
+                "no hook header on a mismatch"
+            );
+        }
         seen.push((what.to_string(), ours.status, comparable(&ours.body)));
     }
     // The comparison compared something: a few answers as they must be.
@@ -347,6 +362,7 @@ fn imported_hooks_answer_and_run_as_webhook_does() {
     assert_eq!(get("rules mismatch header").1, 418);
     assert_eq!(get("rules not").1, 418);
     assert_eq!(get("ip refused").2, "Hook rules were not satisfied.");
+    assert_eq!(get("ip allowed").1, 200);
     assert_eq!(
         (get("async").1, get("async").2),
         (201, Value::from("accepted, thanks"))
