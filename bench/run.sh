@@ -10,6 +10,8 @@
 #   1. Sync script hook `echo hi` with raw output, against adnanh/webhook running a #!/bin/sh
 #      script that echoes hi with include-command-output-in-response, and against this
 #      machine's spawn limit (bench/spawnrate: /bin/sh -c 'echo hi' from 8 workers per CPU).
+#      Beside it, a command hook (`--exec /bin/echo --arg string:hi --if …`) with its condition
+#      true (a run) and false (answered without one; against the 404 rate of 3).
 #   2. Message hook (POST {"content":"hi"} answered 200 once it is on disk with a delivery to
 #      an outgoing hook), against webhook's fire-and-forget hook (answers at once, runs the
 #      script in the background); plus hookd's p99 latency.
@@ -407,6 +409,12 @@ wait_until 30 "the hello server" http_up "http://127.0.0.1:$HELLO_PORT/"
 url_of() { sed -n 's/.*"url": *"\([^"]*\)".*/\1/p'; }
 SYNC_URL=$(ctl --json create s --run 'echo hi' --raw-output --concurrency 64 --queue-limit 100000 | url_of)
 MSG_URL=$(ctl --json create m --message | url_of)
+# A command hook with a condition: true runs /bin/echo, false answers at once without a run.
+COND_URL=$(ctl --json create c --exec /bin/echo --arg string:hi --output stdout \
+    --if "header('X-Go') == 'yes'" --concurrency 64 --queue-limit 100000 | url_of)
+[[ $COND_URL == http://* ]] || die "hookctl create printed no URL for the command hook"
+printf 'wrk.headers["X-Go"] = "yes"\n' >"$TMP/cond-true.lua"
+printf 'wrk.headers["X-Go"] = "no"\n' >"$TMP/cond-false.lua"
 [[ $SYNC_URL == http://* && $MSG_URL == http://* ]] || die "hookctl create printed no URL"
 NOPE_URL="http://127.0.0.1:$HOOKD_PORT/webhook/hkd_nope"
 WH_SYNC="http://127.0.0.1:$WEBHOOK_PORT/hooks/sync"
@@ -416,8 +424,8 @@ HELLO_URL="http://127.0.0.1:$HELLO_PORT/"
 ctl create out --url "$HELLO_URL" --event message.received >/dev/null
 
 sleep 1
-note_rss "idle (3 hooks)" 0
-IDLE_RSS=${RSS_AFTER["idle (3 hooks)"]}
+note_rss "idle (4 hooks)" 0
+IDLE_RSS=${RSS_AFTER["idle (4 hooks)"]}
 
 # Each side answers as expected before it is loaded.
 expect() { # expect WHAT STATUS BODY curl-args...
@@ -433,6 +441,8 @@ expect "webhook sync hook" 200 hi "$WH_SYNC"
 expect "hookd message hook" 200 "" "${MSG_ARGS[@]}" "$MSG_URL"
 expect "webhook fire-and-forget hook" 200 "" "${MSG_ARGS[@]}" "$WH_FF"
 expect "hookd unknown token" 404 "" "$NOPE_URL"
+expect "hookd command hook, condition true" 200 hi -H 'X-Go: yes' "$COND_URL"
+expect "hookd command hook, condition false" 200 "Hook rules were not satisfied." -H 'X-Go: no' "$COND_URL"
 expect "hello server" 200 hello "$HELLO_URL"
 
 # ---------------------------------------------------------------------------------------------
@@ -458,6 +468,10 @@ for ((round = 1; round <= BENCH_ROUNDS; round++)); do
             add sync.hookd "$W_GOOD"
             add sync.hookd.p99 "$W_P99"
             ((W_BAD + W_ERR == 0)) || WARNINGS+=("round $round: hookd sync: $W_BAD non-2xx, $W_ERR socket errors (only 2xx counted)")
+            hookd_load "command hook load" "round $round: hookd command hook, condition true" "$COND_URL" -s "$TMP/cond-true.lua"
+            add cond.true "$W_GOOD"
+            hookd_load "command hook load" "round $round: hookd command hook, condition false" "$COND_URL" -s "$TMP/cond-false.lua"
+            add cond.false "$W_GOOD"
             ;;
         peer)
             run_wrk "round $round: webhook sync script" "$WH_SYNC"
@@ -711,6 +725,8 @@ msg_h=$(median "${R[msg.hookd]}")
 msg_w=$(median "${R[msg.webhook]}")
 msg_p99=$(median "${R[msg.hookd.p99]}")
 nf_h=$(median "${R[nf.hookd]}")
+cond_t=$(median "${R[cond.true]}")
+cond_f=$(median "${R[cond.false]}")
 nf_l=$(median "${R[nf.hello]}")
 list_med=$(median "${R[list]}")
 tls_nf=$(median "${R[tls.nf.tls]}")
@@ -746,6 +762,8 @@ WH_VERSION=$("$WEBHOOK" -version 2>/dev/null | awk '{print $3}' || true)
     echo "| Sync script vs. spawn limit | $(fmt "$sync_h") | spawns/s $(fmt "$sync_s") | $(pct "$r_sync_s") | ≥ 90 % | $(met "$(check "$r_sync_s" '>=' 0.9)") |"
     echo "| Message ack, req/s | $(fmt "$msg_h") | webhook fire-and-forget $(fmt "$msg_w") | ${r_msg}× | ≥ 2.0× | $(met "$(check "$r_msg" '>=' 2.0)") |"
     echo "| Message ack p99 at $BENCH_CONNECTIONS connections | $(fmt "$msg_p99" 2) ms | webhook $(fmt "$(median "${R[msg.webhook.p99]}")" 2) ms | | < 20 ms | $(met "$(check "$msg_p99" '<' 20)") |"
+    echo "| Command hook \`--exec /bin/echo\` with \`--if\` true, req/s | $(fmt "$cond_t") | sync script $(fmt "$sync_h") | $(pct "$(ratio "$cond_t" "$sync_h")") | | |"
+    echo "| Command hook with \`--if\` false (no run), req/s | $(fmt "$cond_f") | unknown token $(fmt "$nf_h") | $(pct "$(ratio "$cond_f" "$nf_h")") | ≥ 50 % | $(met "$(check "$(ratio "$cond_f" "$nf_h")" '>=' 0.5)") |"
     echo "| Unknown token (404), req/s | $(fmt "$nf_h") | hello-world $(fmt "$nf_l") | $(pct "$r_nf") | ≥ 50 % | $(met "$(check "$r_nf" '>=' 0.5)") |"
     echo "| Unknown token (404) over HTTPS, req/s | $(fmt "$tls_nf") | plain HTTP $(fmt "$tls_nf_plain") | $(pct "$r_tls_nf") | ≥ 70 % | $(met "$(check "$r_tls_nf" '>=' 0.7)") |"
     echo "| Sync script over HTTPS, req/s | $(fmt "$tls_sync") | plain HTTP $(fmt "$tls_sync_plain") | $(pct "$r_tls_sync") | ≥ 70 % | $(met "$(check "$r_tls_sync" '>=' 0.7)") |"

@@ -49,6 +49,9 @@ _hookctl() {
             hookctl,help)
                 cmd="hookctl__subcmd__help"
                 ;;
+            hookctl,import)
+                cmd="hookctl__subcmd__import"
+                ;;
             hookctl,list)
                 cmd="hookctl__subcmd__list"
                 ;;
@@ -108,6 +111,9 @@ _hookctl() {
                 ;;
             hookctl__subcmd__help,help)
                 cmd="hookctl__subcmd__help__subcmd__help"
+                ;;
+            hookctl__subcmd__help,import)
+                cmd="hookctl__subcmd__help__subcmd__import"
                 ;;
             hookctl__subcmd__help,list)
                 cmd="hookctl__subcmd__help__subcmd__list"
@@ -185,7 +191,7 @@ _hookctl() {
 
     case "${cmd}" in
         hookctl)
-            opts="-h -V --socket --json --no-color --raw --help --version create list show enable disable delete regenerate test logs runs deliveries redeliver apply export rotate-secret emit status completions edit help"
+            opts="-h -V --socket --json --no-color --raw --help --version create list show enable disable delete regenerate test logs runs deliveries redeliver apply import export rotate-secret emit status completions edit help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -251,7 +257,7 @@ _hookctl() {
             return 0
             ;;
         hookctl__subcmd__create)
-            opts="-h --script --run --message --url --disabled --description --user --raw-output --async --sync --stream --timeout --concurrency --queue-limit --method --cwd --env --verify --secret --signature-header --public-key --allow-ip --rate-limit --keep-header --param --avatar-url --event --type --language --template --format --header --basic-auth --bearer --rate --generate-secret --include-secret --match-hook --match-method --match-path --socket --json --no-color --raw --help"
+            opts="-h --script --run --message --url --disabled --description --user --raw-output --async --sync --stream --timeout --concurrency --queue-limit --method --cwd --env --verify --secret --signature-header --public-key --allow-ip --rate-limit --keep-header --if --exec --arg --env-from --file-from --parse-json --content-type --path --insecure-path --if-mismatch-status --success-status --response-header --response-body --output --error-output --param --avatar-url --event --type --language --template --format --header --basic-auth --bearer --rate --generate-secret --include-secret --match-hook --match-method --match-path --socket --json --no-color --raw --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -335,6 +341,66 @@ _hookctl() {
                     ;;
                 --keep-header)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --if)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --exec)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --arg)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --env-from)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --file-from)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --parse-json)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --content-type)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --path)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --insecure-path)
+                    COMPREPLY=($(compgen -W "true false" -- "${cur}"))
+                    return 0
+                    ;;
+                --if-mismatch-status)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --success-status)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --response-header)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --response-body)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --error-output)
+                    COMPREPLY=($(compgen -W "true false" -- "${cur}"))
                     return 0
                     ;;
                 --param)
@@ -475,7 +541,7 @@ _hookctl() {
             return 0
             ;;
         hookctl__subcmd__edit)
-            opts="-h --script --run --url --description --user --raw-output --async --sync --stream --timeout --concurrency --queue-limit --method --cwd --env --verify --secret --signature-header --public-key --allow-ip --rate-limit --keep-header --param --avatar-url --event --type --language --template --format --header --basic-auth --bearer --rate --generate-secret --include-secret --match-hook --match-method --match-path --socket --json --no-color --raw --help"
+            opts="-h --script --run --url --description --user --raw-output --async --sync --stream --timeout --concurrency --queue-limit --method --cwd --env --verify --secret --signature-header --public-key --allow-ip --rate-limit --keep-header --if --exec --arg --env-from --file-from --parse-json --content-type --path --insecure-path --if-mismatch-status --success-status --response-header --response-body --output --error-output --param --avatar-url --event --type --language --template --format --header --basic-auth --bearer --rate --generate-secret --include-secret --match-hook --match-method --match-path --socket --json --no-color --raw --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -559,6 +625,66 @@ _hookctl() {
                     ;;
                 --keep-header)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --if)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --exec)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --arg)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --env-from)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --file-from)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --parse-json)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --content-type)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --path)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --insecure-path)
+                    COMPREPLY=($(compgen -W "true false" -- "${cur}"))
+                    return 0
+                    ;;
+                --if-mismatch-status)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --success-status)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --response-header)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --response-body)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --error-output)
+                    COMPREPLY=($(compgen -W "true false" -- "${cur}"))
                     return 0
                     ;;
                 --param)
@@ -695,7 +821,7 @@ _hookctl() {
             return 0
             ;;
         hookctl__subcmd__help)
-            opts="create list show enable disable delete regenerate test logs runs deliveries redeliver apply export rotate-secret emit status completions edit help"
+            opts="create list show enable disable delete regenerate test logs runs deliveries redeliver apply import export rotate-secret emit status completions edit help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -849,6 +975,20 @@ _hookctl() {
             return 0
             ;;
         hookctl__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        hookctl__subcmd__help__subcmd__import)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1037,6 +1177,28 @@ _hookctl() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        hookctl__subcmd__import)
+            opts="-h --dry-run --tokens-out --keep-paths --skip-invalid --template --socket --json --no-color --raw --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --tokens-out)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --socket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;

@@ -6,9 +6,12 @@
 //! the hook is used or shown, so changing a config default changes every hook that did not pick
 //! a value of its own. Secrets stay inside [`HookOptions`]; [`view`] never copies one out.
 
+mod answers;
 mod prepare;
+pub mod refs;
 mod validate;
 
+pub use answers::PATH_PREFIX;
 pub use prepare::*;
 pub use validate::*;
 
@@ -73,7 +76,7 @@ impl Hook {
     }
     pub fn allows_method(&self, method: &str) -> bool {
         match &self.options.methods {
-            Some(m) => m.iter().any(|x| x == method),
+            Some(m) => m.iter().any(|x| x == method || x == "*"),
             None if self.kind == HookKind::Message => method == "POST",
             None => method == "GET" || method == "POST",
         }
@@ -97,6 +100,14 @@ pub struct Context {
 /// Copies every option `patch` gives over `base`. `generate_secret` is an instruction, not a
 /// setting, so it is taken out by the caller before merging.
 pub fn merge(base: &mut HookOptions, patch: HookOptions) {
+    // A script text and a program to run replace each other.
+    if patch.exec.is_some() {
+        base.script = None;
+    }
+    if patch.script.is_some() {
+        base.exec = None;
+        base.args = None;
+    }
     macro_rules! take {
         ($($f:ident),* $(,)?) => { $( if patch.$f.is_some() { base.$f = patch.$f; } )* };
     }
@@ -142,6 +153,21 @@ pub fn merge(base: &mut HookOptions, patch: HookOptions) {
         rate_limit,
         keep_headers,
         rate,
+        condition,
+        if_mismatch_status,
+        exec,
+        args,
+        env_from,
+        file_from,
+        parse_json,
+        content_type,
+        path,
+        insecure_path,
+        success_status,
+        response_headers,
+        response_body,
+        output,
+        error_output,
     );
     normalize(base);
 }
@@ -168,8 +194,16 @@ fn normalize(o: &mut HookOptions) {
         format,
         match_hook,
         match_method,
-        match_path
+        match_path,
+        condition,
+        output,
+        exec,
+        content_type,
+        path
     );
+    if o.response_headers.as_ref().is_some_and(|h| h.is_empty()) {
+        o.response_headers = None;
+    }
     for s in [&mut o.secret, &mut o.basic_auth, &mut o.bearer] {
         if s.as_ref().is_some_and(|v| v.0.is_empty()) {
             *s = None;
@@ -199,6 +233,20 @@ fn normalize(o: &mut HookOptions) {
     }
 }
 
+/// What a script hook runs with from the request, and how it answers.
+fn command_view(v: &mut HookView, o: &HookOptions) {
+    v.exec = o.exec.clone();
+    v.args = o.args.clone();
+    v.env_from = o.env_from.clone();
+    v.file_from = o.file_from.clone();
+    v.parse_json = o.parse_json.clone();
+    v.success_status = o.success_status;
+    v.response_headers = o.response_headers.clone();
+    v.response_body = o.response_body.clone();
+    v.output = o.output.clone();
+    v.error_output = o.error_output;
+}
+
 /// The listing view of a hook, with effective values where the hook relies on defaults.
 pub fn view(h: &Hook, d: &Defaults) -> HookView {
     let o = &h.options;
@@ -216,6 +264,11 @@ pub fn view(h: &Hook, d: &Defaults) -> HookView {
         allow_ip: o.allow_ip.clone(),
         rate_limit: o.rate_limit.clone(),
         keep_headers: o.keep_headers.clone(),
+        condition: o.condition.clone(),
+        content_type: o.content_type.clone(),
+        path: o.path.clone(),
+        insecure_path: o.insecure_path,
+        if_mismatch_status: o.if_mismatch_status,
         ..HookView::default()
     };
     match h.kind {
@@ -237,6 +290,7 @@ pub fn view(h: &Hook, d: &Defaults) -> HookView {
             v.auth = o.basic_auth.as_ref().map(|_| "basic".into());
             v.params = o.params.clone();
             v.secret_set = Some(o.secret.is_some());
+            command_view(&mut v, o);
         }
         HookKind::Message => {
             v.methods = Some(h.methods());

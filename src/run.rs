@@ -25,6 +25,9 @@ pub struct Invocation {
     /// For `hookctl test`: the uid of whoever ran it (`HOOKD_TEST_UID`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub test_uid: Option<u32>,
+    /// The connection's peer as `IP:port` (what `request:remote-addr` gives a command).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub peer: Option<String>,
 }
 
 mod body_b64 {

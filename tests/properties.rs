@@ -1,8 +1,9 @@
-//! Property tests: template escaping always yields JSON; the IP classifier and CIDR matching
-//! agree with independent definitions.
+//! Property tests: template escaping always yields JSON; conditions print back to text that
+//! parses to the same condition and evaluate without panicking on any request; the IP
+//! classifier and CIDR matching agree with independent definitions.
 
 use hookd::netaddr::{Cidr, is_blocked_target};
-use hookd::template::Template;
+use hookd::template::{Condition, RequestView, Template};
 use proptest::prelude::*;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
@@ -79,6 +80,76 @@ proptest! {
     }
 }
 
+/// Random condition text built from the grammar: values, paths, functions, every operator.
+fn condition_text() -> impl Strategy<Value = String> {
+    let leaf = prop_oneof![
+        "[a-z .'\\\"-]{0,8}"
+            .prop_map(|s| format!("'{}'", s.replace('\\', "\\\\").replace('\'', "\\'"))),
+        any::<i32>().prop_map(|n| n.to_string()),
+        Just("true".to_string()),
+        Just("null".to_string()),
+        "payload(\\.[a-z0-9]{1,3}){0,3}",
+        Just("method".to_string()),
+        Just("remote_addr".to_string()),
+        Just("body".to_string()),
+        "header\\('[A-Za-z-]{1,6}'\\)",
+        "query\\('[a-z]{1,4}'\\)",
+        Just("ip_in(remote_addr, '10.0.0.0/8', '::1/128')".to_string()),
+    ];
+    leaf.prop_recursive(5, 48, 3, |inner| {
+        prop_oneof![
+            (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("({a} == {b})")),
+            (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("{a} != {b}")),
+            (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("{a} && {b}")),
+            (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("{a} || {b}")),
+            inner.clone().prop_map(|a| format!("!{a}")),
+            inner.clone().prop_map(|a| format!("{a} =~ \"^a.*\"")),
+            inner.clone().prop_map(|a| format!("({a} !~ '[0-9]+')")),
+            (inner.clone(), inner.clone(), inner).prop_map(|(a, b, c)| format!("{a} ? {b} : {c}")),
+        ]
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    /// A condition prints to text that parses back to a condition printing the same, and
+    /// evaluating it on any request never panics and agrees with the reparsed one.
+    #[test]
+    fn conditions_round_trip_and_never_panic(
+        text in condition_text(),
+        body in "[ -~]{0,40}",
+        json_body in any::<bool>(),
+        header in "[ -~]{0,12}",
+    ) {
+        let Ok(c) = Condition::parse(&text) else { return Ok(()); };
+        let printed = c.to_string();
+        let again = Condition::parse(&printed)
+            .unwrap_or_else(|e| panic!("{text} printed as {printed}, which does not parse: {e}"));
+        prop_assert_eq!(again.to_string(), printed.clone());
+        let body = if json_body { format!("{{\"a\": {{\"b\": {body:?}}}}}") } else { body };
+        let headers = vec![("x-a".to_string(), header)];
+        let vars = Condition::vars(&RequestView {
+            method: "POST",
+            query: "a=1&b",
+            remote_addr: "10.1.2.3",
+            content_type: if json_body { "application/json" } else { "text/plain" },
+            headers: &headers,
+            body: body.as_bytes(),
+        });
+        prop_assert_eq!(c.holds(&vars), again.holds(&vars));
+    }
+
+    /// Arbitrary text never panics the condition parser, and errors point inside the text.
+    #[test]
+    fn arbitrary_conditions_never_panic(text in "[()!=~&|?:,.'\"a-z_0-9 ]{0,48}") {
+        match Condition::parse(&text) {
+            Ok(c) => { let _ = c.holds(&serde_json::Value::Null); }
+            Err(e) => prop_assert!(e.offset <= text.len() && e.column >= 1),
+        }
+    }
+}
+
 /// Every input the fuzzers ever found a problem with, replayed against its target's invariant.
 /// New findings go in `fuzz/regressions/<target>/` and are covered from then on.
 #[test]
@@ -141,6 +212,15 @@ fn fuzz_regressions_hold() {
                     panic!("{name}: passed the check but does not render with {v:?}");
                 }
             }
+        }
+    }
+    for (name, bytes) in files("condition") {
+        seen += 1;
+        let text = String::from_utf8_lossy(bytes.get(1..).unwrap_or_default());
+        if let Ok(c) = Condition::parse(&text) {
+            let printed = c.to_string();
+            let again = Condition::parse(&printed).unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert_eq!(again.to_string(), printed, "{name}");
         }
     }
     assert!(

@@ -151,6 +151,28 @@ pub enum Command {
         #[arg(long, value_name = "FILE")]
         tokens_out: Option<std::path::PathBuf>,
     },
+    /// Create hooks from an adnanh/webhook hooks file (JSON or YAML), idempotently like apply
+    Import {
+        /// The hooks file ('-' reads stdin)
+        file: String,
+        /// Print what would change, change nothing
+        #[arg(long)]
+        dry_run: bool,
+        /// Write the URLs of newly created hooks to this file (mode 0600) instead of printing them
+        #[arg(long, value_name = "FILE")]
+        tokens_out: Option<std::path::PathBuf>,
+        /// Also serve each hook at /hooks/ID, as webhook did (with --insecure-path where the
+        /// hook has no other guard)
+        #[arg(long)]
+        keep_paths: bool,
+        /// Import the hooks that can be translated and name each one skipped
+        #[arg(long)]
+        skip_invalid: bool,
+        /// Treat the file as webhook's -template file (also detected by its {{ … }} actions);
+        /// getenv reads hookctl's environment
+        #[arg(long)]
+        template: bool,
+    },
     /// Print hooks as a TOML file that `apply` accepts (never tokens)
     Export {
         /// Only this hook
@@ -307,6 +329,73 @@ pub struct OptionArgs {
     /// are redacted otherwise), repeatable
     #[arg(long = "keep-header", value_name = "NAME")]
     pub keep_headers: Vec<String>,
+    /// Incoming: run (or accept) a call only when EXPR holds, e.g.
+    /// "payload.ref == 'refs/heads/main' && header('X-GitHub-Event') == 'push'"; '' clears it
+    #[arg(long = "if", value_name = "EXPR")]
+    pub condition: Option<String>,
+    /// Script: run this program directly, no shell, instead of a script text (absolute path)
+    #[arg(long, value_name = "PATH", help_heading = "Script hooks")]
+    pub exec: Option<String>,
+    /// Script with --exec: one argument from the request, repeatable, in order. REF is
+    /// payload:NAME, header:NAME, query:NAME, request:method|remote-addr|body, string:TEXT,
+    /// entire-payload, entire-headers or entire-query; each is one argument, never split
+    #[arg(long = "arg", value_name = "REF", help_heading = "Script hooks")]
+    pub args: Vec<String>,
+    /// Script: set VAR to a request value (REF as for --arg), repeatable; unset when missing
+    #[arg(
+        long = "env-from",
+        value_name = "VAR=REF",
+        help_heading = "Script hooks"
+    )]
+    pub env_from: Vec<String>,
+    /// Script: write a request value to a 0600 file whose path is in VAR (removed after the
+    /// run); ',base64' decodes it first; repeatable; no file when the value is missing
+    #[arg(
+        long = "file-from",
+        value_name = "VAR=REF[,base64]",
+        help_heading = "Script hooks"
+    )]
+    pub file_from: Vec<String>,
+    /// Script: decode this payload field's JSON text so payload: paths reach inside, repeatable
+    #[arg(
+        long = "parse-json",
+        value_name = "NAME",
+        help_heading = "Script hooks"
+    )]
+    pub parse_json: Vec<String>,
+    /// Incoming: read the body as this content type, whatever the request says
+    #[arg(long, value_name = "TYPE")]
+    pub content_type: Option<String>,
+    /// Incoming: also serve the hook at this public path, /hooks/NAME (needs --verify or
+    /// --allow-ip, else --insecure-path); '' removes it
+    #[arg(long, value_name = "/hooks/NAME")]
+    pub path: Option<String>,
+    /// Incoming: allow --path without --verify or --allow-ip
+    #[arg(long, num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
+    pub insecure_path: Option<bool>,
+    /// Incoming: the status answered when --if is false (default 200)
+    #[arg(long, value_name = "STATUS")]
+    pub if_mismatch_status: Option<u16>,
+    /// Script: status of a successful sync answer or an accepted async call (default 200/202)
+    #[arg(long, value_name = "STATUS", help_heading = "Script hooks")]
+    pub success_status: Option<u16>,
+    /// Script: add this header to every answer of a call that passed the checks, repeatable
+    #[arg(
+        long = "response-header",
+        value_name = "K: V",
+        help_heading = "Script hooks"
+    )]
+    pub response_headers: Vec<String>,
+    /// Script: body of the async answer, or of a successful sync one with --output none
+    #[arg(long, value_name = "TEXT", help_heading = "Script hooks")]
+    pub response_body: Option<String>,
+    /// Script: answer with plain text: stdout, combined (stdout and stderr in arrival order)
+    /// or none; a failed run then answers 500 with a generic message unless --error-output
+    #[arg(long, value_name = "WHAT", help_heading = "Script hooks")]
+    pub output: Option<String>,
+    /// Script with --output: answer with the output when the run failed too
+    #[arg(long, num_args = 0..=1, default_missing_value = "true", value_name = "BOOL", help_heading = "Script hooks")]
+    pub error_output: Option<bool>,
     /// Script: HOOKD_PARAM_NAME from a JSON pointer into the body, repeatable
     #[arg(
         long = "param",

@@ -7,9 +7,12 @@
 
 pub mod args;
 pub mod client;
+mod create;
 pub mod docs;
 pub mod emit;
 pub mod hooksfile;
+pub mod import;
+mod import_rules;
 pub mod options;
 pub mod output;
 pub mod rotate;
@@ -17,11 +20,11 @@ mod runs;
 pub mod secretfile;
 
 use crate::proto::{
-    ApplyHooks, CreateHook, Created, DeliveryId, EditHook, ExportHooks, HookKind, HookOptions,
-    ListDeliveries, ListHooks, ListRuns, LogQuery, NamedHook, RedeliverFailed, Request, Response,
-    SetEnabled, TestCall,
+    ApplyHooks, Created, DeliveryId, EditHook, ExportHooks, HookKind, HookOptions, ListDeliveries,
+    ListHooks, ListRuns, LogQuery, NamedHook, RedeliverFailed, Request, Response, SetEnabled,
+    TestCall,
 };
-use args::{Cli, Command, CreateArgs, EditArgs, KindArg, LogsArgs, RunsArgs};
+use args::{Cli, Command, EditArgs, KindArg, LogsArgs, RunsArgs};
 use clap::FromArgMatches;
 use client::{Client, ClientError};
 use std::io::IsTerminal;
@@ -170,7 +173,7 @@ fn run(cli: Cli) -> Result<i32, Failure> {
 /// The request of a command that changes or shows hooks; `None` for the other commands.
 fn manage_request(command: &Command) -> Result<Option<Request>, Failure> {
     let request = match command {
-        Command::Create(a) => create_request(a)?,
+        Command::Create(a) => create::create_request(a)?,
         Command::Edit(a) => edit_request(a)?,
         Command::List { kind } => Request::List(ListHooks {
             kind: kind.map(kind_of),
@@ -218,6 +221,28 @@ fn manage_request(command: &Command) -> Result<Option<Request>, Failure> {
             Request::Apply(ApplyHooks {
                 hooks: hooksfile::read(file).map_err(Failure::Failed)?,
                 prune: *prune,
+                dry_run: *dry_run,
+            })
+        }
+        Command::Import {
+            file,
+            dry_run,
+            tokens_out,
+            keep_paths,
+            skip_invalid,
+            template,
+        } => {
+            if let Some(path) = tokens_out {
+                secretfile::check(path).map_err(Failure::Failed)?;
+            }
+            let flags = import::Flags {
+                template: *template,
+                keep_paths: *keep_paths,
+                skip_invalid: *skip_invalid,
+            };
+            Request::Apply(ApplyHooks {
+                hooks: import::read(file, flags).map_err(Failure::Failed)?,
+                prune: false,
                 dry_run: *dry_run,
             })
         }
@@ -303,108 +328,6 @@ fn confirm(verb: &str, question: &str) -> Result<bool, Failure> {
         .default(false)
         .interact()
         .map_err(|e| Failure::Failed(format!("cannot ask for confirmation: {e}")))
-}
-
-fn create_request(a: &CreateArgs) -> Result<Request, Failure> {
-    let script_from_stdin = a.script.as_deref() == Some("-");
-    let mut options = options::to_options(&a.options, script_from_stdin).map_err(Failure::Usage)?;
-    if a.disabled {
-        options.enabled = Some(false);
-    }
-    let mut kind = if let Some(src) = &a.script {
-        options.script = Some(options::read_script(src).map_err(Failure::Failed)?);
-        Some(HookKind::Script)
-    } else if let Some(text) = &a.run {
-        options.script = Some(text.clone());
-        Some(HookKind::Script)
-    } else if a.message {
-        Some(HookKind::Message)
-    } else if let Some(url) = &a.url {
-        options.url = Some(url.clone());
-        Some(HookKind::Outgoing)
-    } else {
-        None
-    };
-    let mut name = a.name.clone();
-    if name.is_none() || kind.is_none() {
-        if !interactive() {
-            let missing = match (name.is_none(), kind.is_none()) {
-                (true, true) => "a NAME and one of --script FILE, --run TEXT, --message, --url URL",
-                (true, false) => "a NAME",
-                _ => "one of --script FILE, --run TEXT, --message, --url URL",
-            };
-            return Err(Failure::Usage(format!(
-                "create needs {missing} (there is no terminal to ask on)"
-            )));
-        }
-        ask_essentials(&mut name, &mut kind, &mut options)?;
-    }
-    let (Some(name), Some(kind)) = (name, kind) else {
-        return Err(Failure::Usage("create needs a name and a kind".into()));
-    };
-    Ok(Request::Create(CreateHook {
-        name,
-        kind,
-        options: Box::new(options),
-    }))
-}
-
-/// Asks on the terminal for what `create` was not given.
-fn ask_essentials(
-    name: &mut Option<String>,
-    kind: &mut Option<HookKind>,
-    o: &mut HookOptions,
-) -> Result<(), Failure> {
-    let asked = |e: dialoguer::Error| Failure::Failed(format!("cannot read the answer: {e}"));
-    if name.is_none() {
-        let n: String = dialoguer::Input::new()
-            .with_prompt("Hook name")
-            .validate_with(|s: &String| crate::hook::validate_name(s))
-            .interact_text()
-            .map_err(asked)?;
-        *name = Some(n);
-    }
-    if kind.is_none() {
-        let kinds = [
-            "script: a URL that runs a shell script",
-            "message: a URL that accepts chat-style messages",
-            "outgoing: deliver events to a URL",
-        ];
-        let i = dialoguer::Select::new()
-            .with_prompt("Kind")
-            .items(kinds)
-            .default(0)
-            .interact()
-            .map_err(asked)?;
-        *kind = Some([HookKind::Script, HookKind::Message, HookKind::Outgoing][i]);
-        match kind {
-            Some(HookKind::Script) => {
-                let text = dialoguer::Editor::new()
-                    .extension(".sh")
-                    .edit("#!/bin/sh\n# The request body is on stdin; see `man hookctl` for HOOKD_* variables.\n")
-                    .map_err(asked)?
-                    .ok_or_else(|| Failure::Failed("no script written; nothing created".into()))?;
-                o.script = Some(text);
-                if o.user.is_none() {
-                    let u: String = dialoguer::Input::new()
-                        .with_prompt("Run as user (empty: the default)")
-                        .allow_empty(true)
-                        .interact_text()
-                        .map_err(asked)?;
-                    o.user = (!u.is_empty()).then_some(u);
-                }
-            }
-            Some(HookKind::Outgoing) => {
-                let u: String = dialoguer::Input::new()
-                    .with_prompt("Receiver URL")
-                    .interact_text()
-                    .map_err(asked)?;
-                o.url = Some(u);
-            }
-            _ => {}
-        }
-    }
-    Ok(())
 }
 
 fn edit_request(a: &EditArgs) -> Result<Request, Failure> {
@@ -575,7 +498,9 @@ fn print(command: &Command, response: Response, json: bool, escape: bool) -> Res
         }
         Response::Applied { changes, dry_run } => {
             let tokens_out = match command {
-                Command::Apply { tokens_out, .. } => tokens_out.as_deref(),
+                Command::Apply { tokens_out, .. } | Command::Import { tokens_out, .. } => {
+                    tokens_out.as_deref()
+                }
                 _ => None,
             };
             return hooksfile::report(&changes, dry_run, tokens_out, json).map_err(Failure::Failed);

@@ -69,6 +69,33 @@ pub fn to_options(a: &OptionArgs, script_from_stdin: bool) -> Result<HookOptions
         }
         o.headers = Some(headers);
     }
+    for (flag, given, into) in [
+        ("--env-from", &a.env_from, &mut o.env_from),
+        ("--file-from", &a.file_from, &mut o.file_from),
+    ] {
+        if given.is_empty() {
+            continue;
+        }
+        let mut map = BTreeMap::new();
+        for b in given {
+            let (var, r) = b
+                .split_once('=')
+                .ok_or_else(|| format!("{flag} {b:?}: expected VAR=REF"))?;
+            map.insert(var.to_string(), r.to_string());
+        }
+        *into = Some(map);
+    }
+    if !a.response_headers.is_empty() {
+        let mut headers = BTreeMap::new();
+        // `--response-header ''` clears them.
+        for h in a.response_headers.iter().filter(|h| !h.trim().is_empty()) {
+            let (k, v) = h
+                .split_once(':')
+                .ok_or_else(|| format!("--response-header {h:?}: expected 'Name: value'"))?;
+            headers.insert(k.trim().to_string(), v.trim().to_string());
+        }
+        o.response_headers = Some(headers);
+    }
     Ok(o)
 }
 
@@ -99,6 +126,18 @@ fn plain_options(a: &OptionArgs) -> HookOptions {
         rate_limit: a.rate_limit.clone(),
         rate: a.rate.clone(),
         keep_headers: nonempty(&a.keep_headers),
+        condition: a.condition.clone(),
+        if_mismatch_status: a.if_mismatch_status,
+        exec: a.exec.clone(),
+        args: nonempty(&a.args),
+        parse_json: nonempty(&a.parse_json),
+        content_type: a.content_type.clone(),
+        path: a.path.clone(),
+        insecure_path: a.insecure_path,
+        success_status: a.success_status,
+        response_body: a.response_body.clone(),
+        output: a.output.clone(),
+        error_output: a.error_output,
         avatar_url: a.avatar_url.clone(),
         events: nonempty(&a.events),
         hook_type: a.hook_type.clone(),

@@ -99,10 +99,11 @@ pub fn hooks(list: &[HookView]) {
                 .as_deref()
                 .map(short_time)
                 .unwrap_or_else(|| "never".into()),
-            h.token_prefix
-                .as_ref()
-                .map(|p| format!("{p}…"))
-                .unwrap_or_else(|| "-".into()),
+            match (&h.token_prefix, &h.path) {
+                (Some(p), Some(path)) => format!("{p}…\n{path}"),
+                (Some(p), None) => format!("{p}…"),
+                _ => "-".into(),
+            },
         ]);
     }
     println!("{t}");

@@ -6,6 +6,8 @@
 //! with its status, the reason and its size, and nothing else of it is kept: its body and
 //! headers reach no event, run or log entry. `hookctl test` skips only what identifies a caller
 //! (IP allowlist, rate limit, signature and replay) and says so; the method check applies.
+//! Last comes the hook's condition (`--if`): a call that fails only that was a legitimate
+//! call, so it is recorded as accepted calls are (with `webhook.received`), but runs nothing.
 
 use crate::daemon::incoming::Answer;
 use crate::daemon::registry::LiveHook;
@@ -84,10 +86,7 @@ pub fn admit(
     }
     if !hook.allows_method(method) {
         return Err(Refused {
-            answer: Box::new(
-                Answer::json(405, json!({"error": "method not allowed"}))
-                    .with_error("method not allowed"),
-            ),
+            answer: Box::new(Answer::text(405, "").with_error("method not allowed")),
             allow: Some(hook.methods().join(", ")),
         });
     }
@@ -236,6 +235,39 @@ fn candidates(o: &crate::proto::HookOptions, now: i64) -> impl Iterator<Item = &
         .iter()
         .chain(o.secrets.iter().flatten())
         .chain(rotated)
+}
+
+/// Whether the hook's `--if` (if any) holds for this call. Asked once the call passed every
+/// other check, so a false condition is answered and recorded as an accepted call is.
+pub fn condition_holds(hook: &LiveHook, inv: &Invocation) -> bool {
+    let Some(condition) = &hook.condition else {
+        return true;
+    };
+    condition.holds(&crate::hook::refs::request_vars(hook, inv))
+}
+
+/// Whether the call's values can reach its command: no NUL byte (400) and nothing longer than
+/// Linux passes (413) in an argument or variable taken from the request.
+pub fn values_fit(hook: &LiveHook, inv: &Invocation) -> Result<(), Box<Answer>> {
+    let o = &hook.options;
+    if o.args.is_none() && o.env_from.is_none() {
+        return Ok(());
+    }
+    let vars = crate::hook::refs::request_vars(hook, inv);
+    crate::hook::refs::command_values(hook, &vars)
+        .map(|_| ())
+        .map_err(|(status, why)| {
+            Box::new(Answer::json(status, json!({"error": why})).with_error(why))
+        })
+}
+
+/// What the log says of a call whose condition was false.
+pub const SKIPPED: &str = "skipped: condition false";
+
+/// The answer to a call whose condition is false: nothing ran, and the log says so.
+pub fn mismatch(hook: &LiveHook) -> Answer {
+    let status = hook.options.if_mismatch_status.unwrap_or(200);
+    Answer::text(status, "Hook rules were not satisfied.").with_note(SKIPPED)
 }
 
 /// What a refusal's log entry says of the call.

@@ -228,7 +228,11 @@ async fn route(
     if let Some(found) = run_path(path) {
         return run_status(&req, remote, &shared, found).await;
     }
-    let Some(hook) = token_of(path).and_then(|t| shared.registry.lookup(t)) else {
+    let found = match token_of(path) {
+        Some(t) => shared.registry.lookup(t),
+        None => shared.registry.lookup_path(path),
+    };
+    let Some(hook) = found else {
         return finish(Answer::not_found(), None);
     };
     let client = client_ip(remote.ip(), req.headers(), &shared.config().trust_proxy);
@@ -237,7 +241,10 @@ async fn route(
     let mut call = Call {
         hook,
         path: crate::token::redact_path(parts.uri.path()),
-        inv: invocation(&parts, client),
+        inv: Invocation {
+            peer: Some(remote.to_string()),
+            ..invocation(&parts, client)
+        },
         received,
         stream: None,
     };
@@ -444,6 +451,14 @@ fn finish(a: Answer, allow: Option<String>) -> Response<ResponseBody> {
     }
     if let Some(allow) = allow.and_then(|v| HeaderValue::from_str(&v).ok()) {
         h.insert(header::ALLOW, allow);
+    }
+    for (k, v) in &a.headers {
+        if let (Ok(k), Ok(v)) = (
+            header::HeaderName::from_bytes(k.as_bytes()),
+            HeaderValue::from_str(v),
+        ) {
+            h.insert(k, v);
+        }
     }
     resp
 }

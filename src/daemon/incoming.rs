@@ -5,9 +5,11 @@
 //! (run row, call count, log entry) and shapes the answer of the product contract. It never
 //! sees the token: `path` is already redacted.
 
+use crate::daemon::gate;
 use crate::daemon::live::{End, LiveRun, Recorder};
 use crate::daemon::outbox;
 use crate::daemon::registry::LiveHook;
+use crate::daemon::respond;
 use crate::daemon::runner::Refused;
 use crate::daemon::state::Shared;
 use crate::events::{self, Event};
@@ -61,6 +63,8 @@ pub struct Answer {
     /// Why the call failed, for the log (never sent to the caller beyond `body`).
     pub error: Option<String>,
     pub run_id: Option<i64>,
+    /// Extra headers (`--response-header`), validated when the hook was saved.
+    pub headers: Vec<(String, String)>,
 }
 
 impl Answer {
@@ -72,6 +76,7 @@ impl Answer {
             retry_after: None,
             error: None,
             run_id: None,
+            headers: Vec::new(),
         }
     }
     pub fn text(status: u16, text: impl Into<Bytes>) -> Answer {
@@ -101,8 +106,13 @@ pub async fn handle(shared: Arc<Shared>, mut call: Call) -> Answer {
     if let Some(params) = &call.hook.options.params {
         call.inv.params = extract_params(params, &call.inv.content_type, &call.inv.body);
     }
-    let h = match call.hook.kind {
-        HookKind::Script => script(&shared, &mut call).await,
+    let holds = gate::condition_holds(&call.hook, &call.inv);
+    let mut h = match call.hook.kind {
+        _ if !holds => Handled::answer(gate::mismatch(&call.hook)),
+        HookKind::Script => match gate::values_fit(&call.hook, &call.inv) {
+            Ok(()) => script(&shared, &mut call).await,
+            Err(a) => Handled::answer(*a),
+        },
         HookKind::Message => {
             let (a, e) = message(&call);
             Handled {
@@ -112,6 +122,9 @@ pub async fn handle(shared: Arc<Shared>, mut call: Call) -> Answer {
         }
         HookKind::Outgoing => Handled::answer(Answer::not_found()),
     };
+    if holds && call.hook.kind == HookKind::Script {
+        respond::add_headers(&call.hook, &mut h.answer);
+    }
     let recorded = record(&shared, &call, &h.answer, h.events, h.run).await;
     drop(h.recorder);
     match recorded {
@@ -192,11 +205,7 @@ async fn script(shared: &Arc<Shared>, call: &mut Call) -> Handled {
             Ok(id) => id,
             Err(e) => return Handled::answer(store_failed(e)),
         };
-        let mut a = if hook.raw_output() {
-            Answer::text(202, format!("{id}\n"))
-        } else {
-            Answer::json(202, json!({"id": id.to_string(), "status": "queued"}))
-        };
+        let mut a = respond::queued(&hook, id);
         a.run_id = Some(id);
         return Handled::answer(a);
     }
@@ -213,7 +222,7 @@ async fn script(shared: &Arc<Shared>, call: &mut Call) -> Handled {
     announce_start(shared, &hook, id).await;
     let (outcome, event) = run_script(shared, &hook, id, &call.inv, &recorder.run).await;
     drop(ticket);
-    let mut a = answer_for(&hook, id, &outcome);
+    let mut a = respond::finished(&hook, id, &outcome, &recorder.run.output());
     a.run_id = Some(id);
     // The outcome is stored with the call's record: one commit instead of two per sync call.
     Handled {
@@ -393,41 +402,6 @@ async fn cancel_queued(shared: &Arc<Shared>, hook: &Hook, id: i64, uid: Option<u
             duration_ms: 0,
         });
     }
-}
-
-fn answer_for(hook: &Hook, id: i64, o: &Outcome) -> Answer {
-    let status = match o.status {
-        RunStatus::Success => 200,
-        RunStatus::Timeout => 504,
-        _ => 500,
-    };
-    let error = match o.status {
-        RunStatus::Success => None,
-        RunStatus::Timeout => Some("script timed out".to_string()),
-        RunStatus::Cancelled => Some("run cancelled".to_string()),
-        _ => Some(match o.exit_code {
-            Some(c) => format!("script exited with {c}"),
-            None => "script failed".to_string(),
-        }),
-    };
-    let mut a = if hook.raw_output() {
-        Answer::text(status, o.stdout.clone())
-    } else {
-        Answer::json(
-            status,
-            json!({
-                "id": id.to_string(),
-                "hook": hook.name,
-                "status": o.status.as_str(),
-                "exit_code": o.exit_code,
-                "stdout": String::from_utf8_lossy(&o.stdout),
-                "stderr": String::from_utf8_lossy(&o.stderr),
-                "duration_ms": o.duration_ms,
-            }),
-        )
-    };
-    a.error = error;
-    a
 }
 
 /// Seconds a refused caller should wait: about one run's worth, bounded to something sane.

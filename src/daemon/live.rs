@@ -98,6 +98,11 @@ impl LiveRun {
         });
     }
 
+    /// The combined output kept so far (both streams in arrival order, up to the cap).
+    pub fn output(&self) -> Vec<u8> {
+        self.lock().output.clone()
+    }
+
     pub fn started(&self) {
         self.update(|s| {
             if s.phase == Phase::Queued {

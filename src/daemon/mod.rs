@@ -22,6 +22,7 @@ pub mod metrics;
 pub mod outbox;
 pub mod pacing;
 pub mod registry;
+pub mod respond;
 pub mod runner;
 pub mod scrape;
 pub mod sender;

@@ -4,7 +4,8 @@
 //! handlers keep it in step with the store (every change upserts or removes the one hook it
 //! touched), so the HTTP path never waits on storage to answer a 404. Each hook is held as a
 //! [`LiveHook`]: its options parsed once, when it enters the registry, into the typed values
-//! the gate and the subscriptions use (CIDRs, rate limit, verification kind, path filter).
+//! the gate and the subscriptions use (CIDRs, rate limit, verification kind, path filter,
+//! condition).
 
 use crate::hook::Hook;
 use crate::netaddr::Cidr;
@@ -30,6 +31,8 @@ pub struct LiveHook {
     pub match_path: Option<regex::Regex>,
     /// `--rate` of an outgoing hook: deliveries per period in ms.
     pub rate: Option<(u32, u32)>,
+    /// `--if` of an incoming hook, parsed once here so a call only evaluates it.
+    pub condition: Option<crate::template::Condition>,
 }
 
 impl LiveHook {
@@ -87,7 +90,14 @@ impl LiveHook {
             None => None,
             Some(p) => Some(regex::Regex::new(p).map_err(|e| fail(format!("--match-path: {e}")))?),
         };
+        let condition = match o.condition.as_deref() {
+            None => None,
+            Some(c) => {
+                Some(crate::template::Condition::parse(c).map_err(|e| fail(format!("--if: {e}")))?)
+            }
+        };
         Ok(LiveHook {
+            condition,
             allow_ip,
             rate_limit,
             verifier,
@@ -117,6 +127,9 @@ struct Inner {
     token_of: HashMap<i64, [u8; 32]>,
     /// Enabled outgoing hooks.
     outgoing: HashMap<i64, Arc<LiveHook>>,
+    /// Enabled incoming hooks with a fixed `--path`, by path, and the path of each by id.
+    by_path: HashMap<String, Arc<LiveHook>>,
+    path_of: HashMap<i64, String>,
 }
 
 impl Registry {
@@ -154,6 +167,16 @@ impl Registry {
         let hook = inner.by_token.get(&hash)?;
         let stored = hook.token_hash.as_ref()?;
         bool::from(stored.ct_eq(&hash)).then(|| hook.clone())
+    }
+
+    /// The enabled incoming hook served at this fixed path (`/hooks/NAME`).
+    pub fn lookup_path(&self, path: &str) -> Option<Arc<LiveHook>> {
+        self.inner
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .by_path
+            .get(path)
+            .cloned()
     }
 
     /// Whether any enabled outgoing hook subscribes to events of this type (before filters on
@@ -218,6 +241,10 @@ impl Inner {
         if live.kind == HookKind::Outgoing {
             self.outgoing.insert(live.id, live);
         } else if let Some(hash) = live.token_hash {
+            if let Some(path) = live.options.path.clone() {
+                self.path_of.insert(live.id, path.clone());
+                self.by_path.insert(path, live.clone());
+            }
             self.token_of.insert(live.id, hash);
             self.by_token.insert(hash, live);
         }
@@ -226,6 +253,9 @@ impl Inner {
         self.outgoing.remove(&id);
         if let Some(hash) = self.token_of.remove(&id) {
             self.by_token.remove(&hash);
+        }
+        if let Some(path) = self.path_of.remove(&id) {
+            self.by_path.remove(&path);
         }
     }
 }

@@ -29,6 +29,14 @@ fn applicability(o: &HookOptions) -> Vec<(&'static str, bool, &'static [HookKind
     const SCRIPT_OUT: &[HookKind] = &[Script, Outgoing];
     vec![
         ("--script/--run", o.script.is_some(), SCRIPT),
+        ("--exec", o.exec.is_some(), SCRIPT),
+        ("--arg", o.args.is_some(), SCRIPT),
+        ("--env-from", o.env_from.is_some(), SCRIPT),
+        ("--file-from", o.file_from.is_some(), SCRIPT),
+        ("--parse-json", o.parse_json.is_some(), SCRIPT),
+        ("--content-type", o.content_type.is_some(), INCOMING),
+        ("--path", o.path.is_some(), INCOMING),
+        ("--insecure-path", o.insecure_path.is_some(), INCOMING),
         ("--user", o.user.is_some(), SCRIPT),
         ("--raw-output", o.raw_output.is_some(), SCRIPT),
         ("--async", o.mode.is_some(), SCRIPT),
@@ -52,6 +60,17 @@ fn applicability(o: &HookOptions) -> Vec<(&'static str, bool, &'static [HookKind
         ("--param", o.params.is_some(), SCRIPT),
         ("--rate-limit", o.rate_limit.is_some(), INCOMING),
         ("--keep-header", o.keep_headers.is_some(), INCOMING),
+        ("--if", o.condition.is_some(), INCOMING),
+        (
+            "--if-mismatch-status",
+            o.if_mismatch_status.is_some(),
+            INCOMING,
+        ),
+        ("--success-status", o.success_status.is_some(), SCRIPT),
+        ("--response-header", o.response_headers.is_some(), SCRIPT),
+        ("--response-body", o.response_body.is_some(), SCRIPT),
+        ("--output", o.output.is_some(), SCRIPT),
+        ("--error-output", o.error_output.is_some(), SCRIPT),
         ("--avatar-url", o.avatar_url.is_some(), &[Message]),
         ("--url", o.url.is_some(), OUT),
         ("--method", o.method.is_some(), OUT),
@@ -200,6 +219,9 @@ fn validate_script(o: &HookOptions, ctx: Context) -> Result<(), String> {
     }
     check_rate_limit(o)?;
     check_keep_headers(o)?;
+    super::answers::check_condition(o)?;
+    super::answers::check_response(o)?;
+    super::answers::check_bindings(o)?;
     check_params(o)
 }
 
@@ -211,11 +233,14 @@ fn check_keep_headers(o: &HookOptions) -> Result<(), String> {
 }
 
 /// An HTTP header name (RFC 9110 token).
-fn is_header_name(k: &str) -> bool {
+pub(super) fn is_header_name(k: &str) -> bool {
     crate::signature::is_header_name(k)
 }
 
 fn check_script_text(o: &HookOptions) -> Result<(), String> {
+    if o.exec.is_some() || o.args.is_some() {
+        return super::answers::check_command(o);
+    }
     match &o.script {
         None => Err(
             "a script hook needs a script: --script FILE, --script - (stdin) or --run 'TEXT'"
@@ -258,7 +283,10 @@ fn check_request_shape(o: &HookOptions) -> Result<(), String> {
         if m.is_empty() {
             return Err("--method needs at least one HTTP method".into());
         }
-        if let Some(bad) = m.iter().find(|x| !is_http_token(x)) {
+        if m.len() > 1 && m.iter().any(|x| x == "*") {
+            return Err("--method '*' allows every method; give it alone".into());
+        }
+        if let Some(bad) = m.iter().find(|x| *x != "*" && !is_http_token(x)) {
             return Err(format!("--method {bad:?} is not an HTTP method"));
         }
     }
@@ -443,6 +471,8 @@ fn check_rate_limit(o: &HookOptions) -> Result<(), String> {
 fn validate_message(o: &HookOptions) -> Result<(), String> {
     check_rate_limit(o)?;
     check_keep_headers(o)?;
+    super::answers::check_condition(o)?;
+    super::answers::check_bindings(o)?;
     if let Some(u) = &o.avatar_url {
         check_http_url("--avatar-url", u)?;
     }

@@ -124,6 +124,51 @@ pub struct HookOptions {
     /// Headers passed into events unredacted although their names look like credentials.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub keep_headers: Option<Vec<String>>,
+    /// Incoming: `--if EXPR`, the condition a call must meet to run (or be accepted).
+    #[serde(rename = "if", skip_serializing_if = "Option::is_none")]
+    pub condition: Option<String>,
+    /// Incoming: the status answered when the condition is false (default 200).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub if_mismatch_status: Option<u16>,
+    /// Script: the status of a successful sync answer or of an accepted async call.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub success_status: Option<u16>,
+    /// Script: headers added to every answer of a call that passed the checks and condition.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub response_headers: Option<BTreeMap<String, String>>,
+    /// Script: the body of an async answer, or of a successful sync one with `output = "none"`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub response_body: Option<String>,
+    /// Script: answer with plain text: `stdout`, `combined` (both streams) or `none`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub output: Option<String>,
+    /// Script with `output`: show the output when the run failed too.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error_output: Option<bool>,
+    /// Script: run this program directly (no shell) instead of a script text.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exec: Option<String>,
+    /// Script with `exec`: its arguments, each a request value (REF), in order.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub args: Option<Vec<String>>,
+    /// Script: variables set from request values, VAR → REF.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub env_from: Option<BTreeMap<String, String>>,
+    /// Script: variables naming 0600 files holding request values, VAR → `REF[,base64]`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file_from: Option<BTreeMap<String, String>>,
+    /// Script: payload fields holding JSON text, decoded before values are read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub parse_json: Option<Vec<String>>,
+    /// Incoming: the content type the body is read as, whatever the request says.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub content_type: Option<String>,
+    /// Incoming: a public, non-secret path `/hooks/NAME` serving the hook besides its token URL.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    /// Incoming: allows `path` without `verify` or `allow_ip`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub insecure_path: Option<bool>,
     // Message hooks.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub avatar_url: Option<String>,

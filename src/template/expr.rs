@@ -1,69 +1,92 @@
-//! Placeholder expressions: lexing, parsing and evaluating what stands inside `${…}`.
+//! Expressions of the template language, as parsed by [`super::parse`], and their evaluation.
 //!
-//! Deliberately tiny: variables, dotted paths into `data` (numeric segments index arrays; `-` is
-//! allowed after a dot for names such as `data.headers.x-github-event`), single-quoted strings
-//! (`\'` and `\\` escapes), JSON numbers, `true`/`false`/`null`, `==`/`!=`, `cond ? a : b` and
-//! parentheses, nested at most [`MAX_DEPTH`] deep. Unknown variable names are refused when
-//! parsed. Evaluation never fails and never allocates: a missing path is `null`.
+//! Values: variables and dotted paths (numeric segments index arrays; at each step a key that
+//! literally holds the rest of the path, dots included, wins over descending), string and
+//! number literals, `true`/`false`/`null`. Operators: `==`/`!=` (JSON equality, numbers by
+//! value), `=~`/`!~` (a regex compiled when parsed), `&&`, `||`, `!`, `cond ? a : b`; for
+//! conditions also `header('X')`, `query('x')` and `ip_in(addr, 'CIDR', …)`. Evaluation never
+//! fails and never panics: a missing value is `null`, a comparison of mismatched types is
+//! false. `Display` prints an expression back as text that parses to the same expression.
 
-use super::{TemplateError, fail};
+use crate::netaddr::Cidr;
 use serde_json::Value;
+use std::fmt;
 
-/// Bounds parser and evaluator recursion so hostile templates cannot overflow the stack.
-const MAX_DEPTH: usize = 64;
-
-/// Top-level names a template may reference; anything else is almost certainly a typo.
-const VARIABLES: &str = "event_type event_id timestamp status hook_name workflow_name hook_id \
-    workflow_id duration_ms exit_code message output project_name project_path data secret";
-
-// Missing paths and comparison results borrow these, so evaluation never allocates.
+// Missing paths and comparison results borrow these, so evaluation never allocates a value.
 static NULL: Value = Value::Null;
 static TRUE: Value = Value::Bool(true);
 static FALSE: Value = Value::Bool(false);
 
 #[derive(Debug, Clone)]
-pub(super) enum Expr {
+pub(crate) enum Expr {
     Path(Vec<String>),
     Literal(Value),
     /// `==` when the flag is false, `!=` when true.
     Compare(bool, Box<Expr>, Box<Expr>),
+    /// `=~` when the flag is false, `!~` when true.
+    Match(bool, Box<Expr>, Box<regex::Regex>),
+    And(Box<Expr>, Box<Expr>),
+    Or(Box<Expr>, Box<Expr>),
+    Not(Box<Expr>),
     Cond(Box<Expr>, Box<Expr>, Box<Expr>),
+    Lookup(Func),
+    /// The networks as written, and parsed.
+    IpIn(Box<Expr>, Vec<(String, Cidr)>),
 }
 
-/// `Op` holds operators, parentheses and the closing `}` of the placeholder.
-#[derive(Debug, Clone, PartialEq)]
-enum Tok {
-    Path(Vec<String>),
-    Value(Value),
-    Op(&'static str),
+/// Request lookups by a name fixed when parsed.
+#[derive(Debug, Clone)]
+pub(crate) enum Func {
+    /// Lower-cased; headers are looked up in `vars.headers`, whose keys are lower case.
+    Header(String),
+    Query(String),
 }
 
-impl Tok {
-    fn describe(&self) -> String {
-        match self {
-            Tok::Path(p) => format!("`{}`", p.join(".")),
-            Tok::Value(v) => format!("`{v}`"),
-            Tok::Op(op) => format!("`{op}`"),
+fn bool_value(b: bool) -> &'static Value {
+    if b { &TRUE } else { &FALSE }
+}
+
+pub(crate) fn eval<'a>(expr: &'a Expr, vars: &'a Value) -> &'a Value {
+    match expr {
+        Expr::Path(path) => lookup(vars, path),
+        Expr::Literal(v) => v,
+        Expr::Compare(negate, l, r) => bool_value(json_eq(eval(l, vars), eval(r, vars)) != *negate),
+        Expr::Match(negate, l, re) => bool_value(matches(re, eval(l, vars)) != *negate),
+        Expr::And(l, r) => bool_value(truthy(eval(l, vars)) && truthy(eval(r, vars))),
+        Expr::Or(l, r) => bool_value(truthy(eval(l, vars)) || truthy(eval(r, vars))),
+        Expr::Not(e) => bool_value(!truthy(eval(e, vars))),
+        Expr::Cond(test, a, _) if truthy(eval(test, vars)) => eval(a, vars),
+        Expr::Cond(_, _, b) => eval(b, vars),
+        Expr::Lookup(Func::Header(name)) => vars
+            .get("headers")
+            .and_then(|h| h.get(name.as_str()))
+            .unwrap_or(&NULL),
+        Expr::Lookup(Func::Query(name)) => vars
+            .get("query")
+            .and_then(|q| q.get(name.as_str()))
+            .unwrap_or(&NULL),
+        Expr::IpIn(addr, nets) => {
+            let ip = eval(addr, vars).as_str().and_then(parse_ip);
+            bool_value(ip.is_some_and(|ip| nets.iter().any(|(_, n)| n.contains(ip))))
         }
     }
 }
 
-pub(super) fn char_at(text: &str, pos: usize) -> Option<char> {
-    text.get(pos..)?.chars().next()
+/// An address as `IP`, `IP:port` or `[IPv6]:port`.
+fn parse_ip(s: &str) -> Option<std::net::IpAddr> {
+    if let Ok(ip) = s.parse() {
+        return Some(ip);
+    }
+    s.parse::<std::net::SocketAddr>().ok().map(|a| a.ip())
 }
 
-fn byte_at(text: &str, pos: usize) -> Option<u8> {
-    text.as_bytes().get(pos).copied()
-}
-
-pub(super) fn eval<'a>(expr: &'a Expr, vars: &'a Value) -> &'a Value {
-    match expr {
-        Expr::Path(path) => lookup(vars, path),
-        Expr::Literal(v) => v,
-        Expr::Compare(negate, l, r) if json_eq(eval(l, vars), eval(r, vars)) != *negate => &TRUE,
-        Expr::Compare(..) => &FALSE,
-        Expr::Cond(test, a, _) if truthy(eval(test, vars)) => eval(a, vars),
-        Expr::Cond(_, _, b) => eval(b, vars),
+/// Strings match as they are; numbers and booleans as their JSON text; null, arrays and
+/// objects never.
+fn matches(re: &regex::Regex, v: &Value) -> bool {
+    match v {
+        Value::String(s) => re.is_match(s),
+        Value::Number(_) | Value::Bool(_) => re.is_match(&v.to_string()),
+        _ => false,
     }
 }
 
@@ -76,19 +99,38 @@ fn lookup<'a>(vars: &'a Value, path: &[String]) -> &'a Value {
         "workflow_id" => "hook_id",
         other => other,
     };
-    let mut cur = vars.get(canonical).or_else(|| vars.get(root.as_str()));
-    for seg in rest {
-        cur = match cur {
-            Some(Value::Object(map)) => map.get(seg),
-            Some(Value::Array(items)) => seg.parse::<usize>().ok().and_then(|i| items.get(i)),
+    match vars.get(canonical).or_else(|| vars.get(root.as_str())) {
+        Some(v) => descend(v, rest),
+        None => &NULL,
+    }
+}
+
+/// Follows `path` into `v`. In an object a key equal to the rest of the path joined with dots
+/// wins over descending by its first segment.
+fn descend<'a>(mut v: &'a Value, mut path: &[String]) -> &'a Value {
+    while let Some((first, rest)) = path.split_first() {
+        let next = match v {
+            Value::Object(map) if !rest.is_empty() => {
+                if let Some(whole) = map.get(&path.join(".")) {
+                    return whole;
+                }
+                map.get(first)
+            }
+            Value::Object(map) => map.get(first),
+            Value::Array(items) => first.parse::<usize>().ok().and_then(|i| items.get(i)),
             _ => None,
         };
+        match next {
+            Some(n) => v = n,
+            None => return &NULL,
+        }
+        path = rest;
     }
-    cur.unwrap_or(&NULL)
+    v
 }
 
 /// False, null, `""`, `0` and missing (which evaluates to null) are false; all else is true.
-fn truthy(v: &Value) -> bool {
+pub(crate) fn truthy(v: &Value) -> bool {
     let falsy = matches!(v, Value::Null | Value::Bool(false));
     !falsy && v.as_str() != Some("") && v.as_f64() != Some(0.0)
 }
@@ -117,215 +159,56 @@ fn json_eq(a: &Value, b: &Value) -> bool {
     }
 }
 
-/// Parses the placeholder whose `${` is at `open`; returns it and the offset past its `}`.
-pub(super) fn parse_placeholder(text: &str, open: usize) -> Result<(Expr, usize), TemplateError> {
-    let (toks, end) = lex(text, open)?;
-    if let Some((Tok::Op("}"), pos)) = toks.first() {
-        return fail(text, *pos, "empty expression in `${}`");
+/// A single-quoted literal that lexes back to `s`.
+fn quoted(f: &mut fmt::Formatter<'_>, s: &str) -> fmt::Result {
+    f.write_str("'")?;
+    for c in s.chars() {
+        if matches!(c, '\'' | '\\') {
+            f.write_str("\\")?;
+        }
+        write!(f, "{c}")?;
     }
-    let mut parser = Parser {
-        text,
-        toks: &toks,
-        idx: 0,
-    };
-    let expr = parser.ternary(0)?;
-    if let (Some(Tok::Op("}")), _) = parser.peek() {
-        return Ok((expr, end));
-    }
-    let msg = format!("unexpected {}, expected `}}`", parser.found());
-    fail(text, parser.peek().1, msg)
+    f.write_str("'")
 }
 
-fn lex(text: &str, open: usize) -> Result<(Vec<(Tok, usize)>, usize), TemplateError> {
-    let mut toks = Vec::new();
-    let mut pos = open + 2;
-    loop {
-        let Some(c) = char_at(text, pos) else {
-            return fail(text, open, "unterminated `${`: no closing `}`");
-        };
-        let (tok, end) = match c {
-            '}' => {
-                toks.push((Tok::Op("}"), pos));
-                return Ok((toks, pos + 1));
+/// Fully parenthesised, so printing and parsing again gives the same tree.
+impl fmt::Display for Expr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Expr::Path(p) => f.write_str(&p.join(".")),
+            Expr::Literal(Value::String(s)) => quoted(f, s),
+            Expr::Literal(v) => write!(f, "{v}"),
+            Expr::Compare(neg, l, r) => {
+                let op = if *neg { "!=" } else { "==" };
+                write!(f, "({l} {op} {r})")
             }
-            c if c.is_whitespace() => {
-                pos += c.len_utf8();
-                continue;
+            Expr::Match(neg, l, re) => {
+                write!(f, "({l} {} ", if *neg { "!~" } else { "=~" })?;
+                quoted(f, re.as_str())?;
+                f.write_str(")")
             }
-            '?' => (Tok::Op("?"), pos + 1),
-            ':' => (Tok::Op(":"), pos + 1),
-            '(' => (Tok::Op("("), pos + 1),
-            ')' => (Tok::Op(")"), pos + 1),
-            '=' if byte_at(text, pos + 1) == Some(b'=') => (Tok::Op("=="), pos + 2),
-            '!' if byte_at(text, pos + 1) == Some(b'=') => (Tok::Op("!="), pos + 2),
-            '=' | '!' => {
-                let msg = format!("unexpected `{c}`; comparisons are written `==` and `!=`");
-                return fail(text, pos, msg);
+            Expr::And(l, r) => write!(f, "({l} && {r})"),
+            Expr::Or(l, r) => write!(f, "({l} || {r})"),
+            Expr::Not(e) => write!(f, "!{e}"),
+            Expr::Cond(t, a, b) => write!(f, "({t} ? {a} : {b})"),
+            Expr::Lookup(Func::Header(h)) => {
+                f.write_str("header(")?;
+                quoted(f, h)?;
+                f.write_str(")")
             }
-            '\'' => lex_string(text, pos)?,
-            '-' | '0'..='9' => lex_number(text, pos)?,
-            c if c.is_ascii_alphabetic() || c == '_' => lex_path(text, pos)?,
-            other => {
-                return fail(text, pos, format!("unexpected character {other:?}"));
+            Expr::Lookup(Func::Query(q)) => {
+                f.write_str("query(")?;
+                quoted(f, q)?;
+                f.write_str(")")
             }
-        };
-        toks.push((tok, pos));
-        pos = end;
-    }
-}
-
-fn lex_string(text: &str, quote: usize) -> Result<(Tok, usize), TemplateError> {
-    let mut s = String::new();
-    let mut pos = quote + 1;
-    loop {
-        match (char_at(text, pos), char_at(text, pos + 1)) {
-            (None, _) | (Some('\\'), None) => {
-                return fail(text, quote, "unterminated string literal");
-            }
-            (Some('\''), _) => return Ok((Tok::Value(Value::String(s)), pos + 1)),
-            (Some('\\'), Some(c @ ('\'' | '\\'))) => {
-                s.push(c);
-                pos += 2;
-            }
-            (Some('\\'), Some(_)) => {
-                let msg = "unknown escape in string literal; only `\\'` and `\\\\` are allowed";
-                return fail(text, pos, msg);
-            }
-            (Some(c), _) => {
-                s.push(c);
-                pos += c.len_utf8();
+            Expr::IpIn(addr, nets) => {
+                write!(f, "ip_in({addr}")?;
+                for (text, _) in nets {
+                    f.write_str(", ")?;
+                    quoted(f, text)?;
+                }
+                f.write_str(")")
             }
         }
-    }
-}
-
-fn lex_number(text: &str, start: usize) -> Result<(Tok, usize), TemplateError> {
-    // Take the longest run that could belong to a number and let serde_json judge it, so
-    // the accepted syntax is exactly JSON's and `1-2` is reported rather than misread.
-    let numeric = |b: u8| b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'E' | b'+' | b'-');
-    let mut pos = start + 1;
-    while byte_at(text, pos).is_some_and(numeric) {
-        pos += 1;
-    }
-    let raw = text.get(start..pos).unwrap_or("");
-    match serde_json::from_str::<Value>(raw) {
-        Ok(v @ Value::Number(_)) => Ok((Tok::Value(v), pos)),
-        _ => fail(text, start, format!("invalid number `{raw}`")),
-    }
-}
-
-fn lex_path(text: &str, start: usize) -> Result<(Tok, usize), TemplateError> {
-    // Segments after a dot may contain `-` (header names); there is no subtraction to confuse.
-    let word = |mut end: usize, extra: u8| {
-        let ok = |b: u8| b.is_ascii_alphanumeric() || b == b'_' || b == extra;
-        while byte_at(text, end).is_some_and(ok) {
-            end += 1;
-        }
-        end
-    };
-    let mut end = word(start, b'_');
-    let mut segments = vec![text.get(start..end).unwrap_or("").to_string()];
-    while byte_at(text, end) == Some(b'.') {
-        let seg_end = word(end + 1, b'-');
-        if seg_end == end + 1 {
-            return fail(text, end + 1, "expected a name after `.`");
-        }
-        segments.push(text.get(end + 1..seg_end).unwrap_or("").to_string());
-        end = seg_end;
-    }
-    let tok = match segments.as_slice() {
-        [w] if w == "true" => Tok::Value(Value::Bool(true)),
-        [w] if w == "false" => Tok::Value(Value::Bool(false)),
-        [w] if w == "null" => Tok::Value(Value::Null),
-        [root, ..] if !VARIABLES.split_whitespace().any(|v| v == root) => {
-            let known = VARIABLES.split_whitespace().collect::<Vec<_>>().join(", ");
-            let msg = format!("unknown variable `{root}`; known: {known}");
-            return fail(text, start, msg);
-        }
-        _ => Tok::Path(segments),
-    };
-    Ok((tok, end))
-}
-
-/// Recursive descent over one placeholder's tokens, which always end with `}`.
-struct Parser<'t> {
-    text: &'t str,
-    toks: &'t [(Tok, usize)],
-    idx: usize,
-}
-
-impl Parser<'_> {
-    fn peek(&self) -> (Option<&Tok>, usize) {
-        match self.toks.get(self.idx) {
-            Some((tok, pos)) => (Some(tok), *pos),
-            None => (None, self.text.len()),
-        }
-    }
-
-    fn found(&self) -> String {
-        self.peek()
-            .0
-            .map_or("end of expression".into(), Tok::describe)
-    }
-
-    fn eat(&mut self, want: &Tok) -> bool {
-        let hit = self.peek().0 == Some(want);
-        self.idx += usize::from(hit);
-        hit
-    }
-
-    fn expect(&mut self, want: &Tok) -> Result<(), TemplateError> {
-        if self.eat(want) {
-            return Ok(());
-        }
-        let msg = format!("expected {}, found {}", want.describe(), self.found());
-        fail(self.text, self.peek().1, msg)
-    }
-
-    fn ternary(&mut self, depth: usize) -> Result<Expr, TemplateError> {
-        if depth >= MAX_DEPTH {
-            let msg = format!("expression nested too deeply (limit {MAX_DEPTH})");
-            return fail(self.text, self.peek().1, msg);
-        }
-        let test = self.equality(depth)?;
-        if !self.eat(&Tok::Op("?")) {
-            return Ok(test);
-        }
-        let then = self.ternary(depth + 1)?;
-        self.expect(&Tok::Op(":"))?;
-        let otherwise = self.ternary(depth + 1)?;
-        let (then, otherwise) = (Box::new(then), Box::new(otherwise));
-        Ok(Expr::Cond(Box::new(test), then, otherwise))
-    }
-
-    fn equality(&mut self, depth: usize) -> Result<Expr, TemplateError> {
-        let left = self.primary(depth)?;
-        let negate = match self.peek().0 {
-            Some(Tok::Op("==")) => false,
-            Some(Tok::Op("!=")) => true,
-            _ => return Ok(left),
-        };
-        self.idx += 1;
-        let right = self.primary(depth)?;
-        Ok(Expr::Compare(negate, Box::new(left), Box::new(right)))
-    }
-
-    fn primary(&mut self, depth: usize) -> Result<Expr, TemplateError> {
-        let expr = match self.peek().0 {
-            Some(Tok::Path(p)) => Expr::Path(p.clone()),
-            Some(Tok::Value(v)) => Expr::Literal(v.clone()),
-            Some(Tok::Op("(")) => {
-                self.idx += 1;
-                let inner = self.ternary(depth + 1)?;
-                self.expect(&Tok::Op(")"))?;
-                return Ok(inner);
-            }
-            _ => {
-                let msg = format!("expected a value, found {}", self.found());
-                return fail(self.text, self.peek().1, msg);
-            }
-        };
-        self.idx += 1;
-        Ok(expr)
     }
 }

@@ -4,15 +4,22 @@
 //! author wrote, so the scanner tracks whether each placeholder stands inside a JSON
 //! string literal (the value goes in JSON-escaped, without quotes; missing gives `""`)
 //! or as a whole JSON value (the value goes in as JSON; missing gives `null`).
-//! The expressions inside placeholders are [`expr`]'s. `$${` is the escape for a literal `${`; any other `$` is literal.
+//! The expressions inside placeholders are [`expr`]'s, the language hook conditions
+//! ([`Condition`]) use too. `$${` is the escape for a literal `${`; any other `$` is literal.
 //! Unknown variable names are refused at parse time so typos surface when a hook is
 //! created, not as silent `null`s at delivery. The module must not panic on any
 //! input, must not look at anything beyond the `vars` it is given, and every error
 //! carries a byte offset plus a 1-based line/column (in characters).
 
+mod condition;
 mod expr;
+mod lex;
+mod parse;
 
-use expr::{Expr, char_at, eval, parse_placeholder};
+pub use condition::{Condition, RequestView};
+use expr::{Expr, eval};
+use lex::char_at;
+use parse::parse_placeholder;
 use serde_json::Value;
 
 /// A template problem with the position it refers to: the template text for

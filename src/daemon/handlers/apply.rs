@@ -24,6 +24,31 @@ struct Plan {
     writes: Vec<HookChange>,
 }
 
+/// No two hooks of the file share a fixed path, nor one with a stored hook the file leaves alone.
+fn paths_unique(
+    specs: &[HookSpec],
+    existing: &[Hook],
+    names: &HashSet<String>,
+) -> Result<(), String> {
+    let mut taken: HashMap<&str, &str> = existing
+        .iter()
+        .filter(|h| !names.contains(&h.name))
+        .filter_map(|h| Some((h.options.path.as_deref()?, h.name.as_str())))
+        .collect();
+    for s in specs {
+        let Some(path) = s.options.path.as_deref().filter(|p| !p.is_empty()) else {
+            continue;
+        };
+        if let Some(other) = taken.insert(path, &s.name) {
+            return Err(format!(
+                "{}: path {path} is already served by hook {other}",
+                s.name
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// Compares the file with the stored hooks. Hooks are validated one at a time; the first
 /// invalid one refuses the whole file.
 fn plan(
@@ -36,6 +61,7 @@ fn plan(
 ) -> Result<Plan, String> {
     let now = crate::time::now_ms();
     let names: HashSet<String> = specs.iter().map(|s| s.name.clone()).collect();
+    paths_unique(&specs, &existing, &names)?;
     let mut existing: HashMap<String, Hook> =
         existing.into_iter().map(|h| (h.name.clone(), h)).collect();
     let mut plan = Plan {

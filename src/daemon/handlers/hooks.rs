@@ -33,6 +33,7 @@ pub(super) async fn create(
         generated_secret: generated,
     } = hook::prepare(name.clone(), kind, opts, None, shared.context(), now)
         .map_err(ErrorBody::invalid)?;
+    check_path_free(shared, h.options.path.as_deref(), &name).await?;
     let log = NewLog::admin(AdminAction::Create, &name, uid);
     let Some(created) = shared
         .store
@@ -55,6 +56,28 @@ pub(super) async fn create(
         token: token.map(|t| t.as_str().to_string()),
         secret: generated,
     }))
+}
+
+/// Refuses a fixed `--path` another hook is served at already.
+async fn check_path_free(
+    shared: &Arc<Shared>,
+    path: Option<&str>,
+    name: &str,
+) -> Result<(), ErrorBody> {
+    let Some(path) = path.filter(|p| !p.is_empty()) else {
+        return Ok(());
+    };
+    let hooks = shared.store.list_hooks(None).await.map_err(internal)?;
+    match hooks
+        .iter()
+        .find(|h| h.name != name && h.options.path.as_deref() == Some(path))
+    {
+        Some(other) => Err(ErrorBody::invalid(format!(
+            "--path {path} is already served by hook {}",
+            other.name
+        ))),
+        None => Ok(()),
+    }
 }
 
 /// How often a change is tried again when another one got in between its read and its write.
@@ -101,6 +124,7 @@ pub(super) async fn edit(
     uid: Option<u32>,
 ) -> Result<Response, ErrorBody> {
     let ctx = shared.context();
+    check_path_free(shared, patch.path.as_deref(), &name).await?;
     let generated =
         (patch.generate_secret.take() == Some(true)).then(crate::signature::generate_whsec);
     let h = modify(shared, name, uid, |h| {

@@ -58,6 +58,7 @@ pub(super) async fn collect(
         mut child,
         group,
         body_file,
+        value_files,
     } = run;
     if let Some(mut stdin) = child.stdin.take() {
         let body = body.clone();
@@ -88,6 +89,7 @@ pub(super) async fn collect(
     group.end_leftovers();
     drain(&mut out, &mut err).await;
     drop(body_file);
+    drop(value_files);
     Collected {
         exit,
         timed_out,

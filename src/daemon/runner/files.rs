@@ -14,7 +14,8 @@
 //!   difference has it written again, so not even a run as hookd's own user (which could
 //!   `chmod` it) changes what the next run executes. Editing a hook's script gives it a new
 //!   file; the old one stays until the daemon stops.
-//! - A body file is written per run (0600, owned by the run user) and removed after the run.
+//! - A body file is written per run (0600, owned by the run user) and removed after the run,
+//!   as are the files of `--file-from` values.
 //! - A marker file `group-PGID-START` per run records its process group while it may be alive.
 
 use super::{RunAs, kill};
@@ -119,6 +120,14 @@ impl RunFiles {
         let n = self.counter.fetch_add(1, Ordering::Relaxed);
         let path = self.dir()?.join(format!("body-{run_id}-{n}"));
         write_new(&path, body, 0o600, user)?;
+        Ok(BodyFile(path))
+    }
+
+    /// Writes one `--file-from` value to a new 0600 file owned by the run user.
+    pub fn value(&self, run_id: i64, data: &[u8], user: &RunAs) -> io::Result<BodyFile> {
+        let n = self.counter.fetch_add(1, Ordering::Relaxed);
+        let path = self.dir()?.join(format!("value-{run_id}-{n}"));
+        write_new(&path, data, 0o600, user)?;
         Ok(BodyFile(path))
     }
 

@@ -12,8 +12,12 @@
 //!   be killed when hookd dies.
 //! - The group is registered ([`Group`]) as soon as the child exists.
 //!
-//! Must not: put request data anywhere but the environment, stdin and the body file (never in
-//! the script text or its command line), or do anything between fork and exec that is not an
+//! - A command hook (`--exec`) is started directly, with no shell: each `--arg` value is one
+//!   argv item, whatever it holds. `--env-from` and `--file-from` values are set for script
+//!   and command hooks alike; a missing value sets no variable and writes no file.
+//!
+//! Must not: put request data anywhere but the environment, stdin, the body and value files
+//! and a command hook's own argv (never in the script text or a shell's command line), or do anything between fork and exec that is not an
 //! async-signal-safe system call.
 
 use super::files::BodyFile;
@@ -31,8 +35,9 @@ const PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 pub(super) struct Spawned {
     pub child: tokio::process::Child,
     pub group: Group,
-    /// Removed when dropped, after the run.
+    /// Removed when dropped, after the run, as are the `--file-from` files.
     pub body_file: BodyFile,
+    pub value_files: Vec<BodyFile>,
 }
 
 pub(super) fn spawn(
@@ -43,21 +48,38 @@ pub(super) fn spawn(
     user: &RunAs,
     runner: &Runner,
 ) -> Result<Spawned, String> {
-    let script = hook.options.script.as_deref().unwrap_or_default();
     let written = |e: std::io::Error| format!("cannot write the run's files: {e}");
-    let script_path = runner.files.script(script, user).map_err(written)?;
     let body_file = runner
         .files
         .body(run_id, &inv.body, user)
         .map_err(written)?;
-    let mut cmd = if script.starts_with("#!") {
-        tokio::process::Command::new(&script_path)
-    } else {
-        let mut c = tokio::process::Command::new(&config.scripts.shell);
-        c.arg(&script_path);
-        c
+    let opts = &hook.options;
+    let wants_values = opts.args.is_some() || opts.env_from.is_some() || opts.file_from.is_some();
+    let vars = wants_values.then(|| crate::hook::refs::request_vars(hook, inv));
+    let (args, env_from) = match &vars {
+        Some(v) => crate::hook::refs::command_values(hook, v).map_err(|(_, why)| why)?,
+        None => Default::default(),
+    };
+    let mut cmd = match &opts.exec {
+        Some(program) => {
+            let mut c = tokio::process::Command::new(program);
+            c.args(&args);
+            c
+        }
+        None => script_command(config, hook, runner, user).map_err(written)?,
     };
     environment(&mut cmd, hook, run_id, inv, user, body_file.path())?;
+    cmd.envs(env_from);
+    let mut value_files = Vec::new();
+    for (var, bytes) in vars
+        .as_ref()
+        .map(|v| crate::hook::refs::file_values(hook, v))
+        .unwrap_or_default()
+    {
+        let f = runner.files.value(run_id, &bytes, user).map_err(written)?;
+        cmd.env(var, f.path());
+        value_files.push(f);
+    }
     // With no body there is nothing to write: /dev/null spares a pipe and its bookkeeping.
     let stdin = if inv.body.is_empty() {
         Stdio::null()
@@ -81,7 +103,25 @@ pub(super) fn spawn(
         child,
         group,
         body_file,
+        value_files,
     })
+}
+
+/// The shell running the hook's script file, or the file itself when it starts with `#!`.
+fn script_command(
+    config: &Config,
+    hook: &Hook,
+    runner: &Runner,
+    user: &RunAs,
+) -> std::io::Result<tokio::process::Command> {
+    let script = hook.options.script.as_deref().unwrap_or_default();
+    let script_path = runner.files.script(script, user)?;
+    if script.starts_with("#!") {
+        return Ok(tokio::process::Command::new(&script_path));
+    }
+    let mut c = tokio::process::Command::new(&config.scripts.shell);
+    c.arg(&script_path);
+    Ok(c)
 }
 
 fn environment(

@@ -92,6 +92,36 @@ pub struct StoredOptions {
     rotated_until: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     rate: Option<String>,
+    #[serde(rename = "if", skip_serializing_if = "Option::is_none")]
+    condition: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    if_mismatch_status: Option<u16>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    exec: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    args: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    env_from: Option<BTreeMap<String, String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    file_from: Option<BTreeMap<String, String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    parse_json: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    content_type: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    path: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    insecure_path: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    success_status: Option<u16>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    response_headers: Option<BTreeMap<String, String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    response_body: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    output: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error_output: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
     avatar_url: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -153,6 +183,21 @@ impl StoredOptions {
             rotated_secret: o.rotated_secret.as_ref().map(|s| s.0.clone()),
             rotated_until: o.rotated_until,
             rate: o.rate.clone(),
+            condition: o.condition.clone(),
+            if_mismatch_status: o.if_mismatch_status,
+            exec: o.exec.clone(),
+            args: o.args.clone(),
+            env_from: o.env_from.clone(),
+            file_from: o.file_from.clone(),
+            parse_json: o.parse_json.clone(),
+            content_type: o.content_type.clone(),
+            path: o.path.clone(),
+            insecure_path: o.insecure_path,
+            success_status: o.success_status,
+            response_headers: o.response_headers.clone(),
+            response_body: o.response_body.clone(),
+            output: o.output.clone(),
+            error_output: o.error_output,
             avatar_url: o.avatar_url.clone(),
             url: o.url.clone(),
             method: o.method.clone(),
@@ -199,6 +244,21 @@ impl StoredOptions {
             rotated_secret: self.rotated_secret.map(Secret),
             rotated_until: self.rotated_until,
             rate: self.rate,
+            condition: self.condition,
+            if_mismatch_status: self.if_mismatch_status,
+            exec: self.exec,
+            args: self.args,
+            env_from: self.env_from,
+            file_from: self.file_from,
+            parse_json: self.parse_json,
+            content_type: self.content_type,
+            path: self.path,
+            insecure_path: self.insecure_path,
+            success_status: self.success_status,
+            response_headers: self.response_headers,
+            response_body: self.response_body,
+            output: self.output,
+            error_output: self.error_output,
             avatar_url: self.avatar_url,
             url: self.url,
             method: self.method,
@@ -267,6 +327,21 @@ mod tests {
             match_method: s("POST"),
             match_path: s("^/x"),
             rate: s("10/s"),
+            condition: s("method == 'POST'"),
+            if_mismatch_status: Some(202),
+            exec: s("/usr/bin/env"),
+            args: Some(vec!["payload:a.b".into()]),
+            env_from: map("REF", "payload:ref"),
+            file_from: map("BODY", "request:body,base64"),
+            parse_json: Some(vec!["data".into()]),
+            content_type: s("application/json"),
+            path: s("/hooks/deploy"),
+            insecure_path: Some(true),
+            success_status: Some(201),
+            response_headers: map("X-Served-By", "hookd"),
+            response_body: s("queued"),
+            output: s("combined"),
+            error_output: Some(true),
             secrets: Some(vec![Secret("s2".into())]),
             rotated_secret: Some(Secret("old".into())),
             rotated_until: Some(1_700_000_000_000),
