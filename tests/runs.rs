@@ -548,6 +548,12 @@ fn run_status_over_http_answers_the_hooks_own_token_only() {
     }
     assert_eq!(d.get(&format!("/webhook/{other}/runs/{id}")).status, 404);
     assert_eq!(d.get(&format!("/webhook/{t}/runs/999999")).status, 404);
+
+    // A hook whose calls show no output (`--output none`) shows none here either.
+    assert!(d.ctl(&["edit", "job", "--output", "none"]).status.success());
+    let r = d.get(&format!("/webhook/{t}/runs/{id}")).json();
+    assert_eq!(r["status"], "success");
+    assert!(r.get("stdout").is_none() && r.get("stderr").is_none(), "{r}");
 }
 
 #[test]

@@ -195,12 +195,16 @@ async fn run_status(
     };
     match run {
         Ok(Some(r)) => {
-            let body = json!({
+            let mut body = json!({
                 "id": r.id, "hook": r.hook, "status": r.status,
                 "exit_code": r.exit_code, "started_at": r.started_at,
                 "finished_at": r.finished_at, "duration_ms": r.duration_ms,
-                "stdout": r.stdout, "stderr": r.stderr,
             });
+            // Output only where the hook's calls show it (§9): not with `--output none`.
+            if hook.options.output.as_deref() != Some("none") {
+                body["stdout"] = json!(r.stdout);
+                body["stderr"] = json!(r.stderr);
+            }
             finish(Answer::json(200, body), None)
         }
         Ok(None) => finish(Answer::not_found(), None),
