@@ -553,7 +553,10 @@ fn run_status_over_http_answers_the_hooks_own_token_only() {
     assert!(d.ctl(&["edit", "job", "--output", "none"]).status.success());
     let r = d.get(&format!("/webhook/{t}/runs/{id}")).json();
     assert_eq!(r["status"], "success");
-    assert!(r.get("stdout").is_none() && r.get("stderr").is_none(), "{r}");
+    assert!(
+        r.get("stdout").is_none() && r.get("stderr").is_none(),
+        "{r}"
+    );
 }
 
 #[test]
