@@ -112,7 +112,28 @@ fn hooks_file(rec: &str, fail: &str) -> String {
             ],
             "pass-environment-to-command": [{"source": "payload", "name": "z"}, {"source": "payload", "name": "absent"}]
         },
-        {"id": "postonly", "execute-command": rec, "include-command-output-in-response": true, "http-methods": ["POST"]}
+        {"id": "postonly", "execute-command": rec, "include-command-output-in-response": true, "http-methods": ["POST"]},
+        {
+            // webhook tries the second secret of an `or` only with soft signature failures.
+            "id": "signed", "execute-command": rec, "include-command-output-in-response": true,
+            "trigger-signature-soft-failures": true,
+            "pass-arguments-to-command": [{"source": "payload", "name": "repository.name"}],
+            "trigger-rule": {"and": [
+                {"or": [
+                    {"match": {"type": "payload-hmac-sha256", "secret": "old-secret", "parameter": {"source": "header", "name": "X-Hub-Signature-256"}}},
+                    {"match": {"type": "payload-hmac-sha256", "secret": "new-secret", "parameter": {"source": "header", "name": "X-Hub-Signature-256"}}}
+                ]},
+                {"match": {"type": "value", "value": "site", "parameter": {"source": "payload", "name": "repository.name"}}}
+            ]}
+        },
+        {
+            "id": "signed1", "execute-command": rec, "include-command-output-in-response": true,
+            "trigger-rule": {"match": {"type": "payload-hmac-sha1", "secret": "sha1-secret", "parameter": {"source": "header", "name": "X-Hub-Signature"}}}
+        },
+        {
+            "id": "signed512", "execute-command": rec, "include-command-output-in-response": true,
+            "trigger-rule": {"match": {"type": "payload-hmac-sha512", "secret": "s512", "parameter": {"source": "header", "name": "X-Signature"}}}
+        }
     ]);
     serde_json::to_string_pretty(&hooks).unwrap()
 }
@@ -332,6 +353,7 @@ fn imported_hooks_answer_and_run_as_webhook_does() {
         ),
     ];
     let mut seen = Vec::new();
+    signatures(&d, &wh, push);
     for (what, method, path, headers, body) in &cases {
         let theirs = http(wh.port, method, path, headers, body.as_bytes());
         let ours = d.request(method, path, headers, body.as_bytes());
@@ -377,4 +399,73 @@ fn imported_hooks_answer_and_run_as_webhook_does() {
     assert_eq!(types["argv"][6], "dotted", "a literal key with dots wins");
     assert_eq!(types["argv"][8], "", "a missing argument is empty");
     assert_eq!(types["argv"][4], "[1,\"two\"]", "arrays as JSON text");
+}
+
+/// Signature rules: the same signed requests to both (one of two secrets in an `or`, sha1 and
+/// sha512 headers, several comma-separated signatures); a wrong or missing signature is the
+/// documented difference: 401 from hookd, a failure from webhook.
+fn signatures(d: &Daemon, wh: &Webhook, push: &str) {
+    use hmac::{Hmac, Mac};
+    fn mac<M: Mac + hmac::digest::KeyInit>(key: &[u8], body: &[u8]) -> String {
+        let mut m = <M as hmac::digest::KeyInit>::new_from_slice(key).unwrap();
+        m.update(body);
+        crate::helper::hex(&m.finalize().into_bytes())
+    }
+    let b = push.as_bytes();
+    let s256 = |k: &str| format!("sha256={}", mac::<Hmac<sha2::Sha256>>(k.as_bytes(), b));
+    let json = "application/json";
+    for (what, path, header, value) in [
+        (
+            "hmac-sha256, first secret of the or",
+            "/hooks/signed",
+            "X-Hub-Signature-256",
+            s256("old-secret"),
+        ),
+        (
+            "hmac-sha256, second secret of the or",
+            "/hooks/signed",
+            "X-Hub-Signature-256",
+            s256("new-secret"),
+        ),
+        (
+            "hmac-sha256, one of several signatures",
+            "/hooks/signed",
+            "X-Hub-Signature-256",
+            format!("{},{}", s256("wrong"), s256("new-secret")),
+        ),
+        (
+            "hmac-sha1",
+            "/hooks/signed1",
+            "X-Hub-Signature",
+            format!("sha1={}", mac::<Hmac<sha1::Sha1>>(b"sha1-secret", b)),
+        ),
+        (
+            "hmac-sha512",
+            "/hooks/signed512",
+            "X-Signature",
+            mac::<Hmac<sha2::Sha512>>(b"s512", b),
+        ),
+    ] {
+        let headers = [("Content-Type", json), (header, value.as_str())];
+        let theirs = http(wh.port, "POST", path, &headers, b);
+        let ours = d.request("POST", path, &headers, b);
+        same(what, &theirs, &ours, &[]);
+        assert_eq!(ours.status, 200, "{what}: {}", ours.body);
+    }
+    for (what, path, header, value) in [
+        (
+            "wrong secret",
+            "/hooks/signed",
+            "X-Hub-Signature-256",
+            s256("wrong"),
+        ),
+        ("no signature", "/hooks/signed1", "X-Other", String::new()),
+    ] {
+        let headers = [("Content-Type", json), (header, value.as_str())];
+        let theirs = http(wh.port, "POST", path, &headers, b);
+        let ours = d.request("POST", path, &headers, b);
+        let refused = theirs.status >= 400 || theirs.body == "Hook rules were not satisfied.";
+        assert!(refused, "{what}: webhook {theirs:?}");
+        assert_eq!(ours.status, 401, "{what}: hookd {ours:?}");
+    }
 }
