@@ -48,8 +48,80 @@ pub struct Config {
     pub tls_key: Option<PathBuf>,
     /// The oldest TLS version accepted.
     pub tls_min_version: TlsVersion,
+    /// Where all state lives: unset for the embedded SQLite database in `state_dir`, or a
+    /// `postgres://` URL (also `HOOKD_DATABASE`) shared by any number of nodes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub database: Option<DatabaseUrl>,
+    /// This node's name among several on one database (`status`, `--node`); default the host
+    /// name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub node_name: Option<String>,
     pub scripts: ScriptsConfig,
     pub deliveries: DeliveriesConfig,
+}
+
+/// A PostgreSQL URL, or a reference to a file or credential holding one (`@file:`,
+/// `@credential:`). It may carry a password, so it is shown and serialized without it.
+#[derive(Clone, PartialEq, Deserialize)]
+#[serde(try_from = "String")]
+pub struct DatabaseUrl(String);
+
+impl DatabaseUrl {
+    /// The URL as written (a reference is resolved by [`DatabaseUrl::resolve`]).
+    pub fn resolve(&self) -> Result<String, String> {
+        let url = crate::secret::resolve(&self.0).map_err(|e| e.to_string())?;
+        let url = url.trim().to_string();
+        if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+            return Err(format!(
+                "database {}: must be a postgres:// URL",
+                self.redacted()
+            ));
+        }
+        Ok(url)
+    }
+
+    /// The URL without its password (a reference as written).
+    pub fn redacted(&self) -> String {
+        if crate::secret::is_reference(&self.0) {
+            return self.0.clone();
+        }
+        match url::Url::parse(&self.0) {
+            Ok(mut u) => {
+                if u.password().is_some() {
+                    let _ = u.set_password(Some("redacted"));
+                }
+                u.to_string()
+            }
+            Err(_) => "(unparsable URL)".into(),
+        }
+    }
+}
+
+impl TryFrom<String> for DatabaseUrl {
+    type Error = String;
+    fn try_from(s: String) -> Result<DatabaseUrl, String> {
+        let ok = crate::secret::is_reference(&s)
+            || s.starts_with("postgres://")
+            || s.starts_with("postgresql://");
+        if !ok {
+            return Err(
+                "database must be a postgres:// URL, @file:PATH or @credential:NAME".into(),
+            );
+        }
+        Ok(DatabaseUrl(s))
+    }
+}
+
+impl std::fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.redacted())
+    }
+}
+
+impl Serialize for DatabaseUrl {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.redacted())
+    }
 }
 
 /// A TLS protocol version as the config names it; older ones than 1.2 are never offered.
@@ -133,6 +205,8 @@ impl Default for Config {
             tls_cert: None,
             tls_key: None,
             tls_min_version: TlsVersion::default(),
+            database: None,
+            node_name: None,
             scripts: ScriptsConfig::default(),
             deliveries: DeliveriesConfig::default(),
         }
@@ -189,6 +263,8 @@ pub struct Overrides {
     pub listen: Option<SocketAddr>,
     pub socket: Option<PathBuf>,
     pub state_dir: Option<PathBuf>,
+    /// `HOOKD_DATABASE` (an environment variable only: a flag would show a password in `ps`).
+    pub database: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -242,6 +318,15 @@ pub fn load(ov: &Overrides) -> Result<Loaded, ConfigError> {
     if let Some(d) = &ov.state_dir {
         config.state_dir = d.clone();
         // A socket nobody placed explicitly follows the state dir when the runtime dir is absent.
+    }
+    if let Some(db) = ov.database.clone().filter(|d| !d.is_empty()) {
+        config.database =
+            Some(
+                DatabaseUrl::try_from(db).map_err(|message| ConfigError::Invalid {
+                    path: "HOOKD_DATABASE".into(),
+                    message,
+                })?,
+            );
     }
     config.validate().map_err(|message| ConfigError::Invalid {
         path: file.clone().unwrap_or_else(|| PathBuf::from("(defaults)")),

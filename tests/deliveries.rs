@@ -239,13 +239,10 @@ fn a_delivery_whose_stored_event_is_unreadable_fails_visibly() {
     let chat = d.create("chat", &["--message"]);
     assert_eq!(d.post(&d.path(&chat), r#"{"content": "x"}"#).status, 200);
     d.stop_with(15);
-    let db = rusqlite::Connection::open(d.state_dir().join("hookd.db")).unwrap();
-    db.execute_batch(
+    d.sql(
         "UPDATE events SET data = '{not json';
          UPDATE deliveries SET status = 'pending', next_attempt_at = 0;",
-    )
-    .unwrap();
-    drop(db);
+    );
     d.boot();
     let mut last = serde_json::Value::Null;
     wait_until("the delivery to fail", Duration::from_secs(20), || {

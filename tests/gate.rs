@@ -4,16 +4,9 @@
 use crate::helper::{Daemon, hex, hmac_sha256, receiver::Receiver};
 use std::time::Duration;
 
-/// Every file of the state directory, as bytes, for searching what was stored.
+/// Everything the daemon stored, as bytes, for searching what was kept.
 fn stored_bytes(d: &Daemon) -> Vec<u8> {
-    let mut all = Vec::new();
-    for e in std::fs::read_dir(d.state_dir()).unwrap() {
-        let p = e.unwrap().path();
-        if p.is_file() {
-            all.extend(std::fs::read(p).unwrap_or_default());
-        }
-    }
-    all
+    d.stored_bytes()
 }
 
 fn contains(hay: &[u8], needle: &[u8]) -> bool {

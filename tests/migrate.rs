@@ -12,6 +12,10 @@ fn fixture(name: &str) -> std::path::PathBuf {
 #[test]
 fn a_database_of_the_previous_release_opens_and_migrates() {
     let mut d = Daemon::start();
+    if d.database.is_some() {
+        // An upgrade of the embedded database; the PostgreSQL schema has migrations of its own.
+        return;
+    }
     d.stop_with(15);
     let db = d.state_dir().join("hookd.db");
     for suffix in ["", "-wal", "-shm"] {

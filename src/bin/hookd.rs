@@ -20,8 +20,12 @@ fn main() {
     let args = DaemonArgs::parse();
     // Under systemd the journal adds its own timestamps.
     let journald = std::env::var_os("JOURNAL_STREAM").is_some();
-    let filter =
-        tracing_subscriber::EnvFilter::try_from_env("HOOKD_LOG").unwrap_or_else(|_| "info".into());
+    // The PostgreSQL client logs statements with their parameters (hook secrets among them) at
+    // debug level, and the server's notices at info: only its warnings pass, whatever
+    // HOOKD_LOG says.
+    let filter = tracing_subscriber::EnvFilter::try_from_env("HOOKD_LOG")
+        .unwrap_or_else(|_| "info".into())
+        .add_directive("tokio_postgres=warn".parse().expect("a valid directive"));
     let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr())
         && std::env::var_os("NO_COLOR").is_none();
     let builder = tracing_subscriber::fmt()

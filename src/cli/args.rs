@@ -581,6 +581,7 @@ impl DaemonArgs {
             listen: self.listen,
             socket: self.socket.clone(),
             state_dir: self.state_dir.clone(),
+            database: std::env::var("HOOKD_DATABASE").ok(),
         }
     }
 }

@@ -190,6 +190,17 @@ pub fn status(s: &StatusView) {
             format!("{} waiting{failing}", e.backlog),
         ]);
     }
+    for n in s.nodes.iter().flatten() {
+        t.add_row(vec![
+            format!("Node {}", n.name),
+            format!(
+                "{}, up since {}, seen {}",
+                n.listen,
+                short_time(&n.started_at),
+                short_time(&n.last_seen)
+            ),
+        ]);
+    }
     println!("{t}");
 }
 

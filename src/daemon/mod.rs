@@ -90,12 +90,13 @@ async fn serve(
         .http
         .map(|l| Http::passed(l, &mut config))
         .transpose()?;
-    let store = Store::open(&config.db_path())?;
+    let store = Store::open_configured(&config).await?;
     let sender =
         sender::Sender::new().map_err(|e| DaemonError::Runtime(std::io::Error::other(e)))?;
     let shared = Shared::new(config.clone(), file.clone(), store, sender);
     shared.tls.set(tls);
     shared.registry.load(shared.store.list_hooks(None).await?);
+    follow_other_nodes(&shared);
     resume_runs(&shared).await?;
     let resumed = shared.store.reset_in_flight().await?;
     if resumed > 0 {
@@ -168,27 +169,70 @@ async fn serve(
 
 /// Marks runs a dead process left `running` as interrupted and runs the queued async ones.
 async fn resume_runs(shared: &Arc<Shared>) -> Result<(), DaemonError> {
-    let now = crate::time::now_ms();
-    let queued = shared.store.recover_runs(now).await?;
-    for store::QueuedRun { id, hook_id, inv } in queued {
-        match shared.registry.get_by_id(hook_id) {
-            Some(hook) => {
-                let place = match shared.runner.admit(&hook, true) {
-                    Ok(p) => p,
-                    Err(_) => continue,
-                };
+    let queued = shared.store.recover_runs(crate::time::now_ms()).await?;
+    for run in queued {
+        start_queued(shared, run).await?;
+    }
+    Ok(())
+}
+
+/// Puts a stored queued run in line here, or marks it interrupted when its hook is gone.
+async fn start_queued(shared: &Arc<Shared>, run: store::QueuedRun) -> Result<(), DaemonError> {
+    let store::QueuedRun { id, hook_id, inv } = run;
+    match shared.registry.get_by_id(hook_id) {
+        Some(hook) => {
+            if let Ok(place) = shared.runner.admit(&hook, true) {
                 incoming::spawn_async_run(shared.clone(), hook, id, inv, place);
             }
-            None => {
-                tracing::warn!(
-                    run = id,
-                    "queued run's hook is gone or disabled; marking it interrupted"
-                );
-                shared.store.abandon_run(id, now).await?;
-            }
+        }
+        None => {
+            tracing::warn!(
+                run = id,
+                "queued run's hook is gone or disabled; marking it interrupted"
+            );
+            shared.store.abandon_run(id, crate::time::now_ms()).await?;
         }
     }
     Ok(())
+}
+
+/// On a shared database: the registry follows hooks changed through other nodes, and queued
+/// runs taken over from a node that died are run here.
+fn follow_other_nodes(shared: &Arc<Shared>) {
+    let mut changes = shared.store.feeds().hooks_changed.subscribe();
+    let s = shared.clone();
+    tokio::spawn(async move {
+        use tokio::sync::broadcast::error::RecvError;
+        loop {
+            let change = match changes.recv().await {
+                Ok(c) => c,
+                Err(RecvError::Lagged(_)) => store::HookChanged::All,
+                Err(RecvError::Closed) => return,
+            };
+            let done = match change {
+                store::HookChanged::One(id) => s.store.hook_by_id(id).await.map(|h| match h {
+                    Some(h) => s.registry.upsert(h),
+                    None => s.registry.remove(id),
+                }),
+                store::HookChanged::All => s.store.list_hooks(None).await.map(|hooks| {
+                    s.registry.load(hooks);
+                }),
+            };
+            if let Err(e) = done {
+                tracing::warn!("cannot read hooks changed elsewhere: {e}");
+            }
+        }
+    });
+    if let Some(mut adopted) = shared.store.feeds().take_adopted() {
+        let s = shared.clone();
+        tokio::spawn(async move {
+            while let Some(run) = adopted.recv().await {
+                if let Err(e) = start_queued(&s, run).await {
+                    tracing::warn!("cannot take over a queued run: {e}");
+                }
+            }
+        });
+    }
 }
 
 /// The HTTP side on one address; replaced as a whole when a reload changes `listen`.

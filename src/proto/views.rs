@@ -267,6 +267,18 @@ pub struct StatusView {
     /// Outgoing hooks with deliveries waiting or attempts failing.
     #[serde(default)]
     pub endpoints: Vec<EndpointView>,
+    /// The live nodes sharing the database (PostgreSQL only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nodes: Option<Vec<NodeView>>,
+}
+
+/// One hookd node on a shared database.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct NodeView {
+    pub name: String,
+    pub listen: String,
+    pub started_at: String,
+    pub last_seen: String,
 }
 
 /// How an outgoing hook's deliveries stand: waiting ones (`--rate`, retries, a failing

@@ -12,13 +12,17 @@
 //! announced by the store itself on [`Store::deliveries_due`] once committed. So an event can
 //! neither be written without its cause nor forgotten by the delivery worker.
 
+pub mod postgres;
+pub(crate) mod rows;
 pub mod sqlite;
 mod types;
 
 pub use types::*;
 
 use crate::hook::{Defaults, Hook};
-use crate::proto::{DeliveryView, EndpointView, HookKind, HookView, LogQuery, LogView, RunView};
+use crate::proto::{
+    DeliveryView, EndpointView, HookKind, HookView, LogQuery, LogView, NodeView, RunView,
+};
 use crate::run::{Invocation, Outcome};
 use std::future::Future;
 use std::path::{Path, PathBuf};
@@ -49,6 +53,9 @@ pub enum StoreError {
     InUse(PathBuf),
     #[error("the database thread has stopped")]
     Closed,
+    /// The database server cannot be reached (or the connection broke): try again later.
+    #[error("the database is unavailable: {0}")]
+    Unavailable(String),
     #[error("the database could not commit: {0}")]
     Commit(String),
     /// The hook changed between reading it and writing it back; read again and retry.
@@ -155,6 +162,10 @@ pub trait Backend: Send + Sync {
     /// attempt was at or after `since`; how many.
     fn redeliver_failed(&self, hook: Option<String>, since: Option<i64>, at: i64) -> Fut<'_, u64>;
 
+    // Nodes.
+    /// The live nodes sharing this store, by name; `None` for a store only one process opens.
+    fn nodes(&self) -> Fut<'_, Option<Vec<NodeView>>>;
+
     // History.
     fn logs(&self, query: LogQuery) -> Fut<'_, Vec<LogView>>;
     /// Deletes history older than `cutoff` and delivery ids older than `seen_cutoff`.
@@ -168,14 +179,46 @@ pub struct Feeds {
     pub deliveries_due: tokio::sync::Notify,
     /// Every log entry written, for `hookctl logs -f`. Lagging followers skip, never block.
     pub log: tokio::sync::broadcast::Sender<LogView>,
+    /// Hooks changed by another process on a shared database (the registry follows).
+    pub hooks_changed: tokio::sync::broadcast::Sender<HookChanged>,
+    /// Queued runs this process took over from a node that died, to be run here.
+    adopted: tokio::sync::mpsc::UnboundedSender<QueuedRun>,
+    adopted_rx: std::sync::Mutex<Option<tokio::sync::mpsc::UnboundedReceiver<QueuedRun>>>,
+}
+
+/// What changed among the hooks, as another node announces it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HookChanged {
+    One(i64),
+    /// Anything may have changed (many hooks at once, or changes missed): read them all.
+    All,
 }
 
 impl Feeds {
     pub(crate) fn new() -> Arc<Feeds> {
+        let (adopted, rx) = tokio::sync::mpsc::unbounded_channel();
         Arc::new(Feeds {
             deliveries_due: tokio::sync::Notify::new(),
             log: tokio::sync::broadcast::channel(1024).0,
+            hooks_changed: tokio::sync::broadcast::channel(1024).0,
+            adopted,
+            adopted_rx: std::sync::Mutex::new(Some(rx)),
         })
+    }
+
+    /// Hands runs taken over from a dead node to whoever runs them.
+    pub(crate) fn adopted(&self, runs: Vec<QueuedRun>) {
+        for run in runs {
+            let _ = self.adopted.send(run);
+        }
+    }
+
+    /// The receiving end of adopted runs; `None` after the first call.
+    pub fn take_adopted(&self) -> Option<tokio::sync::mpsc::UnboundedReceiver<QueuedRun>> {
+        self.adopted_rx
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()
     }
 
     /// Publishes committed log entries (built into views only when someone follows) and wakes
@@ -208,6 +251,29 @@ impl Store {
     pub fn open(path: &Path) -> Result<Store> {
         let feeds = Feeds::new();
         let backend = sqlite::Sqlite::open(path, feeds.clone())?;
+        Ok(Store {
+            backend: Arc::new(backend),
+            feeds,
+        })
+    }
+
+    /// Opens the configured database: the embedded one in the state directory, or the
+    /// PostgreSQL database `config.database` names.
+    pub async fn open_configured(config: &crate::config::Config) -> Result<Store> {
+        let Some(url) = &config.database else {
+            return Store::open(&config.db_path());
+        };
+        let url = url.resolve().map_err(StoreError::Unavailable)?;
+        let feeds = Feeds::new();
+        let name = config.node_name.clone().unwrap_or_else(|| {
+            nix::unistd::gethostname()
+                .ok()
+                .and_then(|h| h.into_string().ok())
+                .filter(|h| !h.is_empty())
+                .unwrap_or_else(|| "hookd".into())
+        });
+        let node = postgres::Node::new(name, config.listen.to_string());
+        let backend = postgres::Postgres::open(&url, feeds.clone(), node).await?;
         Ok(Store {
             backend: Arc::new(backend),
             feeds,

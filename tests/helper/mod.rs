@@ -4,6 +4,7 @@
 
 #![allow(dead_code)]
 
+pub mod postgres;
 pub mod receiver;
 
 use std::io::{BufRead, BufReader, Read, Write};
@@ -14,6 +15,13 @@ use std::time::{Duration, Instant};
 
 pub const HOOKD: &str = env!("CARGO_BIN_EXE_hookd");
 pub const HOOKCTL: &str = env!("CARGO_BIN_EXE_hookctl");
+
+/// Which backend the suite's daemons store their state in: `HOOKD_TEST_STORE=postgres` runs
+/// every daemon the fixture starts on a database of its own in a throwaway PostgreSQL cluster
+/// ([`postgres`]); the default is the embedded SQLite database in the state directory.
+pub fn on_postgres() -> bool {
+    std::env::var("HOOKD_TEST_STORE").is_ok_and(|s| s == "postgres")
+}
 
 pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
@@ -28,6 +36,8 @@ pub struct Daemon {
     pub port: u16,
     pub socket: PathBuf,
     pub config: PathBuf,
+    /// The PostgreSQL database of this daemon, when the suite runs on PostgreSQL.
+    pub database: Option<String>,
     child: Option<Child>,
 }
 
@@ -48,6 +58,8 @@ impl Daemon {
     pub fn prepare(config: &str) -> Daemon {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("config.toml"), config).unwrap();
+        // Tests keep their files there; on PostgreSQL hookd itself puts nothing in it.
+        std::fs::create_dir_all(dir.path().join("state")).unwrap();
         let own_port = config
             .lines()
             .find_map(|l| l.strip_prefix("listen = \"127.0.0.1:"))
@@ -56,6 +68,11 @@ impl Daemon {
             port: own_port.unwrap_or_else(free_port),
             socket: dir.path().join("run/hookd.sock"),
             config: dir.path().join("config.toml"),
+            database: on_postgres().then(|| {
+                postgres::cluster()
+                    .unwrap_or_else(|e| panic!("HOOKD_TEST_STORE=postgres: {e}"))
+                    .database()
+            }),
             dir,
             child: None,
         }
@@ -63,6 +80,38 @@ impl Daemon {
 
     pub fn state_dir(&self) -> PathBuf {
         self.dir.path().join("state")
+    }
+
+    /// Every byte the daemon stored: the state directory's files, or a dump of its PostgreSQL
+    /// database (for tests that look for what must never be kept).
+    pub fn stored_bytes(&self) -> Vec<u8> {
+        let mut all = Vec::new();
+        if let Some(url) = &self.database {
+            let db = url.rsplit('/').next().unwrap();
+            all.extend(postgres::cluster().unwrap().dump(db));
+        }
+        if let Ok(entries) = std::fs::read_dir(self.state_dir()) {
+            for e in entries.flatten() {
+                if e.path().is_file() {
+                    all.extend(std::fs::read(e.path()).unwrap_or_default());
+                }
+            }
+        }
+        all
+    }
+
+    /// Runs SQL statements on the stopped daemon's store, whichever backend it is.
+    pub fn sql(&self, sql: &str) {
+        match &self.database {
+            Some(url) => {
+                let db = url.rsplit('/').next().unwrap();
+                postgres::cluster().unwrap().psql(db, sql);
+            }
+            None => {
+                let db = rusqlite::Connection::open(self.state_dir().join("hookd.db")).unwrap();
+                db.execute_batch(sql).unwrap();
+            }
+        }
     }
 
     pub fn log_path(&self) -> PathBuf {
@@ -108,6 +157,10 @@ impl Daemon {
         if !own_listen {
             cmd.arg("--listen").arg(format!("127.0.0.1:{}", self.port));
         }
+        match &self.database {
+            Some(url) => cmd.env("HOOKD_DATABASE", url),
+            None => cmd.env_remove("HOOKD_DATABASE"),
+        };
         tweak(&mut cmd);
         let child = cmd
             .arg("--socket")

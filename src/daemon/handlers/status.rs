@@ -8,6 +8,7 @@ use std::sync::Arc;
 pub(super) async fn status(shared: &Arc<Shared>) -> Result<Response, ErrorBody> {
     let counts = shared.store.counts().await.map_err(internal)?;
     let endpoints = shared.store.endpoints().await.map_err(internal)?;
+    let nodes = shared.store.nodes().await.map_err(internal)?;
     let config = shared.config();
     Ok(Response::Status(StatusView {
         version: env!("CARGO_PKG_VERSION").to_string(),
@@ -19,5 +20,6 @@ pub(super) async fn status(shared: &Arc<Shared>) -> Result<Response, ErrorBody> 
         queue_depth: counts.queued_runs.max(shared.runner.queued()),
         running_scripts: shared.runner.running(),
         endpoints,
+        nodes,
     }))
 }

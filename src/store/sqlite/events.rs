@@ -7,10 +7,10 @@
 
 use crate::events::Event;
 use crate::proto::{DeliveryView, EndpointView};
+use crate::store::rows::{ClaimedRow, DeliveryRow, endpoint_view};
 use crate::store::{
-    Attempt, Claimed, DeliveryFilter, DeliveryStatus, Emitted, Redelivery, Result, StoreError,
+    Attempt, DeliveryFilter, DeliveryStatus, Emitted, Redelivery, Result, StoreError,
 };
-use crate::time::rfc3339;
 use rusqlite::{Connection, OptionalExtension, params};
 
 /// Stores an event; `data` is its data already serialized (outside the database thread).
@@ -34,43 +34,6 @@ pub fn insert_delivery(
     )?
     .execute(params![event_id, hook_id, hook, now])?;
     Ok(conn.last_insert_rowid())
-}
-
-/// A claimed delivery as read inside the transaction; [`ClaimedRow::parse`] decodes its event
-/// outside it, so the database thread spends nothing on JSON.
-#[derive(Debug)]
-pub struct ClaimedRow {
-    id: i64,
-    hook_id: i64,
-    hook: String,
-    attempts: u32,
-    event_id: String,
-    event_type: String,
-    time: i64,
-    data: String,
-}
-
-impl ClaimedRow {
-    pub fn id(&self) -> i64 {
-        self.id
-    }
-
-    pub fn parse(self) -> Result<Claimed> {
-        let data = serde_json::from_str(&self.data)
-            .map_err(|e| StoreError::Corrupt(format!("event {}: {e}", self.event_id)))?;
-        Ok(Claimed {
-            id: self.id,
-            hook_id: self.hook_id,
-            hook: self.hook,
-            attempts: self.attempts,
-            event: Event {
-                id: self.event_id,
-                event_type: self.event_type,
-                time: self.time,
-                data,
-            },
-        })
-    }
 }
 
 /// Marks up to `limit` due deliveries `sending` and returns them, oldest due first, with the
@@ -187,18 +150,11 @@ pub fn endpoints(conn: &Connection) -> Result<Vec<EndpointView>> {
          ORDER BY h.name",
     )?;
     let rows = stmt.query_map([], |r| {
-        let failing_since: Option<i64> = r.get(2)?;
-        Ok(EndpointView {
-            hook: r.get(0)?,
-            backlog: r.get::<_, i64>(1)? as u64,
-            health: if failing_since.is_some() {
-                "failing"
-            } else {
-                "healthy"
-            }
-            .into(),
-            failing_since: failing_since.map(rfc3339),
-        })
+        Ok(endpoint_view(
+            r.get(0)?,
+            r.get::<_, i64>(1)? as u64,
+            r.get(2)?,
+        ))
     })?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
@@ -269,28 +225,19 @@ pub fn list(conn: &Connection, f: &DeliveryFilter) -> Result<Vec<DeliveryView>> 
          ORDER BY d.id DESC LIMIT ?3",
     )?;
     let rows = stmt.query_map(params![f.hook, status, f.limit], |r| {
-        let status: String = r.get(4)?;
-        let next: Option<i64> = r.get(8)?;
-        Ok(DeliveryView {
-            id: r.get::<_, i64>(0)?.to_string(),
+        Ok(DeliveryRow {
+            id: r.get(0)?,
             hook: r.get(1)?,
             event_id: r.get(2)?,
             event_type: r.get(3)?,
-            next_attempt_at: if status == "pending" {
-                next.map(rfc3339)
-            } else {
-                None
-            },
-            status: if status == "sending" {
-                "pending".into()
-            } else {
-                status
-            },
+            status: r.get(4)?,
             attempts: r.get(5)?,
             last_status: r.get(6)?,
             last_error: r.get(7)?,
-            created_at: rfc3339(r.get(9)?),
-        })
+            next_attempt_at: r.get(8)?,
+            created_at: r.get(9)?,
+        }
+        .view())
     })?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }

@@ -4,9 +4,9 @@
 //! by (name, token hash) or shown in listings has its own column. Functions take a connection or
 //! transaction and are called from the store's owner thread.
 
-use super::rows::{self, StoredOptions};
 use crate::hook::Hook;
 use crate::proto::HookKind;
+use crate::store::rows::{self, HookRow};
 use crate::store::{Result, StoreError};
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
@@ -15,48 +15,25 @@ const COLUMNS: &str = "id, name, kind, description, enabled, token_hash, token_p
                        options_format, failing_since";
 
 fn from_row(r: &Row) -> rusqlite::Result<std::result::Result<Hook, String>> {
-    let kind: String = r.get(2)?;
-    let options: String = r.get(7)?;
-    let token_hash: Option<Vec<u8>> = r.get(5)?;
-    let name: String = r.get(1)?;
-    let Some(kind) = HookKind::parse(&kind) else {
-        return Ok(Err(format!("hook {name:?} has unknown kind {kind:?}")));
-    };
-    let format: i64 = r.get(14)?;
-    if format != rows::FORMAT {
-        return Ok(Err(format!(
-            "hook {name:?} has options in format {format}; this hookd reads format {}",
-            rows::FORMAT
-        )));
-    }
-    let options = match serde_json::from_str::<StoredOptions>(&options) {
-        Ok(o) => o.into_options(),
-        Err(e) => return Ok(Err(format!("hook {name:?} has unreadable options: {e}"))),
-    };
-    let token_hash = match token_hash {
-        None => None,
-        Some(v) => match <[u8; 32]>::try_from(v.as_slice()) {
-            Ok(h) => Some(h),
-            Err(_) => return Ok(Err(format!("hook {name:?} has a malformed token hash"))),
-        },
-    };
-    Ok(Ok(Hook {
+    Ok(HookRow {
         id: r.get(0)?,
-        name,
-        kind,
+        name: r.get(1)?,
+        kind: r.get(2)?,
         description: r.get(3)?,
         enabled: r.get(4)?,
-        token_hash,
+        token_hash: r.get(5)?,
         token_prefix: r.get(6)?,
-        options,
-        call_count: r.get::<_, i64>(8)? as u64,
+        options: r.get(7)?,
+        call_count: r.get(8)?,
         last_call_at: r.get(9)?,
         last_status: r.get(10)?,
         created_at: r.get(11)?,
         updated_at: r.get(12)?,
         revision: r.get(13)?,
+        options_format: r.get(14)?,
         failing_since: r.get(15)?,
-    }))
+    }
+    .into_hook())
 }
 
 pub fn get(conn: &Connection, name: &str) -> Result<Option<Hook>> {
@@ -92,15 +69,9 @@ pub fn list_map<T>(
     Ok(out)
 }
 
-/// The options column of `h`.
-fn stored(h: &Hook) -> Result<String> {
-    serde_json::to_string(&StoredOptions::from_options(&h.options))
-        .map_err(|e| StoreError::Corrupt(e.to_string()))
-}
-
 /// Inserts a new hook; `Ok(None)` when the name is taken.
 pub fn insert(conn: &Connection, h: &Hook) -> Result<Option<i64>> {
-    let options = stored(h)?;
+    let options = rows::stored(h)?;
     let res = conn.prepare_cached(
         "INSERT INTO hooks (name, kind, description, enabled, token_hash, token_prefix, options, created_at, updated_at,
                             options_format)
@@ -132,7 +103,7 @@ pub fn insert(conn: &Connection, h: &Hook) -> Result<Option<i64>> {
 /// Writes back everything an admin can change, if the stored row is still at `h.revision`
 /// ([`StoreError::Conflict`] otherwise); the revision goes one up.
 pub fn update(conn: &Connection, h: &Hook) -> Result<()> {
-    let options = stored(h)?;
+    let options = rows::stored(h)?;
     let n = conn
         .prepare_cached(
             "UPDATE hooks SET description = ?2, enabled = ?3, token_hash = ?4, token_prefix = ?5,

@@ -12,7 +12,6 @@ mod events;
 mod hooks;
 mod logs;
 mod ops;
-mod rows;
 mod runs;
 pub(crate) mod schema;
 

@@ -173,7 +173,7 @@ impl Backend for Sqlite {
 
     fn queue_run(&self, run: NewRun, inv: Invocation) -> Fut<'_, i64> {
         Box::pin(async move {
-            let request = runs::encode_request(&inv)?;
+            let request = crate::store::rows::encode_request(&inv)?;
             self.write(Durability::Disk, move |tx| {
                 runs::insert(tx, &run, &request, true)
             })
@@ -220,7 +220,7 @@ impl Backend for Sqlite {
         // History: if hookd dies mid-run the row is marked interrupted at start-up; if the
         // machine loses power first, the caller got no answer either.
         Box::pin(async move {
-            let request = runs::encode_request(&inv)?;
+            let request = crate::store::rows::encode_request(&inv)?;
             self.write(Durability::History, move |tx| {
                 runs::insert(tx, &run, &request, false)
             })
@@ -325,7 +325,7 @@ impl Backend for Sqlite {
             // cannot be read on any retry either: it fails, visibly.
             let mut claimed = Vec::with_capacity(rows.len());
             for row in rows {
-                let id = row.id();
+                let id = row.id;
                 match row.parse() {
                     Ok(c) => claimed.push(c),
                     Err(e) => self.fail_unreadable(id, at, e).await,
@@ -450,6 +450,10 @@ impl Backend for Sqlite {
             }
             Ok(r)
         })
+    }
+
+    fn nodes(&self) -> Fut<'_, Option<Vec<crate::proto::NodeView>>> {
+        Box::pin(async { Ok(None) })
     }
 
     fn logs(&self, query: LogQuery) -> Fut<'_, Vec<LogView>> {

@@ -6,16 +6,11 @@
 //! Every run keeps its request (for `runs rerun`) until the run itself is pruned. A cancelled
 //! run is `cancelled`, with the uid that asked in `cancelled_by`.
 
-use crate::proto::{RunStatus, RunView};
+use crate::proto::RunView;
 use crate::run::{Invocation, Outcome};
+use crate::store::rows::RunRow;
 use crate::store::{NewRun, QueuedRun, Result, RunFilter, StoreError, StoredRequest};
-use crate::time::rfc3339;
 use rusqlite::{Connection, OptionalExtension, Row, params};
-
-/// A run's request in its stored form (serialized off the database thread).
-pub fn encode_request(inv: &Invocation) -> Result<Vec<u8>> {
-    serde_json::to_vec(inv).map_err(|e| StoreError::Corrupt(e.to_string()))
-}
 
 /// Stores a run with its encoded request: `queued` (async) or `running` from `at` (sync).
 pub fn insert(conn: &Connection, run: &NewRun, request: &[u8], queued: bool) -> Result<i64> {
@@ -128,32 +123,23 @@ pub fn abandon(conn: &Connection, id: i64, now: i64) -> Result<()> {
 }
 
 fn view(r: &Row, with_output: bool) -> rusqlite::Result<RunView> {
-    let status: String = r.get(2)?;
-    let started: Option<i64> = r.get(5)?;
-    let finished: Option<i64> = r.get(6)?;
-    let text = |v: Option<Vec<u8>>| v.map(|b| String::from_utf8_lossy(&b).into_owned());
-    Ok(RunView {
-        id: r.get::<_, i64>(0)?.to_string(),
+    Ok(RunRow {
+        id: r.get(0)?,
         hook: r.get(1)?,
-        status: RunStatus::parse(&status).unwrap_or(RunStatus::Interrupted),
+        status: r.get(2)?,
         exit_code: r.get(3)?,
-        queued_at: rfc3339(r.get(4)?),
-        started_at: started.map(rfc3339),
-        finished_at: finished.map(rfc3339),
-        duration_ms: started.zip(finished).map(|(s, f)| f - s),
-        rerun_of: r.get::<_, Option<i64>>(7)?.map(|i| i.to_string()),
+        queued_at: r.get(4)?,
+        started_at: r.get(5)?,
+        finished_at: r.get(6)?,
+        rerun_of: r.get(7)?,
         cancelled_by: r.get(8)?,
-        stdout: if with_output {
-            text(r.get(9)?).or(Some(String::new()))
+        output: if with_output {
+            Some((r.get(9)?, r.get(10)?))
         } else {
             None
         },
-        stderr: if with_output {
-            text(r.get(10)?).or(Some(String::new()))
-        } else {
-            None
-        },
-    })
+    }
+    .view())
 }
 
 const COLUMNS: &str =

@@ -1,4 +1,5 @@
-//! The stored form of a hook's options: the `hooks.options` column, format 1.
+//! Rows as every backend stores them: a hook's options in their stored form (the
+//! `hooks.options` column, format 1), and the decoding of hook, run and delivery rows.
 //!
 //! The protocol's [`HookOptions`] changes with the CLI; what is on disk must outlive it. So the
 //! column holds [`StoredOptions`], a type of the store's own whose field names and meanings
@@ -10,8 +11,14 @@
 //! optional, so older rows read as before. `basic_auth` of a script hook holds the sealed
 //! `USER:$pbkdf2-sha256$…` form, never the password.
 
-use crate::proto::{HookOptions, Mode, Secret};
-use crate::time::Dur;
+use crate::events::Event;
+use crate::hook::Hook;
+use crate::proto::{
+    DeliveryView, EndpointView, HookKind, HookOptions, Mode, RunStatus, RunView, Secret,
+};
+use crate::run::Invocation;
+use crate::store::{Claimed, Result, StoreError};
+use crate::time::{Dur, rfc3339};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -280,6 +287,213 @@ impl StoredOptions {
             enabled: None,
             generate_secret: None,
         }
+    }
+}
+
+/// The options column of `h`.
+pub fn stored(h: &Hook) -> Result<String> {
+    serde_json::to_string(&StoredOptions::from_options(&h.options))
+        .map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+/// A run's request in its stored form (serialized before it reaches the database).
+pub fn encode_request(inv: &Invocation) -> Result<Vec<u8>> {
+    serde_json::to_vec(inv).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+/// A `hooks` row as any backend reads it, before it is checked and decoded.
+pub struct HookRow {
+    pub id: i64,
+    pub name: String,
+    pub kind: String,
+    pub description: String,
+    pub enabled: bool,
+    pub token_hash: Option<Vec<u8>>,
+    pub token_prefix: Option<String>,
+    pub options: String,
+    pub call_count: i64,
+    pub last_call_at: Option<i64>,
+    pub last_status: Option<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub revision: i64,
+    pub options_format: i64,
+    pub failing_since: Option<i64>,
+}
+
+impl HookRow {
+    /// The hook, or why the row cannot be one (named, for the error that reports it).
+    pub fn into_hook(self) -> std::result::Result<Hook, String> {
+        let name = self.name;
+        let Some(kind) = HookKind::parse(&self.kind) else {
+            return Err(format!("hook {name:?} has unknown kind {:?}", self.kind));
+        };
+        if self.options_format != FORMAT {
+            return Err(format!(
+                "hook {name:?} has options in format {}; this hookd reads format {FORMAT}",
+                self.options_format
+            ));
+        }
+        let options = match serde_json::from_str::<StoredOptions>(&self.options) {
+            Ok(o) => o.into_options(),
+            Err(e) => return Err(format!("hook {name:?} has unreadable options: {e}")),
+        };
+        let token_hash = match self.token_hash {
+            None => None,
+            Some(v) => match <[u8; 32]>::try_from(v.as_slice()) {
+                Ok(h) => Some(h),
+                Err(_) => return Err(format!("hook {name:?} has a malformed token hash")),
+            },
+        };
+        Ok(Hook {
+            id: self.id,
+            name,
+            kind,
+            description: self.description,
+            enabled: self.enabled,
+            token_hash,
+            token_prefix: self.token_prefix,
+            options,
+            call_count: self.call_count as u64,
+            last_call_at: self.last_call_at,
+            last_status: self.last_status,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+            revision: self.revision,
+            failing_since: self.failing_since,
+        })
+    }
+}
+
+/// A run's stdout and stderr as stored.
+pub type RunOutput = (Option<Vec<u8>>, Option<Vec<u8>>);
+
+/// A `runs` row as listings read it; `output` only when the run is shown whole.
+pub struct RunRow {
+    pub id: i64,
+    pub hook: String,
+    pub status: String,
+    pub exit_code: Option<i32>,
+    pub queued_at: i64,
+    pub started_at: Option<i64>,
+    pub finished_at: Option<i64>,
+    pub rerun_of: Option<i64>,
+    pub cancelled_by: Option<u32>,
+    pub output: Option<RunOutput>,
+}
+
+impl RunRow {
+    pub fn view(self) -> RunView {
+        let text = |v: Option<Vec<u8>>| {
+            v.map(|b| String::from_utf8_lossy(&b).into_owned())
+                .or(Some(String::new()))
+        };
+        let (stdout, stderr) = match self.output {
+            Some((out, err)) => (text(out), text(err)),
+            None => (None, None),
+        };
+        RunView {
+            id: self.id.to_string(),
+            hook: self.hook,
+            status: RunStatus::parse(&self.status).unwrap_or(RunStatus::Interrupted),
+            exit_code: self.exit_code,
+            queued_at: rfc3339(self.queued_at),
+            started_at: self.started_at.map(rfc3339),
+            finished_at: self.finished_at.map(rfc3339),
+            duration_ms: self.started_at.zip(self.finished_at).map(|(s, f)| f - s),
+            rerun_of: self.rerun_of.map(|i| i.to_string()),
+            cancelled_by: self.cancelled_by,
+            stdout,
+            stderr,
+        }
+    }
+}
+
+/// A `deliveries` row joined with its event's type, as listings read it.
+pub struct DeliveryRow {
+    pub id: i64,
+    pub hook: String,
+    pub event_id: String,
+    pub event_type: String,
+    pub status: String,
+    pub attempts: u32,
+    pub last_status: Option<u16>,
+    pub last_error: Option<String>,
+    pub next_attempt_at: Option<i64>,
+    pub created_at: i64,
+}
+
+impl DeliveryRow {
+    /// A delivery being sent is shown as pending: for the admin it is still to be done.
+    pub fn view(self) -> DeliveryView {
+        DeliveryView {
+            id: self.id.to_string(),
+            hook: self.hook,
+            event_id: self.event_id,
+            event_type: self.event_type,
+            next_attempt_at: if self.status == "pending" {
+                self.next_attempt_at.map(rfc3339)
+            } else {
+                None
+            },
+            status: if self.status == "sending" {
+                "pending".into()
+            } else {
+                self.status
+            },
+            attempts: self.attempts,
+            last_status: self.last_status,
+            last_error: self.last_error,
+            created_at: rfc3339(self.created_at),
+        }
+    }
+}
+
+/// An outgoing hook's backlog and health.
+pub fn endpoint_view(hook: String, backlog: u64, failing_since: Option<i64>) -> EndpointView {
+    EndpointView {
+        hook,
+        backlog,
+        health: if failing_since.is_some() {
+            "failing"
+        } else {
+            "healthy"
+        }
+        .into(),
+        failing_since: failing_since.map(rfc3339),
+    }
+}
+
+/// A claimed delivery as read inside the claim's transaction; [`ClaimedRow::parse`] decodes
+/// its event afterwards, so the database's side spends nothing on JSON.
+#[derive(Debug)]
+pub struct ClaimedRow {
+    pub id: i64,
+    pub hook_id: i64,
+    pub hook: String,
+    pub attempts: u32,
+    pub event_id: String,
+    pub event_type: String,
+    pub time: i64,
+    pub data: String,
+}
+
+impl ClaimedRow {
+    pub fn parse(self) -> Result<Claimed> {
+        let data = serde_json::from_str(&self.data)
+            .map_err(|e| StoreError::Corrupt(format!("event {}: {e}", self.event_id)))?;
+        Ok(Claimed {
+            id: self.id,
+            hook_id: self.hook_id,
+            hook: self.hook,
+            attempts: self.attempts,
+            event: Event {
+                id: self.event_id,
+                event_type: self.event_type,
+                time: self.time,
+                data,
+            },
+        })
     }
 }
 

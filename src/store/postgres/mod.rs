@@ -1,0 +1,269 @@
+//! The networked backend: PostgreSQL, shared by any number of hookd nodes.
+//!
+//! Operations take a pooled connection (deadpool-postgres over tokio-postgres: async, so
+//! nothing blocks the runtime and no thread is set aside), run one transaction and commit
+//! before they answer, as the embedded backend does. Durability follows the same rule: work
+//! hookd accepted (queued runs, events with deliveries, configuration) waits for the commit's
+//! WAL flush; pure history commits with `synchronous_commit = off` (PostgreSQL's own bounded
+//! lag, a fraction of a second). The schema is versioned in `hookd_schema` ([`schema`]).
+//!
+//! The connection URL may hold a password: it is never logged, shown or put in an error;
+//! [`Postgres::location`] names the database without it.
+
+mod events;
+mod hooks;
+mod logs;
+mod nodes;
+mod ops;
+mod runs;
+pub(crate) mod schema;
+
+pub use nodes::Node;
+
+use super::{Feeds, HookChanged, Result, StoreError};
+use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Connections kept open to the database at most.
+const POOL_SIZE: usize = 16;
+/// How long an operation waits for a connection (or a new one to open) before it fails.
+const WAIT: Duration = Duration::from_secs(5);
+/// How long start-up keeps trying to reach the database.
+const START_WITHIN: Duration = Duration::from_secs(12);
+
+impl From<tokio_postgres::Error> for StoreError {
+    fn from(e: tokio_postgres::Error) -> StoreError {
+        match e.as_db_error() {
+            Some(db) => StoreError::Database(format!("{}: {}", db.code().code(), db.message())),
+            None if e.is_closed() => StoreError::Unavailable(e.to_string()),
+            None => StoreError::Database(e.to_string()),
+        }
+    }
+}
+
+impl From<deadpool_postgres::PoolError> for StoreError {
+    fn from(e: deadpool_postgres::PoolError) -> StoreError {
+        match e {
+            deadpool_postgres::PoolError::Backend(e) => StoreError::Unavailable(e.to_string()),
+            other => StoreError::Unavailable(other.to_string()),
+        }
+    }
+}
+
+/// The handle operations run through.
+pub struct Postgres {
+    pool: Pool,
+    location: String,
+    feeds: Arc<Feeds>,
+    node: Node,
+}
+
+/// The channel hook changes are announced on; the payload is a hook id, or `*` for many.
+const HOOKS_CHANNEL: &str = "hookd_hooks";
+
+/// `postgres://user@host:port/db` without its password or query, for messages.
+pub fn redacted(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) => {
+            if u.password().is_some() {
+                let _ = u.set_password(Some("…"));
+            }
+            u.set_query(None);
+            u.to_string()
+        }
+        Err(_) => "the configured PostgreSQL database".to_string(),
+    }
+}
+
+impl Postgres {
+    /// Connects (retrying for a few seconds: the database may be starting beside hookd) and
+    /// brings the schema up to date.
+    pub async fn open(url: &str, feeds: Arc<Feeds>, node: Node) -> Result<Postgres> {
+        let location = redacted(url);
+        let mut config: tokio_postgres::Config = url
+            .parse()
+            .map_err(|e| StoreError::Database(format!("{location}: not a PostgreSQL URL: {e}")))?;
+        config.connect_timeout(WAIT);
+        if config.get_application_name().is_none() {
+            config.application_name("hookd");
+        }
+        let manager = Manager::from_config(
+            config.clone(),
+            tokio_postgres::NoTls,
+            ManagerConfig {
+                recycling_method: RecyclingMethod::Fast,
+            },
+        );
+        let pool = Pool::builder(manager)
+            .max_size(POOL_SIZE)
+            .runtime(deadpool_postgres::Runtime::Tokio1)
+            .wait_timeout(Some(WAIT))
+            .create_timeout(Some(WAIT))
+            .recycle_timeout(Some(WAIT))
+            .build()
+            .map_err(|e| StoreError::Database(format!("{location}: {e}")))?;
+        let deadline = tokio::time::Instant::now() + START_WITHIN;
+        let mut client = loop {
+            match pool.get().await {
+                Ok(c) => break c,
+                Err(e) if tokio::time::Instant::now() < deadline => {
+                    tracing::warn!("cannot reach the database at {location} yet: {e}");
+                    tokio::time::sleep(Duration::from_millis(500)).await;
+                }
+                Err(e) => {
+                    return Err(StoreError::Unavailable(format!(
+                        "cannot reach the database at {location}: {e}"
+                    )));
+                }
+            }
+        };
+        schema::migrate(&mut client, &location).await?;
+        let released = nodes::join(&client, &node).await?;
+        if released > 0 {
+            tracing::info!("{released} deliveries of stopped nodes are due again");
+        }
+        drop(client);
+        tokio::spawn(heartbeat(pool.clone(), node.clone(), feeds.clone()));
+        tokio::spawn(follow_hooks(config, pool.clone(), feeds.clone()));
+        Ok(Postgres {
+            pool,
+            location,
+            feeds,
+            node,
+        })
+    }
+
+    async fn client(&self) -> Result<deadpool_postgres::Object> {
+        Ok(self.pool.get().await?)
+    }
+}
+
+/// Begins a transaction on `client`; history-only work does not wait for the WAL flush.
+async fn begin(
+    client: &mut deadpool_postgres::Object,
+    history: bool,
+) -> Result<deadpool_postgres::Transaction<'_>> {
+    let tx = client.transaction().await?;
+    if history {
+        tx.batch_execute("SET LOCAL synchronous_commit = off")
+            .await?;
+    }
+    Ok(tx)
+}
+
+/// Keeps this node's row alive and releases what dead nodes held: their deliveries are due
+/// again (the worker is woken), their queued runs are handed to this process to run.
+async fn heartbeat(pool: Pool, node: Node, feeds: Arc<Feeds>) {
+    let mut tick = tokio::time::interval(nodes::BEAT);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        if let Err(e) = beat_once(&pool, &node, &feeds).await {
+            tracing::warn!("node heartbeat: {e}");
+        }
+    }
+}
+
+async fn beat_once(pool: &Pool, node: &Node, feeds: &Feeds) -> Result<()> {
+    let mut c = pool.get().await?;
+    let now = crate::time::now_ms();
+    if !nodes::beat(&c, node, now).await? {
+        tracing::error!(
+            node = %node.name,
+            "another hookd process took this node's name; node names must be unique"
+        );
+        nodes::join(&c, node).await?;
+    }
+    let tx = begin(&mut c, false).await?;
+    let released = nodes::release_dead(&tx, now).await?;
+    let adopted = nodes::adopt_runs(&tx, node).await?;
+    let adopted = nodes::decode_adopted(&tx, adopted, now).await?;
+    tx.commit().await?;
+    if released > 0 {
+        tracing::info!("{released} deliveries of a stopped node are due again");
+        feeds.deliveries_due.notify_one();
+    }
+    if !adopted.is_empty() {
+        tracing::info!("took over {} queued runs of a stopped node", adopted.len());
+        feeds.adopted(adopted);
+    }
+    Ok(())
+}
+
+/// Follows hook changes made through any node: LISTEN on a connection of its own, and while
+/// that connection is down, a look at the hooks' fingerprint every second.
+async fn follow_hooks(config: tokio_postgres::Config, pool: Pool, feeds: Arc<Feeds>) {
+    let mut fingerprint = None;
+    loop {
+        match listen(&config, &feeds).await {
+            Ok(()) => tracing::warn!("the hook change listener stopped; reconnecting"),
+            Err(e) => tracing::warn!("cannot listen for hook changes: {e}"),
+        }
+        for _ in 0..5 {
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            if let Ok(now) = hooks_fingerprint(&pool).await {
+                if fingerprint.is_some_and(|f| f != now) {
+                    let _ = feeds.hooks_changed.send(HookChanged::All);
+                }
+                fingerprint = Some(now);
+            }
+        }
+    }
+}
+
+/// Returns when the listening connection ends.
+async fn listen(config: &tokio_postgres::Config, feeds: &Feeds) -> Result<()> {
+    let (client, mut connection) = config.connect(tokio_postgres::NoTls).await?;
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let pump = tokio::spawn(async move {
+        while let Some(m) = std::future::poll_fn(|cx| connection.poll_message(cx)).await {
+            match m {
+                Ok(tokio_postgres::AsyncMessage::Notification(n)) => {
+                    if tx.send(n.payload().to_string()).is_err() {
+                        break;
+                    }
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    tracing::warn!("hook change listener: {e}");
+                    break;
+                }
+            }
+        }
+    });
+    client
+        .batch_execute(&format!("LISTEN {HOOKS_CHANNEL}"))
+        .await?;
+    // Changes made while nobody listened are read at once.
+    let _ = feeds.hooks_changed.send(HookChanged::All);
+    while let Some(payload) = rx.recv().await {
+        let change = payload
+            .parse()
+            .map(HookChanged::One)
+            .unwrap_or(HookChanged::All);
+        let _ = feeds.hooks_changed.send(change);
+    }
+    pump.abort();
+    Ok(())
+}
+
+/// Changes whenever a hook is created, changed or deleted.
+async fn hooks_fingerprint(pool: &Pool) -> Result<(i64, i64, i64)> {
+    let c = pool.get().await?;
+    let r = c
+        .query_one(
+            "SELECT count(*), coalesce(sum(revision), 0)::BIGINT, coalesce(max(id), 0) FROM hooks",
+            &[],
+        )
+        .await?;
+    Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?))
+}
+
+/// Announces a change of hook `id` (`None`: of many) to every node, on commit.
+async fn announce(c: &impl deadpool_postgres::GenericClient, id: Option<i64>) -> Result<()> {
+    let payload = id.map(|i| i.to_string()).unwrap_or_else(|| "*".into());
+    c.execute("SELECT pg_notify($1, $2)", &[&HOOKS_CHANNEL, &payload])
+        .await?;
+    Ok(())
+}

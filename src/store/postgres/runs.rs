@@ -1,0 +1,184 @@
+//! Script run rows on PostgreSQL: queued → running → finished, as on the embedded backend.
+
+use crate::proto::RunView;
+use crate::run::Outcome;
+use crate::store::rows::RunRow;
+use crate::store::{NewRun, Result, RunFilter, StoreError, StoredRequest};
+use deadpool_postgres::GenericClient;
+use tokio_postgres::Row;
+
+/// Stores a run with its encoded request: `queued` (async) or `running` from `at` (sync).
+pub async fn insert(
+    c: &impl GenericClient,
+    run: &NewRun,
+    request: &[u8],
+    queued: bool,
+    node: &str,
+) -> Result<i64> {
+    let (status, started) = match queued {
+        true => ("queued", None),
+        false => ("running", Some(run.at)),
+    };
+    let stmt = c
+        .prepare_cached(
+            "INSERT INTO runs (hook_id, hook, status, queued_at, started_at, request, rerun_of, node)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+        )
+        .await?;
+    let row = c
+        .query_one(
+            &stmt,
+            &[
+                &run.hook_id,
+                &run.hook,
+                &status,
+                &run.at,
+                &started,
+                &request,
+                &run.rerun_of,
+                &node,
+            ],
+        )
+        .await?;
+    Ok(row.get(0))
+}
+
+pub async fn mark_running(c: &impl GenericClient, id: i64, at: i64) -> Result<()> {
+    let stmt = c
+        .prepare_cached("UPDATE runs SET status = 'running', started_at = $2 WHERE id = $1")
+        .await?;
+    c.execute(&stmt, &[&id, &at]).await?;
+    Ok(())
+}
+
+pub async fn finish(c: &impl GenericClient, id: i64, o: &Outcome) -> Result<()> {
+    let stmt = c
+        .prepare_cached(
+            "UPDATE runs SET status = $2, exit_code = $3, started_at = $4, finished_at = $5,
+                             stdout = $6, stderr = $7, cancelled_by = $8
+             WHERE id = $1",
+        )
+        .await?;
+    c.execute(
+        &stmt,
+        &[
+            &id,
+            &o.status.as_str(),
+            &o.exit_code,
+            &o.started_at,
+            &(o.started_at + o.duration_ms),
+            &o.stdout,
+            &o.stderr,
+            &o.cancelled_by.map(i64::from),
+        ],
+    )
+    .await?;
+    Ok(())
+}
+
+/// A queued run cancelled before it started; false when it was no longer queued.
+pub async fn cancel_queued(
+    c: &impl GenericClient,
+    id: i64,
+    at: i64,
+    uid: Option<u32>,
+) -> Result<bool> {
+    let n = c
+        .execute(
+            "UPDATE runs SET status = 'cancelled', finished_at = $2, cancelled_by = $3
+             WHERE id = $1 AND status = 'queued'",
+            &[&id, &at, &uid.map(i64::from)],
+        )
+        .await?;
+    Ok(n > 0)
+}
+
+/// The request a run was started with, if the run still exists.
+pub async fn request(c: &impl GenericClient, id: i64) -> Result<Option<StoredRequest>> {
+    let Some(row) = c
+        .query_opt("SELECT hook_id, request FROM runs WHERE id = $1", &[&id])
+        .await?
+    else {
+        return Ok(None);
+    };
+    let request: Option<Vec<u8>> = row.try_get(1)?;
+    let inv = match request {
+        Some(bytes) => {
+            Some(serde_json::from_slice(&bytes).map_err(|e| StoreError::Corrupt(e.to_string()))?)
+        }
+        None => None,
+    };
+    Ok(Some(StoredRequest {
+        hook_id: row.try_get(0)?,
+        inv,
+    }))
+}
+
+/// Marks a queued run whose hook is gone or disabled as interrupted.
+pub async fn abandon(c: &impl GenericClient, id: i64, now: i64) -> Result<()> {
+    c.execute(
+        "UPDATE runs SET status = 'interrupted', finished_at = $2, request = NULL WHERE id = $1",
+        &[&id, &now],
+    )
+    .await?;
+    Ok(())
+}
+
+fn view(r: &Row, with_output: bool) -> Result<RunView> {
+    Ok(RunRow {
+        id: r.try_get(0)?,
+        hook: r.try_get(1)?,
+        status: r.try_get(2)?,
+        exit_code: r.try_get(3)?,
+        queued_at: r.try_get(4)?,
+        started_at: r.try_get(5)?,
+        finished_at: r.try_get(6)?,
+        rerun_of: r.try_get(7)?,
+        cancelled_by: r.try_get::<_, Option<i64>>(8)?.map(|u| u as u32),
+        output: if with_output {
+            Some((r.try_get(9)?, r.try_get(10)?))
+        } else {
+            None
+        },
+    }
+    .view())
+}
+
+const COLUMNS: &str =
+    "id, hook, status, exit_code, queued_at, started_at, finished_at, rerun_of, cancelled_by";
+
+/// Newest first.
+pub async fn list(c: &impl GenericClient, f: &RunFilter) -> Result<Vec<RunView>> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM runs WHERE ($1::BIGINT IS NULL OR hook_id = $1)
+           AND ($2::TEXT IS NULL OR hook = $2) AND ($4::TEXT IS NULL OR status = $4)
+         ORDER BY id DESC LIMIT $3"
+    );
+    let stmt = c.prepare_cached(&sql).await?;
+    let status = f.status.map(|s| s.as_str());
+    let rows = c
+        .query(&stmt, &[&f.hook_id, &f.hook, &i64::from(f.limit), &status])
+        .await?;
+    rows.iter().map(|r| view(r, false)).collect()
+}
+
+/// One run with its output; with `hook_id`, only if it is a run of that hook.
+pub async fn get(c: &impl GenericClient, id: i64, hook_id: Option<i64>) -> Result<Option<RunView>> {
+    let sql = format!(
+        "SELECT {COLUMNS}, stdout, stderr FROM runs
+         WHERE id = $1 AND ($2::BIGINT IS NULL OR hook_id = $2)"
+    );
+    let stmt = c.prepare_cached(&sql).await?;
+    c.query_opt(&stmt, &[&id, &hook_id])
+        .await?
+        .map(|r| view(&r, true))
+        .transpose()
+}
+
+pub async fn count_queued(c: &impl GenericClient) -> Result<u64> {
+    let n: i64 = c
+        .query_one("SELECT count(*) FROM runs WHERE status = 'queued'", &[])
+        .await?
+        .get(0);
+    Ok(n as u64)
+}
