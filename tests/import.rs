@@ -257,7 +257,12 @@ fn documented_hooks_files_import_each_hook_or_name_why_not() {
             .unwrap()
     };
     // (file, hooks imported, hooks refused with a word of the reason)
-    let expected: &[(&str, &[&str], &[(&str, &str)])] = &[
+    type Outcome = (
+        &'static str,
+        &'static [&'static str],
+        &'static [(&'static str, &'static str)],
+    );
+    let expected: &[Outcome] = &[
         (
             "forges.json",
             &["forge-push", "forge-token", "forge-ip", "ci-passed"],
