@@ -409,3 +409,208 @@ fn url_encode(s: &str) -> String {
         })
         .collect()
 }
+
+#[test]
+fn env_from_and_query_values_are_refused_as_arguments_are() {
+    let d = Daemon::start();
+    let prog = recorder(&d.state_dir());
+    let t = d.create(
+        "c",
+        &[
+            "--exec",
+            prog.to_str().unwrap(),
+            "--arg",
+            "entire-query",
+            "--env-from",
+            "X_V=payload:v",
+            "--env-from",
+            "X_Q=query:q",
+            "--output",
+            "stdout",
+        ],
+    );
+    let p = d.path(&t);
+    let s = d.create(
+        "s",
+        &[
+            "--run",
+            "printf %s \"$X_V\"",
+            "--raw-output",
+            "--env-from",
+            "X_V=payload:v",
+        ],
+    );
+    for path in [&p, &d.path(&s)] {
+        let r = post(&d, path, "application/json", br#"{"v": "a\u0000b"}"#);
+        assert_eq!(r.status, 400, "{}", r.body);
+        assert!(
+            r.body.contains("X_V") && r.body.contains("NUL"),
+            "{}",
+            r.body
+        );
+        let big = json!({"v": "y".repeat(200 * 1024)}).to_string();
+        let r = post(&d, path, "application/json", big.as_bytes());
+        assert_eq!(r.status, 413, "{}", r.body);
+        assert!(r.body.contains("X_V"), "{}", r.body);
+    }
+    // %00 in a query value: refused for a variable; inside entire-query it is JSON's \u0000.
+    let r = post(&d, &format!("{p}?q=a%00b"), "application/json", b"{}");
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert!(r.body.contains("X_Q"), "{}", r.body);
+    let e = d.create(
+        "e",
+        &[
+            "--exec",
+            prog.to_str().unwrap(),
+            "--arg",
+            "entire-query",
+            "--output",
+            "stdout",
+        ],
+    );
+    let r = post(
+        &d,
+        &format!("{}?q=a%00b", d.path(&e)),
+        "application/json",
+        b"{}",
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    let got: Value = serde_json::from_str(&r.body).unwrap();
+    assert_eq!(got["argv"][0], r#"{"q":"a\u0000b"}"#);
+    for name in ["c", "s"] {
+        assert!(
+            d.json(&["runs", name]).as_array().unwrap().is_empty(),
+            "{name}: nothing ran"
+        );
+    }
+}
+
+/// Linux's limit is on the whole string it copies: an argument's bytes, or a variable's
+/// `NAME=value`, with the terminating NUL, at most 128 KiB. The longest value that fits reaches
+/// the command whole; one byte more is refused with 413 before anything runs.
+#[test]
+fn values_at_the_kernels_limit_pass_whole_and_one_byte_more_is_413() {
+    let d = Daemon::start();
+    let prog = recorder(&d.state_dir());
+    let a = d.create(
+        "a",
+        &[
+            "--exec",
+            prog.to_str().unwrap(),
+            "--arg",
+            "payload:v",
+            "--output",
+            "stdout",
+        ],
+    );
+    let e = d.create(
+        "e",
+        &[
+            "--exec",
+            prog.to_str().unwrap(),
+            "--env-from",
+            "X_LONG=payload:v",
+            "--output",
+            "stdout",
+        ],
+    );
+    const LIMIT: usize = 128 * 1024;
+    for (token, fits, got) in [
+        (&a, LIMIT - 1, "/argv/0"),
+        (&e, LIMIT - 1 - "X_LONG=".len(), "/env/X_LONG"),
+    ] {
+        let value = "z".repeat(fits);
+        let body = json!({ "v": value }).to_string();
+        let r = post(&d, &d.path(token), "application/json", body.as_bytes());
+        assert_eq!(
+            r.status,
+            200,
+            "{got} of {fits} bytes: {}",
+            &r.body[..r.body.len().min(300)]
+        );
+        let out: Value = serde_json::from_str(&r.body).unwrap();
+        assert_eq!(
+            out.pointer(got).and_then(Value::as_str),
+            Some(value.as_str())
+        );
+        let body = json!({ "v": format!("{value}z") }).to_string();
+        let r = post(&d, &d.path(token), "application/json", body.as_bytes());
+        assert_eq!(r.status, 413, "{got} of {} bytes: {}", fits + 1, r.body);
+    }
+}
+
+#[test]
+fn hostile_header_and_form_values_reach_the_command_byte_exact() {
+    let d = Daemon::start();
+    let prog = recorder(&d.state_dir());
+    let marker = d.state_dir().join("executed");
+    let t = d.create(
+        "c",
+        &[
+            "--exec",
+            prog.to_str().unwrap(),
+            "--arg",
+            "header:X-Value",
+            "--arg",
+            "entire-headers",
+            "--arg",
+            "payload:v",
+            "--arg",
+            "entire-payload",
+            "--env-from",
+            "X_HEADER=header:x-value",
+            "--env-from",
+            "X_FORM=payload:v",
+            "--output",
+            "stdout",
+        ],
+    );
+    let form = "application/x-www-form-urlencoded";
+    // A header value is one line of text without control characters (HTTP allows no more):
+    // the others get a plain header, and the text below stands in with UTF-8 in it.
+    let in_header =
+        |v: &str| v.len() < 8000 && v.trim() == v && !v.bytes().any(|b| b < 0x20 || b == 0x7f);
+    let mut values = hostile(&marker);
+    values.push(format!(
+        "naïve 😀 'q' \"dq\" $(touch {0}) `touch {0}` ; | & > < * ?",
+        marker.display()
+    ));
+    for (i, value) in values.into_iter().enumerate() {
+        let header = if in_header(&value) {
+            value.clone()
+        } else {
+            "plain".into()
+        };
+        let body = format!("v={}&other=1", url_encode(&value));
+        let r = d.request(
+            "POST",
+            &d.path(&t),
+            &[("Content-Type", form), ("X-Value", &header)],
+            body.as_bytes(),
+        );
+        assert_eq!(r.status, 200, "value #{i}: {}", r.body);
+        let got: Value = serde_json::from_str(&r.body).unwrap();
+        let argv = got["argv"].as_array().unwrap();
+        assert_eq!(argv[0], latin1(&header), "value #{i}: header");
+        assert_eq!(got["env"]["X_HEADER"], latin1(&header), "value #{i}");
+        let unlatin = |v: &Value| -> Value {
+            let bytes: Vec<u8> = v.as_str().unwrap().chars().map(|c| c as u8).collect();
+            serde_json::from_slice(&bytes).unwrap()
+        };
+        assert_eq!(unlatin(&argv[1])["X-Value"], header.as_str(), "value #{i}");
+        assert_eq!(argv[2], latin1(&value), "value #{i}: form field");
+        assert_eq!(got["env"]["X_FORM"], latin1(&value), "value #{i}");
+        assert_eq!(
+            unlatin(&argv[3]),
+            json!({"v": value, "other": "1"}),
+            "value #{i}"
+        );
+    }
+    assert!(!marker.exists(), "a value was executed");
+    // A form body is no way around the limits.
+    let r = post(&d, &d.path(&t), form, b"v=a%00b");
+    assert_eq!(r.status, 400, "{}", r.body);
+    let big = format!("v={}", "y".repeat(200 * 1024));
+    let r = post(&d, &d.path(&t), form, big.as_bytes());
+    assert_eq!(r.status, 413, "{}", r.body);
+}

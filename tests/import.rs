@@ -229,3 +229,203 @@ fn signature_rules_become_verification_with_each_secret() {
         (200, "Hook rules were not satisfied.")
     );
 }
+
+fn fixture(name: &str) -> String {
+    format!(
+        "{}/tests/fixtures/webhook/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    )
+}
+
+/// Hooks files in the shapes webhook's documentation shows (forges' signed and token pushes,
+/// nested rules, an IP range, a CI form with JSON inside, a Slack slash command, a secret in a
+/// GET query, a templated YAML file, XML and multipart bodies): each hook is imported and
+/// answers as webhook does, or is refused by its id with the reason.
+#[test]
+fn documented_hooks_files_import_each_hook_or_name_why_not() {
+    let d = Daemon::start();
+    let import = |file: &str, extra: &[&str]| {
+        let path = fixture(file);
+        let mut args = vec!["import", "--keep-paths"];
+        args.extend_from_slice(extra);
+        args.push(&path);
+        d.ctl_cmd(&args)
+            .env("FIXTURE_BIN", "/bin")
+            .env("FIXTURE_WORD", "shipped")
+            .env("FIXTURE_SECRET", "release-secret")
+            .output()
+            .unwrap()
+    };
+    // (file, hooks imported, hooks refused with a word of the reason)
+    type Outcome = (
+        &'static str,
+        &'static [&'static str],
+        &'static [(&'static str, &'static str)],
+    );
+    let expected: &[Outcome] = &[
+        (
+            "forges.json",
+            &["forge-push", "forge-token", "forge-ip", "ci-passed"],
+            &[("cloud-signed", "scalr-signature")],
+        ),
+        ("release.yaml.tmpl", &["release"], &[]),
+        ("slack.json", &["slash-deploy"], &[]),
+        ("query-secret.json", &["simple-get"], &[]),
+        (
+            "xml.json",
+            &[],
+            &[
+                ("xml-by-names", "XML"),
+                ("xml-attribute-argument", "XML"),
+                ("xml-application-type", "XML"),
+                ("xml-text-type", "XML"),
+            ],
+        ),
+        (
+            "multipart.json",
+            &[],
+            &[("media-server", "multipart form data")],
+        ),
+    ];
+    for (file, imported, refused) in expected {
+        let before = d.hook_names();
+        if !refused.is_empty() {
+            let out = import(file, &[]);
+            assert_eq!(out.status.code(), Some(1), "{file}: {}", text(&out.stderr));
+            let err = text(&out.stderr);
+            for (id, why) in *refused {
+                let line = err
+                    .lines()
+                    .find(|l| l.contains(&format!("hook {id}: ")))
+                    .unwrap_or_else(|| panic!("{file}: {id} not named: {err}"));
+                assert!(line.contains(why), "{file}: {line}");
+            }
+            assert_eq!(d.hook_names(), before, "{file}: nothing created");
+        }
+        let out = import(file, &["--skip-invalid"]);
+        let err = text(&out.stderr);
+        assert_eq!(out.status.success(), !imported.is_empty(), "{file}: {err}");
+        for (id, _) in *refused {
+            assert!(err.contains(&format!("hook {id}: ")), "{file}: {err}");
+        }
+        let mut want: Vec<String> = before.clone();
+        want.extend(imported.iter().map(|s| s.to_string()));
+        want.sort();
+        let mut got = d.hook_names();
+        got.sort();
+        assert_eq!(got, want, "{file}");
+    }
+
+    let json = "application/json";
+    let sign = |alg: &str, secret: &[u8], body: &str| -> String {
+        use hmac::{Hmac, Mac};
+        let mac = match alg {
+            "sha1" => {
+                let mut m = Hmac::<sha1::Sha1>::new_from_slice(secret).unwrap();
+                m.update(body.as_bytes());
+                m.finalize().into_bytes().to_vec()
+            }
+            _ => crate::helper::hmac_sha256(secret, body.as_bytes()),
+        };
+        format!("{alg}={}", crate::helper::hex(&mac))
+    };
+    // Signed with the older payload-hash-sha1 name, an and of an or and a not.
+    let push = r#"{"ref": "refs/tags/v2.1", "after": "c0ffee", "sender": {"login": "ana"}, "deleted": false}"#;
+    let sig = sign("sha1", b"forge-push-secret", push);
+    let headers = [("Content-Type", json), ("X-Hub-Signature", sig.as_str())];
+    let r = d.request("POST", "/hooks/forge-push", &headers, push.as_bytes());
+    assert_eq!((r.status, r.body.as_str()), (200, "c0ffee ana\n"));
+    let deleted = r#"{"ref": "refs/heads/main", "after": "c0ffee", "sender": {"login": "ana"}, "deleted": true}"#;
+    let sig = sign("sha1", b"forge-push-secret", deleted);
+    let headers = [("Content-Type", json), ("X-Hub-Signature", sig.as_str())];
+    let r = d.request("POST", "/hooks/forge-push", &headers, deleted.as_bytes());
+    assert_eq!(
+        (r.status, r.body.as_str()),
+        (200, "Hook rules were not satisfied.")
+    );
+    let headers = [
+        ("Content-Type", json),
+        ("X-Gitlab-Token", "t0ken-from-forge"),
+    ];
+    let r = d.request(
+        "POST",
+        "/hooks/forge-token",
+        &headers,
+        br#"{"user_name": "bo"}"#,
+    );
+    assert_eq!((r.status, r.body.as_str()), (200, "Deploying the site"));
+    assert_eq!(
+        d.json(&["show", "forge-token"])["env_from"]["DEPLOY_USER"],
+        "payload:user_name"
+    );
+    let r = d.post("/hooks/forge-ip", "{}");
+    assert_eq!(
+        (r.status, r.body.as_str()),
+        (200, "Hook rules were not satisfied.")
+    );
+    // A CI's form field holding JSON.
+    let form = [("Content-Type", "application/x-www-form-urlencoded")];
+    let passed = "payload=%7B%22state%22%3A%22passed%22%2C%22branch%22%3A%22main%22%7D";
+    let r = d.request("POST", "/hooks/ci-passed", &form, passed.as_bytes());
+    assert_eq!((r.status, r.body.as_str()), (200, "main\n"));
+    let failed = passed.replace("passed", "failed");
+    let r = d.request("POST", "/hooks/ci-passed", &form, failed.as_bytes());
+    assert_eq!(r.body, "Hook rules were not satisfied.");
+
+    // The templated YAML file: command, argument and secret from the environment.
+    let release = r#"{"action": "published", "release": {"tag_name": "v3"}}"#;
+    let sig = sign("sha256", b"release-secret", release);
+    let headers = [
+        ("Content-Type", json),
+        ("X-Hub-Signature-256", sig.as_str()),
+    ];
+    let r = d.request("POST", "/hooks/release", &headers, release.as_bytes());
+    assert_eq!((r.status, r.body.as_str()), (200, "v3 shipped\n"));
+    assert_eq!(r.header("access-control-allow-origin"), Some("*"));
+    assert_eq!(d.json(&["show", "release"])["exec"], "/bin/echo");
+
+    // A Slack slash command: a form body, the token in it, an answer at once.
+    let slash = "token=slack-verification-token&user_name=ana&text=prod+now&response_url=https%3A%2F%2Fhooks.example%2Fr";
+    let r = d.request("POST", "/hooks/slash-deploy", &form, slash.as_bytes());
+    assert_eq!(
+        (r.status, r.body.as_str()),
+        (200, "Deploy started, results follow in the channel")
+    );
+    crate::helper::wait_until(
+        "the slash command's run",
+        std::time::Duration::from_secs(10),
+        || {
+            d.json(&["runs", "slash-deploy"])
+                .as_array()
+                .is_some_and(|runs| runs.iter().any(|r| r["status"] == "success"))
+        },
+    );
+    let id = d.json(&["runs", "slash-deploy"])[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(d.json(&["runs", "show", &id])["stdout"], "ana prod now\n");
+    assert_eq!(
+        d.json(&["show", "slash-deploy"])["env_from"]["HOOK_response_url"],
+        "payload:response_url"
+    );
+    let r = d.request("POST", "/hooks/slash-deploy", &form, b"token=guess");
+    assert_eq!(r.body, "Hook rules were not satisfied.");
+
+    // A GET with the secret in the query.
+    let r = d.get("/hooks/simple-get?token=not-so-secret-42&target=web");
+    assert_eq!(
+        (r.status, r.body.as_str()),
+        (200, "Running the simple hook")
+    );
+    let r = d.get("/hooks/simple-get?target=web");
+    assert_eq!(
+        (r.status, r.body.as_str()),
+        (200, "Hook rules were not satisfied.")
+    );
+    assert_eq!(
+        d.post("/hooks/simple-get?token=not-so-secret-42", "")
+            .status,
+        405
+    );
+}

@@ -37,6 +37,19 @@ fn a_rate_limited_hook_gets_its_deliveries_evenly_spaced_and_loses_none() {
         spread >= Duration::from_millis(4500),
         "50 deliveries at 10/s took only {spread:?}"
     );
+    // Evenly spaced, no burst: slots 100 ms apart, less jitter; the first delivery also opens
+    // the connection, so the first gap may be shorter by that much.
+    let mut arrivals: Vec<_> = got.iter().map(|r| r.at).collect();
+    arrivals.sort();
+    let gaps: Vec<Duration> = arrivals.windows(2).map(|w| w[1] - w[0]).collect();
+    for (i, gap) in gaps.iter().enumerate() {
+        let least = Duration::from_millis(if i == 0 { 50 } else { 70 });
+        assert!(
+            *gap >= least,
+            "deliveries {i} and {} only {gap:?} apart (all gaps: {gaps:?})",
+            i + 1
+        );
+    }
     let contents: BTreeSet<String> = got
         .iter()
         .map(|r| r.json()["data"]["content"].as_str().unwrap().to_string())

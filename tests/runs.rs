@@ -484,16 +484,30 @@ fn rerun_is_refused_once_the_run_is_pruned() {
 #[test]
 fn runs_wait_returns_when_the_run_ends_with_its_exit_code() {
     let d = Daemon::start();
-    let t = d.create("flaky", &["--run", "sleep 1\nexit 4", "--async"]);
+    // The script notes when it ends, so the wait's return can be measured from there.
+    let ended = d.state_dir().join("ended");
+    let script = format!("sleep 1\ndate +%s%N > {}\nexit 4", ended.display());
+    let t = d.create("flaky", &["--run", &script, "--async"]);
     let id = d.post(&d.path(&t), "{}").json()["id"]
         .as_str()
         .unwrap()
         .to_string();
     let started = Instant::now();
     let out = d.ctl(&["runs", "wait", &id]);
+    let returned = now_ns();
     assert!(
         started.elapsed() >= Duration::from_millis(500),
         "returned before the run ended"
+    );
+    let end: i128 = std::fs::read_to_string(&ended)
+        .expect("the run ended before the wait returned")
+        .trim()
+        .parse()
+        .unwrap();
+    let late = Duration::from_nanos((returned - end).max(0) as u64);
+    assert!(
+        late < Duration::from_millis(700),
+        "runs wait returned {late:?} after the run ended: not pushed"
     );
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(text(&out.stdout), format!("run {id} failed exit 4\n"));

@@ -184,6 +184,9 @@ fn hook(entry: &Value, keep_paths: bool) -> Result<HookSpec, String> {
             .collect(),
     });
     o.content_type = text(map, "incoming-payload-content-type")?;
+    if let Some(ct) = &o.content_type {
+        unparsed_body(ct)?;
+    }
     o.parse_json = parse_json(map)?;
     arguments(map, &mut o)?;
     if let Some(rule) = map.get("trigger-rule") {
@@ -257,7 +260,10 @@ fn parse_json(map: &Map<String, Value>) -> Result<Option<Vec<String>>, String> {
         .ok_or("parse-parameters-as-json is a list")?
     {
         match (source(p)?.as_str(), name(p)) {
-            ("payload", Some(n)) => names.push(n),
+            ("payload", Some(n)) => {
+                xml_name(&n)?;
+                names.push(n);
+            }
             (s, _) => {
                 return Err(format!(
                     "parse-parameters-as-json from {s:?}: hookd decodes payload fields only"
@@ -302,6 +308,37 @@ fn arguments(map: &Map<String, Value>, o: &mut HookOptions) -> Result<(), String
     Ok(())
 }
 
+/// webhook also reads XML bodies (into a map, `-attribute` and `#text` keys) and multipart form
+/// data; hookd reads JSON and form bodies only, so a hook told to expect either is refused
+/// rather than imported to find no payload values.
+fn unparsed_body(content_type: &str) -> Result<(), String> {
+    let ct = content_type.to_ascii_lowercase();
+    let what = if ct.contains("xml") {
+        "XML"
+    } else if ct.contains("multipart") {
+        "multipart form data"
+    } else {
+        return Ok(());
+    };
+    Err(format!(
+        "incoming-payload-content-type {content_type:?}: hookd does not parse {what} bodies (JSON and form bodies only)"
+    ))
+}
+
+/// A payload name in webhook's XML spelling (`user.-name` for an attribute, `msg.#text` for an
+/// element's text) expects an XML body, which hookd does not parse.
+pub(super) fn xml_name(name: &str) -> Result<(), String> {
+    if name
+        .split('.')
+        .any(|seg| seg == "#text" || (seg.len() > 1 && seg.starts_with('-')))
+    {
+        return Err(format!(
+            "payload name {name:?} reads an XML body (webhook's -attribute or #text); hookd does not parse XML bodies"
+        ));
+    }
+    Ok(())
+}
+
 pub(super) fn source(p: &Value) -> Result<String, String> {
     p.get("source")
         .and_then(Value::as_str)
@@ -318,7 +355,10 @@ fn reference(p: &Value) -> Result<String, String> {
     let s = source(p)?;
     let n = name(p);
     let r = match (s.as_str(), n) {
-        ("payload", Some(n)) => format!("payload:{n}"),
+        ("payload", Some(n)) => {
+            xml_name(&n)?;
+            format!("payload:{n}")
+        }
         ("header", Some(n)) => format!("header:{n}"),
         ("url" | "query", Some(n)) => format!("query:{n}"),
         ("string", Some(n)) => format!("string:{n}"),

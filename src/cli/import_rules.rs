@@ -5,7 +5,7 @@
 //! value (numbers and booleans match by their text too, as there); `regex` stays unanchored,
 //! as Go's `MatchString` is. A parameter a condition cannot name exactly is refused.
 
-use super::import::{Signatures, name, source};
+use super::import::{Signatures, name, source, xml_name};
 use serde_json::Value;
 
 /// The condition a rule stands for, or `None` when it only checked signatures.
@@ -18,13 +18,15 @@ pub fn rule(r: &Value, sig: &mut Signatures) -> Result<Option<String>, String> {
     match key.as_str() {
         "and" | "or" => {
             let parts = v.as_array().ok_or_else(|| format!("{key} takes a list"))?;
+            // Signature checks found inside this rule, not in rules beside it.
+            let signatures_before = sig.secrets.len();
             let mut conds = Vec::new();
             for p in parts {
                 if let Some(c) = rule(p, sig)? {
                     conds.push(c);
                 }
             }
-            if key == "or" && !sig.secrets.is_empty() && !conds.is_empty() {
+            if key == "or" && sig.secrets.len() > signatures_before && !conds.is_empty() {
                 return Err(
                     "an or of signature checks and other rules cannot be translated".into(),
                 );
@@ -32,10 +34,13 @@ pub fn rule(r: &Value, sig: &mut Signatures) -> Result<Option<String>, String> {
             let op = if key == "and" { " && " } else { " || " };
             Ok((!conds.is_empty()).then(|| format!("({})", conds.join(op))))
         }
-        "not" => match rule(v, sig)? {
-            Some(c) if sig.secrets.is_empty() => Ok(Some(format!("!{c}"))),
-            _ => Err("a not around a signature check cannot be translated".into()),
-        },
+        "not" => {
+            let signatures_before = sig.secrets.len();
+            match rule(v, sig)? {
+                Some(c) if sig.secrets.len() == signatures_before => Ok(Some(format!("!{c}"))),
+                _ => Err("a not around a signature check cannot be translated".into()),
+            }
+        }
         "match" => matcher(v, sig),
         other => Err(format!("trigger rule {other:?} is not one hookd knows")),
     }
@@ -82,13 +87,22 @@ fn matcher(m: &Value, sig: &mut Signatures) -> Result<Option<String>, String> {
             }
             Ok(Some(format!("ip_in(remote_addr, {})", nets.join(", "))))
         }
-        "payload-hmac-sha1" | "payload-hmac-sha256" | "payload-hmac-sha512" => {
+        // `payload-hash-*`: the older names webhook still accepts for the same checks.
+        "payload-hmac-sha1"
+        | "payload-hmac-sha256"
+        | "payload-hmac-sha512"
+        | "payload-hash-sha1"
+        | "payload-hash-sha256"
+        | "payload-hash-sha512" => {
             let secret = text_of(m.get("secret"))?;
             let header = match param.map(|p| (source(p), name(p))) {
                 Some((Ok(s), Some(n))) if s == "header" => n,
                 _ => return Err(format!("{kind} reads its signature from a header only")),
             };
-            let k = kind.trim_start_matches("payload-hmac-").to_string();
+            let k = kind
+                .trim_start_matches("payload-hmac-")
+                .trim_start_matches("payload-hash-")
+                .to_string();
             if !sig.kind.is_empty() && (sig.kind != k || !sig.header.eq_ignore_ascii_case(&header))
             {
                 return Err("signature checks of different kinds or headers in one hook".into());
@@ -111,6 +125,7 @@ fn operand(p: Option<&Value>) -> Result<String, String> {
     let n = name(p).unwrap_or_default();
     let expr = match s.as_str() {
         "payload" => {
+            xml_name(&n)?;
             let e = format!("payload.{n}");
             // Only names the condition language spells exactly, segment for segment.
             let exact = !n.is_empty()

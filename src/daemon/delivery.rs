@@ -44,7 +44,10 @@ pub async fn worker(shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
         let mut deferred = Deferred::default();
         for claimed in batch {
             let hook = shared.registry.outgoing(claimed.hook_id);
-            let pace = hook.as_ref().map(|h| admit(&shared, h, &claimed, now));
+            // The time now, not the claim's: a slow claim must not make slots look early.
+            let pace = hook
+                .as_ref()
+                .map(|h| admit(&shared, h, &claimed, crate::time::now_ms()));
             if let Some(Pace::Defer(at) | Pace::Park(at)) = pace {
                 next = Some(next.map_or(at, |n| n.min(at)));
                 deferred.deliveries.push((claimed.id, at));

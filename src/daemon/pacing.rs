@@ -51,6 +51,10 @@ struct HookState {
     revision: i64,
     /// The first rate slot not given out yet.
     next_free: i64,
+    /// When the last delivery was let go, and the first slot for deliveries whose own slot
+    /// passed unused while the worker was held up: they catch up at the rate, not at once.
+    last_go: Option<i64>,
+    catch_up: i64,
     /// Rate slots given to deferred deliveries, by delivery id.
     reserved: HashMap<i64, i64>,
     in_flight: u32,
@@ -132,14 +136,25 @@ fn rate_slot(s: &mut HookState, id: i64, n: u32, per_ms: u32, now: i64) -> Optio
     let interval = (i64::from(per_ms) / i64::from(n)).max(1);
     // Timers fire a little early or late; a slot this close counts as come.
     let tolerance = interval / 20;
+    let spaced = s.last_go.map_or(i64::MIN, |t| t + interval);
     if let Some(slot) = s.reserved.remove(&id)
         && slot <= now + tolerance
     {
-        return None;
+        if spaced <= now + tolerance {
+            s.last_go = Some(now);
+            return None;
+        }
+        // Its slot came while others that were held up still went: a burst unless it waits.
+        let slot = s.catch_up.max(spaced);
+        s.catch_up = slot + interval;
+        s.next_free = s.next_free.max(s.catch_up);
+        s.reserved.insert(id, slot);
+        return Some(slot);
     }
-    let slot = s.next_free.max(now);
+    let slot = s.next_free.max(now).max(spaced);
     s.next_free = slot + interval;
     if slot <= now + tolerance {
+        s.last_go = Some(now);
         return None;
     }
     if s.reserved.len() >= MAX_RESERVED {
@@ -176,6 +191,27 @@ mod tests {
         assert_eq!(p.admit(h, 4, 200), Pace::Defer(300));
         // Long idle: the next goes at once.
         assert_eq!(p.admit(h, 5, 10_000), Pace::Go);
+    }
+
+    #[test]
+    fn slots_passed_while_held_up_are_caught_up_at_the_rate() {
+        let p = Pacer::default();
+        let h = hook(Some((10, 1000)), false);
+        assert_eq!(p.admit(h, 1, 0), Pace::Go);
+        for id in 2..=5 {
+            assert_eq!(p.admit(h, id, 0), Pace::Defer((id - 1) * 100));
+        }
+        // The worker is held up until 350: 2, 3 and 4 come back together; one goes, the
+        // others get the next slots in turn, and 5 (due at 400) waits behind them.
+        assert_eq!(p.admit(h, 2, 350), Pace::Go);
+        assert_eq!(p.admit(h, 3, 351), Pace::Defer(450));
+        assert_eq!(p.admit(h, 4, 352), Pace::Defer(550));
+        assert_eq!(p.admit(h, 5, 400), Pace::Defer(650));
+        assert_eq!(p.admit(h, 3, 450), Pace::Go);
+        assert_eq!(p.admit(h, 4, 550), Pace::Go);
+        assert_eq!(p.admit(h, 5, 650), Pace::Go);
+        // A newcomer keeps the spacing too.
+        assert_eq!(p.admit(h, 6, 660), Pace::Defer(750));
     }
 
     #[test]

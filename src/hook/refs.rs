@@ -250,7 +250,8 @@ fn decode_json_field(mut v: &mut Value, path: &str) {
     }
 }
 
-/// Linux refuses one argv or environment string longer than this (`MAX_ARG_STRLEN`).
+/// The longest argv or environment string (`NAME=value`) Linux copies: `MAX_ARG_STRLEN`
+/// less the terminating NUL.
 pub const MAX_VALUE_BYTES: usize = 128 * 1024 - 1;
 
 /// A command's argv items and the variables set from the request.
@@ -279,22 +280,23 @@ pub fn command_values(hook: &super::Hook, vars: &Value) -> Result<CommandValues,
         .flatten()
         .filter_map(|(var, r)| Some((var.clone(), parse(r)?.value(vars)?)))
         .collect();
+    // The kernel's limit is on the string it copies: a variable's is `NAME=value`.
     let named = args
         .iter()
-        .map(|(n, v)| (n.as_str(), v))
-        .chain(env.iter().map(|(var, v)| (var.as_str(), v)));
-    for (name, value) in named {
+        .map(|(n, v)| (n.as_str(), v, 0))
+        .chain(env.iter().map(|(var, v)| (var.as_str(), v, var.len() + 1)));
+    for (name, value, prefix) in named {
         if value.contains('\0') {
             return Err((
                 400,
                 format!("{name}: the value holds a NUL byte, which a command cannot receive"),
             ));
         }
-        if value.len() > MAX_VALUE_BYTES {
+        if prefix + value.len() > MAX_VALUE_BYTES {
             return Err((
                 413,
                 format!(
-                    "{name}: the value is longer than {MAX_VALUE_BYTES} bytes, more than Linux passes to a command"
+                    "{name}: the value is longer than Linux passes to a command ({MAX_VALUE_BYTES} bytes, a variable's NAME= included)"
                 ),
             ));
         }
