@@ -282,8 +282,14 @@ fn incoming_basic_auth_takes_a_file_reference_read_at_each_call() {
     assert_nowhere(&d, "ba", "second-pass");
     assert_nowhere(&d, "ba", "first-pass");
     let backup = text(&d.ctl(&["export", "--include-secrets"]).stdout);
-    assert!(backup.contains(&reference), "stored as the reference: {backup}");
-    assert!(!backup.contains("pbkdf2"), "a reference is not hashed: {backup}");
+    assert!(
+        backup.contains(&reference),
+        "stored as the reference: {backup}"
+    );
+    assert!(
+        !backup.contains("pbkdf2"),
+        "a reference is not hashed: {backup}"
+    );
 
     // Unreadable at the call: that call fails as for any other reference (500, named in the log).
     std::fs::remove_file(&file).unwrap();
@@ -294,7 +300,10 @@ fn incoming_basic_auth_takes_a_file_reference_read_at_each_call() {
         b"{}",
     );
     assert_eq!(r.status, 500, "{}", r.body);
-    assert!(!r.body.contains(&reference), "callers are not told the path");
+    assert!(
+        !r.body.contains(&reference),
+        "callers are not told the path"
+    );
     let logs = text(&d.ctl(&["logs", "ba"]).stdout);
     assert!(logs.contains(&reference), "{logs}");
 
@@ -309,7 +318,11 @@ fn incoming_basic_auth_takes_a_file_reference_read_at_each_call() {
     std::fs::write(&file, "no-colon-here").unwrap();
     let out = d.ctl(&["edit", "ba", "--description", "x"]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(text(&out.stderr).contains("USER:PASS"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("USER:PASS"),
+        "{}",
+        text(&out.stderr)
+    );
     assert!(!text(&out.stderr).contains("no-colon-here"));
     let out = d.ctl(&[
         "create",
@@ -324,7 +337,8 @@ fn incoming_basic_auth_takes_a_file_reference_read_at_each_call() {
     assert_eq!(out.status.code(), Some(1));
     let err = text(&out.stderr);
     assert!(
-        err.contains("--basic-auth") && err.contains("cannot read the secret @file:/nonexistent/ba"),
+        err.contains("--basic-auth")
+            && err.contains("cannot read the secret @file:/nonexistent/ba"),
         "{err}"
     );
 }
@@ -438,8 +452,13 @@ fn credentials_verify_incoming_calls() {
     assert_eq!(signed("cred-gh-secret"), 200);
     assert_eq!(signed("cred-gh-secret!"), 401);
     let authed = |cred: &str| {
-        d.request("POST", &d.path(&ba), &[("Authorization", &basic(cred))], b"{}")
-            .status
+        d.request(
+            "POST",
+            &d.path(&ba),
+            &[("Authorization", &basic(cred))],
+            b"{}",
+        )
+        .status
     };
     assert_eq!(authed("ops:cred-basic-pass"), 200);
     assert_eq!(authed("ops:wrong"), 401);
