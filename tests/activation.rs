@@ -12,7 +12,7 @@ fn have_activate() -> bool {
         .output()
         .is_ok_and(|o| o.status.success());
     if !ok {
-        eprintln!("skipped: systemd-socket-activate is not installed (package systemd)");
+        crate::helper::tools::skip("systemd-socket-activate is not installed (package systemd)");
     }
     ok
 }

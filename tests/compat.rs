@@ -224,8 +224,8 @@ type Case<'a> = (&'a str, &'a str, &'a str, Vec<(&'a str, &'a str)>, String);
 #[test]
 fn imported_hooks_answer_and_run_as_webhook_does() {
     if Command::new("webhook").arg("-version").output().is_err() {
-        eprintln!(
-            "SKIPPED compat: the `webhook` binary is not installed (apt-get install webhook)"
+        crate::helper::tools::skip(
+            "the `webhook` binary is not installed (apt-get install webhook)",
         );
         return;
     }

@@ -50,7 +50,7 @@ except Exception as e:
     let out = child.wait_with_output().unwrap();
     match out.status.code() {
         Some(3) => {
-            eprintln!("SKIPPED: the standardwebhooks Python package is not installed");
+            crate::helper::tools::skip("the standardwebhooks Python package is not installed");
             None
         }
         Some(0) => Some(true),

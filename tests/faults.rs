@@ -277,7 +277,7 @@ fn an_unusable_state_dir_is_a_clear_error_at_start() {
     );
     let ro = dir.path().join("ro");
     if !mount_tmpfs(&ro, "ro,size=1m") {
-        eprintln!("skipped the read-only part: cannot mount tmpfs here (needs root)");
+        crate::helper::tools::skip("the read-only part: cannot mount tmpfs here (needs root)");
         return;
     }
     let out = run(&ro);
@@ -326,7 +326,7 @@ fn a_full_disk_answers_503_and_acknowledges_only_what_was_stored() {
     let root = tempfile::tempdir().unwrap();
     let disk = root.path().join("disk");
     if !mount_tmpfs(&disk, "size=4m") {
-        eprintln!("skipped: cannot mount tmpfs here (needs root)");
+        crate::helper::tools::skip("cannot mount tmpfs here (needs root)");
         return;
     }
     struct Unmount(std::path::PathBuf);

@@ -121,7 +121,7 @@ fn an_explicit_config_path_must_exist() {
 #[test]
 fn a_socket_of_another_group_names_the_group_not_the_daemon() {
     if !is_root() {
-        eprintln!("skipped: needs root to run hookctl as another user (CI runs as root)");
+        crate::helper::tools::skip("needs root to run hookctl as another user (CI runs as root)");
         return;
     }
     let d = Daemon::start();

@@ -1,7 +1,7 @@
 //! The incoming gate: refused calls leave a log line and nothing else; accepted calls carry on;
 //! `hookctl test` goes through the same gate and says what it skipped.
 
-use crate::helper::{Daemon, hex, hmac_sha256, receiver::Receiver};
+use crate::helper::{Daemon, hex, hmac_sha256, receiver::Receiver, text};
 use std::time::Duration;
 
 /// Everything the daemon stored, as bytes, for searching what was kept.
@@ -205,4 +205,181 @@ fn a_test_call_comes_from_loopback_and_names_who_ran_it() {
         .unwrap()
         .to_string();
     assert_eq!(d.post(&d.path(&t), "").body, "127.0.0.1 \n");
+}
+
+/// Headers and a query whose names mark credentials (`secret`, `password`), with values to
+/// search for.
+const CREDENTIAL_HEADERS: [(&str, &str); 3] = [
+    ("X-Webhook-Secret", "HDR-SECRET-2e8f"),
+    ("X-User-Password", "HDR-PASSWORD-a41c"),
+    ("X-Leaky", "HEADER-MARKER-51d0"),
+];
+const CREDENTIAL_QUERY: &str = "client_secret=Q-SECRET-77b1&password=Q-PASSWORD-0c9d&ref=main";
+
+/// Asserts that none of `needles` is in `hookctl logs` (table and JSON) or the daemon log.
+fn assert_not_logged(d: &Daemon, needles: &[&str]) {
+    let table = d.ctl(&["logs", "-n", "1000"]).stdout;
+    let json = d.ctl(&["--json", "logs", "-n", "1000"]).stdout;
+    let daemon_log = d.log();
+    for n in needles {
+        assert!(!contains(&table, n.as_bytes()), "{n} is in `hookctl logs`");
+        assert!(
+            !contains(&json, n.as_bytes()),
+            "{n} is in `hookctl --json logs`"
+        );
+        assert!(!daemon_log.contains(n), "{n} is in the daemon log");
+    }
+}
+
+#[test]
+fn calls_refused_for_method_rate_size_or_time_keep_nothing_of_their_body() {
+    use std::io::Write;
+    let d = Daemon::start_with("max_body_bytes = 4096\nbody_timeout = \"1s\"\n");
+    let rx = Receiver::start(&[200]);
+    d.create(
+        "watch",
+        &["--url", &rx.url("/"), "--event", "webhook.received"],
+    );
+    let post_only = d.create("post-only", &["--run", "true", "--method", "POST"]);
+    let limited = d.create("limited", &["--run", "true", "--rate-limit", "1/m"]);
+    let small = d.create("small", &["--run", "true"]);
+    let slow = d.create("slow", &["--run", "true"]);
+    let body = |marker: &str| format!(r#"{{"marker": "{marker}"}}"#);
+    let headers: Vec<(&str, &str)> = CREDENTIAL_HEADERS.to_vec();
+    let with_query = |t: &str| format!("{}?{CREDENTIAL_QUERY}", d.path(t));
+
+    let r = d.request(
+        "GET",
+        &with_query(&post_only),
+        &headers,
+        body("REFUSED-405-c1").as_bytes(),
+    );
+    assert_eq!(r.status, 405);
+    assert_eq!(
+        d.request(
+            "POST",
+            &d.path(&limited),
+            &[],
+            body("ACCEPTED-1").as_bytes()
+        )
+        .status,
+        200
+    );
+    let r = d.request(
+        "POST",
+        &with_query(&limited),
+        &headers,
+        body("REFUSED-429-d2").as_bytes(),
+    );
+    assert_eq!(r.status, 429);
+    let big = format!("{}{}", body("REFUSED-413-e3"), " ".repeat(5000));
+    let r = d.request("POST", &with_query(&small), &headers, big.as_bytes());
+    assert_eq!(r.status, 413);
+    // Chunked, without a Content-Length: refused while streaming, after part of it was read.
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", d.port)).unwrap();
+    let chunk = format!("{}{}", body("REFUSED-413-CHUNKED-f4"), " ".repeat(3000));
+    write!(
+        s,
+        "POST {} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nX-Webhook-Secret: HDR-SECRET-2e8f\r\n\
+         Transfer-Encoding: chunked\r\n\r\n{:x}\r\n{chunk}\r\n{:x}\r\n{chunk}\r\n0\r\n\r\n",
+        with_query(&small),
+        chunk.len(),
+        chunk.len()
+    )
+    .unwrap();
+    assert_eq!(crate::helper::read_reply(&mut s).status, 413);
+    // Part of a body, then nothing: 408 at the deadline.
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", d.port)).unwrap();
+    let part = body("REFUSED-408-a5");
+    write!(
+        s,
+        "POST {} HTTP/1.1\r\nHost: x\r\nX-User-Password: HDR-PASSWORD-a41c\r\n\
+         Content-Length: 1000\r\n\r\n{part}",
+        with_query(&slow)
+    )
+    .unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    assert_eq!(crate::helper::read_reply(&mut s).status, 408);
+
+    // Each refusal is logged with its status and nothing of its body or headers.
+    for (hook, status) in [
+        ("post-only", 405),
+        ("limited", 429),
+        ("small", 413),
+        ("slow", 408),
+    ] {
+        let logs = d.json(&["logs", hook, "--failed"]);
+        assert_eq!(logs[0]["status"], status, "{hook}: {logs:#}");
+        assert!(d.json(&["runs", hook]).as_array().unwrap().len() <= 1);
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    let got = rx.received();
+    assert_eq!(got.len(), 1, "only the accepted call is forwarded");
+    assert_eq!(
+        got[0].json()["data"]["request"]["body"]["marker"],
+        "ACCEPTED-1"
+    );
+    let mut needles = vec![
+        "REFUSED-405-c1",
+        "REFUSED-429-d2",
+        "REFUSED-413-e3",
+        "REFUSED-413-CHUNKED-f4",
+        "REFUSED-408-a5",
+        "Q-SECRET-77b1",
+        "Q-PASSWORD-0c9d",
+    ];
+    needles.extend(CREDENTIAL_HEADERS.iter().map(|(_, v)| *v));
+    assert_not_logged(&d, &needles);
+    let stored = stored_bytes(&d);
+    for n in &needles {
+        assert!(!contains(&stored, n.as_bytes()), "{n} was stored");
+    }
+    assert!(
+        contains(&stored_bytes(&d), b"ACCEPTED-1"),
+        "the search itself works"
+    );
+}
+
+#[test]
+fn credentials_of_an_accepted_call_are_redacted_in_events_logs_and_the_daemon_log() {
+    // The fixture runs hookd with HOOKD_LOG=debug: the most it ever logs.
+    let d = Daemon::start();
+    let rx = Receiver::start(&[200]);
+    d.create(
+        "watch",
+        &["--url", &rx.url("/"), "--event", "webhook.received"],
+    );
+    let t = d.create("in", &["--run", "true"]);
+    let r = d.request(
+        "POST",
+        &format!("{}?{CREDENTIAL_QUERY}", d.path(&t)),
+        &[
+            ("Content-Type", "application/json"),
+            CREDENTIAL_HEADERS[0],
+            CREDENTIAL_HEADERS[1],
+        ],
+        br#"{"marker": "ACCEPTED-2"}"#,
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    let got = rx.wait_for(1, Duration::from_secs(10));
+    let req = &got[0].json()["data"]["request"];
+    assert_eq!(req["headers"]["x-webhook-secret"], "[redacted]");
+    assert_eq!(req["headers"]["x-user-password"], "[redacted]");
+    assert_eq!(
+        req["query"],
+        "client_secret=[redacted]&password=[redacted]&ref=main"
+    );
+    assert_eq!(req["body"]["marker"], "ACCEPTED-2");
+    let logs = text(&d.ctl(&["logs", "in"]).stdout);
+    assert!(logs.contains("200"), "{logs}");
+    // (The run keeps its request as received, for `hookctl runs rerun`: not checked here.)
+    assert_not_logged(
+        &d,
+        &[
+            "HDR-SECRET-2e8f",
+            "HDR-PASSWORD-a41c",
+            "Q-SECRET-77b1",
+            "Q-PASSWORD-0c9d",
+        ],
+    );
 }

@@ -105,31 +105,16 @@ fn a_body_that_does_not_arrive_in_time_gets_408_and_the_connection_closes() {
     assert!(d.json(&["runs", "slow"]).as_array().unwrap().is_empty());
 }
 
-/// VmRSS of a process, in KiB.
-fn rss_kib(pid: u32) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.split_whitespace().next())
-        .and_then(|v| v.parse().ok())
-        .unwrap()
-}
-
-#[test]
-fn unfinished_bodies_hold_a_bounded_amount_of_memory() {
-    let d = Daemon::start_with("max_body_bytes = 8388608\nbody_timeout = \"20s\"\n");
-    let t = d.create("big", &["--run", "true"]);
-    let before = rss_kib(d.pid());
-    let chunk = vec![b'x'; 4 * 1024 * 1024 - 1];
-    // Twenty callers each send all but one byte of a 4 MiB body and stop: 80 MiB if held.
-    let conns: Vec<TcpStream> = (0..20)
+/// `n` connections that each send all but the last byte of a `size`-byte body to hook `t`,
+/// and then nothing more.
+fn unfinished_bodies(d: &Daemon, t: &str, n: usize, size: usize) -> Vec<TcpStream> {
+    let chunk = vec![b'x'; size - 1];
+    (0..n)
         .map(|_| {
             let mut s = TcpStream::connect(("127.0.0.1", d.port)).unwrap();
             write!(
                 s,
-                "POST /webhook/{t} HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\n\r\n",
-                chunk.len() + 1
+                "POST /webhook/{t} HTTP/1.1\r\nHost: x\r\nContent-Length: {size}\r\n\r\n"
             )
             .unwrap();
             s.set_nonblocking(true).unwrap();
@@ -147,7 +132,134 @@ fn unfinished_bodies_hold_a_bounded_amount_of_memory() {
             }
             s
         })
-        .collect();
+        .collect()
+}
+
+/// The spill files (bodies that found no room in memory) in the run directory of hookd `pid`,
+/// with their permission bits.
+fn spill_files(pid: u32) -> Vec<(std::path::PathBuf, u32)> {
+    use std::os::unix::fs::PermissionsExt;
+    let prefix = format!("hookd-runs-{pid}-");
+    let mut found = Vec::new();
+    for base in [std::path::PathBuf::from("/dev/shm"), std::env::temp_dir()] {
+        let Ok(dirs) = std::fs::read_dir(&base) else {
+            continue;
+        };
+        for dir in dirs.flatten() {
+            if !dir.file_name().to_string_lossy().starts_with(&prefix) {
+                continue;
+            }
+            for f in std::fs::read_dir(dir.path())
+                .into_iter()
+                .flatten()
+                .flatten()
+            {
+                if f.file_name().to_string_lossy().starts_with("spill-") {
+                    let mode = f.metadata().map(|m| m.permissions().mode()).unwrap_or(0);
+                    found.push((f.path(), mode & 0o7777));
+                }
+            }
+        }
+    }
+    found
+}
+
+#[test]
+fn a_full_body_budget_makes_no_other_call_wait() {
+    let d = Daemon::start_with("body_timeout = \"30s\"\n");
+    let t = d.create("count", &["--run", "wc -c", "--raw-output"]);
+    // Twenty unfinished 1 MiB bodies from one set of connections: more than the 16 MiB budget.
+    let holders = unfinished_bodies(&d, &t, 20, 1024 * 1024);
+    std::thread::sleep(Duration::from_millis(300));
+    // Another connection's calls are answered at once, not when those bodies time out; one
+    // larger than any room left arrives whole through its file.
+    let big = "y".repeat(300_000);
+    for body in ["{}", big.as_str()] {
+        let started = Instant::now();
+        let r = d.post(&d.path(&t), body);
+        assert_eq!(r.status, 200, "{}", r.body);
+        assert_eq!(r.body.trim(), body.len().to_string());
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "a {}-byte call waited {:?} behind unfinished bodies",
+            body.len(),
+            started.elapsed()
+        );
+    }
+    let spilled = spill_files(d.pid());
+    assert!(
+        !spilled.is_empty(),
+        "the unfinished bodies past the budget are in files"
+    );
+    assert!(
+        spilled.iter().all(|(_, mode)| *mode == 0o600),
+        "{spilled:?}"
+    );
+    drop(holders);
+    crate::helper::wait_until(
+        "the spill files of closed connections to go",
+        Duration::from_secs(10),
+        || spill_files(d.pid()).is_empty(),
+    );
+}
+
+#[test]
+fn a_body_trickling_in_gets_408_at_its_deadline() {
+    let d = Daemon::start_with("body_timeout = \"1s\"\n");
+    let t = d.create("trickle", &["--run", "cat"]);
+    let mut s = TcpStream::connect(("127.0.0.1", d.port)).unwrap();
+    let started = Instant::now();
+    write!(
+        s,
+        "POST /webhook/{t} HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n"
+    )
+    .unwrap();
+    // One byte every 200 ms keeps the connection busy but would take 20 s: cut at 1 s.
+    s.set_nonblocking(true).unwrap();
+    let mut answer = Vec::new();
+    for _ in 0..100 {
+        let _ = s.write(b"x");
+        std::thread::sleep(Duration::from_millis(200));
+        let mut b = [0u8; 4096];
+        match s.read(&mut b) {
+            Ok(0) => break,
+            Ok(n) => answer.extend_from_slice(&b[..n]),
+            Err(_) => {}
+        }
+        if answer.windows(4).any(|w| w == b"\r\n\r\n") {
+            break;
+        }
+    }
+    let elapsed = started.elapsed();
+    let head = String::from_utf8_lossy(&answer);
+    assert!(head.starts_with("HTTP/1.1 408"), "{head}");
+    assert!(
+        elapsed >= Duration::from_millis(900) && elapsed < Duration::from_secs(5),
+        "answered after {elapsed:?}"
+    );
+    let logs = d.json(&["logs", "trickle", "--failed"]);
+    assert_eq!(logs[0]["status"], 408);
+    assert!(d.json(&["runs", "trickle"]).as_array().unwrap().is_empty());
+}
+
+/// VmRSS of a process, in KiB.
+fn rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|v| v.parse().ok())
+        .unwrap()
+}
+
+#[test]
+fn unfinished_bodies_hold_a_bounded_amount_of_memory() {
+    let d = Daemon::start_with("max_body_bytes = 8388608\nbody_timeout = \"20s\"\n");
+    let t = d.create("big", &["--run", "true"]);
+    let before = rss_kib(d.pid());
+    // Twenty callers each send all but one byte of a 4 MiB body and stop: 80 MiB if held.
+    let conns = unfinished_bodies(&d, &t, 20, 4 * 1024 * 1024);
     std::thread::sleep(Duration::from_millis(500));
     let grown_mib = (rss_kib(d.pid()).saturating_sub(before)) / 1024;
     assert!(

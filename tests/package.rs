@@ -54,8 +54,8 @@ fn cargo_deb_builds_without_warnings() {
         .unwrap_or(false);
     let release = root().join("target/release");
     if !have_deb || !release.join("hookd").exists() || !release.join("hookctl").exists() {
-        eprintln!(
-            "skipped: needs cargo-deb and release binaries (cargo install cargo-deb; cargo build --release)"
+        crate::helper::tools::skip(
+            "needs cargo-deb and release binaries (cargo install cargo-deb; cargo build --release)",
         );
         return;
     }

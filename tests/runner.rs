@@ -277,7 +277,7 @@ fn output_beyond_the_cap_is_cut_and_the_call_still_answers() {
 #[test]
 fn runs_as_another_user_when_root() {
     if !nix_is_root() {
-        eprintln!("skipped: needs root to switch users (CI runs as root)");
+        crate::helper::tools::skip("needs root to switch users (CI runs as root)");
         return;
     }
     let d = Daemon::start();

@@ -143,7 +143,7 @@ fn a_script_run_as_another_user_is_hookds_and_read_only_to_it() {
     let (user, gid) = match second_user() {
         Ok(u) => u,
         Err(why) => {
-            eprintln!("skipped: {why}");
+            crate::helper::tools::skip(&why);
             return;
         }
     };
@@ -197,7 +197,7 @@ fn no_run_outlives_a_killed_daemon_past_its_next_start() {
         let mode = std::os::unix::fs::PermissionsExt::from_mode(0o777);
         std::fs::set_permissions(d.dir.path(), mode).unwrap();
     } else {
-        eprintln!("part skipped: no second user to run as (needs root and useradd)");
+        crate::helper::tools::skip("part: no second user to run as (needs root and useradd)");
     }
     let mut runs = vec![start_long_run(&d, "own", None)];
     if let Some((user, _)) = &other {
@@ -264,7 +264,7 @@ fn scripts_get_no_descriptor_but_0_1_2() {
                 &user,
             ],
         )),
-        Err(why) => eprintln!("part skipped (a run as another user): {why}"),
+        Err(why) => crate::helper::tools::skip(&format!("part (a run as another user): {why}")),
     }
     for (t, body) in hooks
         .iter()

@@ -198,8 +198,8 @@ print(json.dumps({"type": resp.headers.get("Content-Type"),
         .expect("python3");
     assert!(out.status.success(), "{}", text(&out.stderr));
     if text(&out.stdout).trim() == "SKIP" {
-        eprintln!(
-            "SKIPPED: the Python sseclient-py library is not installed (pip install -r tests/requirements.txt)"
+        crate::helper::tools::skip(
+            "the Python sseclient-py library is not installed (pip install -r tests/requirements.txt)",
         );
         return;
     }

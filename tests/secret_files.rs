@@ -83,7 +83,7 @@ fn a_symlink_is_never_followed_and_nothing_is_applied() {
 #[test]
 fn a_file_of_another_user_is_refused() {
     if !nix::unistd::geteuid().is_root() {
-        eprintln!("skipped: needs root to give a file to another user (CI runs as root)");
+        crate::helper::tools::skip("needs root to give a file to another user (CI runs as root)");
         return;
     }
     let d = Daemon::start();

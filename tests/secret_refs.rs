@@ -235,3 +235,243 @@ fn credentials_come_from_the_credentials_directory() {
     assert_eq!(out.status.code(), Some(1));
     assert!(text(&out.stderr).contains("not a credential name"));
 }
+
+fn token_of(created: &[u8]) -> String {
+    let v: serde_json::Value = serde_json::from_slice(created).unwrap();
+    v["token"].as_str().unwrap().to_string()
+}
+
+fn basic(user_pass: &str) -> String {
+    use base64::Engine as _;
+    format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(user_pass)
+    )
+}
+
+#[test]
+fn incoming_basic_auth_takes_a_file_reference_read_at_each_call() {
+    let d = Daemon::start();
+    let file = d.dir.path().join("basic-auth");
+    std::fs::write(&file, "deploy:first-pass\n").unwrap();
+    let reference = format!("@file:{}", file.display());
+    let t = d.create(
+        "ba",
+        &[
+            "--run",
+            "echo ran",
+            "--raw-output",
+            "--verify",
+            "basic",
+            "--basic-auth",
+            &reference,
+        ],
+    );
+    let p = d.path(&t);
+    let call = |cred: &str| {
+        d.request("POST", &p, &[("Authorization", &basic(cred))], b"{}")
+            .status
+    };
+    assert_eq!(call("deploy:first-pass"), 200);
+    assert_eq!(call("deploy:first-pass!"), 401);
+    assert_eq!(call("deploi:first-pass"), 401);
+    // Read at each call: replacing the file changes the password without touching the hook.
+    std::fs::write(&file, "deploy:second-pass").unwrap();
+    assert_eq!(call("deploy:first-pass"), 401);
+    assert_eq!(call("deploy:second-pass"), 200);
+    assert_nowhere(&d, "ba", "second-pass");
+    assert_nowhere(&d, "ba", "first-pass");
+    let backup = text(&d.ctl(&["export", "--include-secrets"]).stdout);
+    assert!(
+        backup.contains(&reference),
+        "stored as the reference: {backup}"
+    );
+    assert!(
+        !backup.contains("pbkdf2"),
+        "a reference is not hashed: {backup}"
+    );
+
+    // Unreadable at the call: that call fails as for any other reference (500, named in the log).
+    std::fs::remove_file(&file).unwrap();
+    let r = d.request(
+        "POST",
+        &p,
+        &[("Authorization", &basic("deploy:second-pass"))],
+        b"{}",
+    );
+    assert_eq!(r.status, 500, "{}", r.body);
+    assert!(
+        !r.body.contains(&reference),
+        "callers are not told the path"
+    );
+    let logs = text(&d.ctl(&["logs", "ba"]).stdout);
+    assert!(logs.contains(&reference), "{logs}");
+
+    // Unreadable, or not USER:PASS, at create or edit: refused, naming the option and reference.
+    let out = d.ctl(&["edit", "ba", "--description", "x"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("--basic-auth") && err.contains(&reference),
+        "{err}"
+    );
+    std::fs::write(&file, "no-colon-here").unwrap();
+    let out = d.ctl(&["edit", "ba", "--description", "x"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("USER:PASS"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(!text(&out.stderr).contains("no-colon-here"));
+    let out = d.ctl(&[
+        "create",
+        "ba2",
+        "--run",
+        "true",
+        "--verify",
+        "basic",
+        "--basic-auth",
+        "@file:/nonexistent/ba",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("--basic-auth")
+            && err.contains("cannot read the secret @file:/nonexistent/ba"),
+        "{err}"
+    );
+}
+
+#[test]
+fn incoming_basic_auth_and_a_verification_secret_read_from_stdin() {
+    let d = Daemon::start();
+    let out = d.ctl_stdin(
+        &[
+            "--json",
+            "create",
+            "ba",
+            "--run",
+            "echo ran",
+            "--raw-output",
+            "--verify",
+            "basic",
+            "--basic-auth",
+            "-",
+        ],
+        "deploy:stdin-pass\n",
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let t = token_of(&out.stdout);
+    let p = d.path(&t);
+    let call = |cred: &str| {
+        d.request("POST", &p, &[("Authorization", &basic(cred))], b"{}")
+            .status
+    };
+    // Stored hashed: each check with a new credential runs the KDF (slow in a debug build), so
+    // one call with the right one, which also shows the newline was trimmed.
+    assert_eq!(call("deploy:stdin-pass"), 200);
+    assert_nowhere(&d, "ba", "stdin-pass");
+    let backup = text(&d.ctl(&["export", "--include-secrets"]).stdout);
+    assert!(!backup.contains("stdin-pass"), "stored hashed: {backup}");
+
+    let out = d.ctl_stdin(
+        &[
+            "--json",
+            "create",
+            "gh",
+            "--run",
+            "echo ran",
+            "--raw-output",
+            "--verify",
+            "github",
+            "--secret",
+            "-",
+        ],
+        "gh-stdin-secret\n",
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let t = token_of(&out.stdout);
+    let sign = |secret: &str| {
+        d.request(
+            "POST",
+            &d.path(&t),
+            &[("X-Hub-Signature-256", &github_sig(secret, b"{}"))],
+            b"{}",
+        )
+        .status
+    };
+    assert_eq!(sign("gh-stdin-secret"), 200);
+    assert_eq!(sign("gh-stdin-secret\n"), 401);
+    assert_nowhere(&d, "gh", "gh-stdin-secret");
+}
+
+#[test]
+fn credentials_verify_incoming_calls() {
+    let mut d = Daemon::start();
+    let creds = tempfile::tempdir().unwrap();
+    std::fs::write(creds.path().join("gh"), "cred-gh-secret\n").unwrap();
+    std::fs::write(creds.path().join("ba"), "ops:cred-basic-pass\n").unwrap();
+    d.stop_with(libc::SIGTERM);
+    d.boot_with(|c| {
+        c.env("CREDENTIALS_DIRECTORY", creds.path());
+    });
+    let gh = d.create(
+        "gh",
+        &[
+            "--run",
+            "echo ran",
+            "--raw-output",
+            "--verify",
+            "github",
+            "--secret",
+            "@credential:gh",
+        ],
+    );
+    let ba = d.create(
+        "ba",
+        &[
+            "--run",
+            "echo ran",
+            "--raw-output",
+            "--verify",
+            "basic",
+            "--basic-auth",
+            "@credential:ba",
+        ],
+    );
+    let signed = |secret: &str| {
+        d.request(
+            "POST",
+            &d.path(&gh),
+            &[("X-Hub-Signature-256", &github_sig(secret, b"{}"))],
+            b"{}",
+        )
+        .status
+    };
+    assert_eq!(signed("cred-gh-secret"), 200);
+    assert_eq!(signed("cred-gh-secret!"), 401);
+    let authed = |cred: &str| {
+        d.request(
+            "POST",
+            &d.path(&ba),
+            &[("Authorization", &basic(cred))],
+            b"{}",
+        )
+        .status
+    };
+    assert_eq!(authed("ops:cred-basic-pass"), 200);
+    assert_eq!(authed("ops:wrong"), 401);
+    assert_nowhere(&d, "gh", "cred-gh-secret");
+    assert_nowhere(&d, "ba", "cred-basic-pass");
+    let backup = text(&d.ctl(&["export", "--include-secrets"]).stdout);
+    assert!(
+        backup.contains("@credential:gh") && backup.contains("@credential:ba"),
+        "{backup}"
+    );
+    // Gone: that call fails (500), the log names the credential.
+    std::fs::remove_file(creds.path().join("ba")).unwrap();
+    assert_eq!(authed("ops:cred-basic-pass"), 500);
+    let logs = text(&d.ctl(&["logs", "ba"]).stdout);
+    assert!(logs.contains("@credential:ba"), "{logs}");
+}

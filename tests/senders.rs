@@ -41,10 +41,10 @@ fn sign(req: Value) -> Option<Signed> {
         .stderr(Stdio::piped())
         .spawn();
     let Ok(mut child) = child else {
-        eprintln!(
-            "SKIPPED: python3 is not installed, so {} cannot be signed",
+        crate::helper::tools::skip(&format!(
+            "python3 is not installed, so {} cannot be signed",
             req["kind"]
-        );
+        ));
         return None;
     };
     child
@@ -57,7 +57,7 @@ fn sign(req: Value) -> Option<Signed> {
     match out.status.code() {
         Some(0) => {}
         Some(3) => {
-            eprintln!("SKIPPED {}: {}", req["kind"], text(&out.stderr).trim());
+            crate::helper::tools::skip(&format!("{}: {}", req["kind"], text(&out.stderr).trim()));
             return None;
         }
         _ => panic!("the signer failed for {req}: {}", text(&out.stderr)),

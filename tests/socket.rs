@@ -40,7 +40,7 @@ fn hookctl_as(user: &str, socket: &std::path::Path, args: &[&str]) -> std::proce
 fn socket_group_members_reach_a_socket_in_a_directory_made_beforehand() {
     let (group, member, outsider) = ("hookdtsock", "hookdtsockm", "hookdtsocko");
     if users(group, member, outsider).is_none() {
-        eprintln!("SKIPPED: this test needs root and useradd to create a second user");
+        crate::helper::tools::skip("this test needs root and useradd to create a second user");
         return;
     }
     let mut d = Daemon::start_with(&format!("socket_group = \"{group}\"\n"));

@@ -75,3 +75,43 @@ fn control_characters_reach_a_terminal_escaped_and_a_pipe_as_sent() {
     let raw = on_terminal(&d, &["--raw", "runs", "show", &run]);
     assert!(text(&raw).contains(EVIL), "{}", text(&raw));
 }
+
+#[test]
+fn logs_reach_a_terminal_escaped_and_a_pipe_as_logged() {
+    let d = Daemon::start();
+    // A log line holding control characters: the error naming a secret file that went away,
+    // whose name carries them.
+    let file = d.dir.path().join(format!("gh-secret{EVIL}"));
+    std::fs::write(&file, "s3cret").unwrap();
+    let reference = format!("@file:{}", file.display());
+    let t = d.create(
+        "deploy",
+        &[
+            "--run", "true", "--verify", "github", "--secret", &reference,
+        ],
+    );
+    std::fs::remove_file(&file).unwrap();
+    assert_eq!(d.post(&d.path(&t), "{}").status, 500);
+
+    let shown = on_terminal(&d, &["logs", "deploy"]);
+    assert!(
+        !shown.contains(&0x1b) && !shown.contains(&0x07),
+        "{shown:?}"
+    );
+    let shown = text(&shown);
+    assert!(
+        shown.contains("gh-secret\\x1b]0;owned\\x07\\x1b[2J"),
+        "{shown}"
+    );
+    assert!(shown.contains("500"), "{shown}");
+
+    // A pipe gets the bytes, and so does a terminal with --raw.
+    let piped = d.ctl(&["logs", "deploy"]);
+    assert!(
+        text(&piped.stdout).contains(EVIL),
+        "{}",
+        text(&piped.stdout)
+    );
+    let raw = on_terminal(&d, &["--raw", "logs", "deploy"]);
+    assert!(text(&raw).contains(EVIL), "{}", text(&raw));
+}

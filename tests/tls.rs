@@ -101,7 +101,7 @@ fn s_client(port: u16, version: &str) -> (bool, String) {
 fn skip_without_tools() -> bool {
     for tool in ["openssl", "curl", "python3"] {
         if !have(tool) {
-            eprintln!("skipped: {tool} is not installed");
+            crate::helper::tools::skip(&format!("{tool} is not installed"));
             return true;
         }
     }

@@ -4,8 +4,10 @@
 //! A client that opens connections and sends nothing, or sends its body a byte at a time, must
 //! not be able to take every connection slot or grow hookd's memory without bound. Connections
 //! are counted per peer address (a trusted proxy is not counted: its clients are many); bodies
-//! take their size out of a shared budget while they are held, and a body that finds no room
-//! waits for it within the body deadline.
+//! take their size out of a shared budget while they are held. A body that finds no room never
+//! waits for it (one client holding the budget with unfinished bodies would otherwise stall
+//! every other caller's body until its deadline): the rest of it is written to a file instead
+//! (see `http::read_body`).
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -76,15 +78,43 @@ impl BodyBudget {
         Held(None)
     }
 
-    /// Adds `n` bytes to what `held` holds, waiting until the budget has room.
-    pub async fn grow(&self, held: &mut Held, n: usize) {
-        let n = n.min(BODY_BUDGET) as u32;
-        let Ok(more) = self.bytes.clone().acquire_many_owned(n).await else {
-            return;
+    /// Adds `n` bytes to what `held` holds if the budget has room for them now; `false`, with
+    /// nothing taken, when it has not.
+    pub fn try_grow(&self, held: &mut Held, n: usize) -> bool {
+        if n == 0 {
+            return true;
+        }
+        let Ok(n) = u32::try_from(n) else {
+            return false;
+        };
+        let Ok(more) = self.bytes.clone().try_acquire_many_owned(n) else {
+            return false;
         };
         match &mut held.0 {
             Some(p) => p.merge(more),
             None => held.0 = Some(more),
         }
+        true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_full_budget_refuses_at_once_and_fills_again_when_let_go() {
+        let budget = BodyBudget::default();
+        let mut first = BodyBudget::none();
+        assert!(budget.try_grow(&mut first, BODY_BUDGET - 10));
+        let mut second = BodyBudget::none();
+        assert!(
+            !budget.try_grow(&mut second, 11),
+            "no room: refused, not awaited"
+        );
+        assert!(budget.try_grow(&mut second, 10));
+        assert!(budget.try_grow(&mut second, 0));
+        drop(first);
+        assert!(budget.try_grow(&mut second, 11));
     }
 }

@@ -169,9 +169,10 @@ pub async fn verify(
 /// Whether the hook's verifier must be built for this call: its secret is a reference (read
 /// now), or it has further secrets or a rotation's overlap to try.
 fn per_call(o: &crate::proto::HookOptions, now: i64) -> bool {
-    o.secret
-        .as_ref()
-        .is_some_and(|s| crate::secret::is_reference(&s.0))
+    [&o.secret, &o.basic_auth]
+        .into_iter()
+        .flatten()
+        .any(|s| crate::secret::is_reference(&s.0))
         || o.secrets.as_ref().is_some_and(|v| !v.is_empty())
         || o.rotated_until.is_some_and(|until| now < until)
 }
@@ -214,7 +215,15 @@ fn verify_each(
             public_key: o.public_key.as_deref(),
             basic_auth: o.basic_auth.as_ref().map(|s| s.0.as_str()),
         };
-        let verifier = signature::Verifier::new(kind, keys).map_err(cannot)?;
+        let verifier = match o.basic_auth.as_ref().filter(|_| kind == VerifyKind::Basic) {
+            // Stored as a reference: read now and compared as read, not hashed.
+            Some(b) if crate::secret::is_reference(&b.0) => {
+                let plain = crate::secret::resolve(&b.0).map_err(|e| cannot(e.to_string()))?;
+                signature::Verifier::basic_read(&plain)
+                    .map_err(|e| cannot(format!("{}: {e}", b.0)))?
+            }
+            _ => signature::Verifier::new(kind, keys).map_err(cannot)?,
+        };
         match verifier.verify(header, body, now / 1000) {
             Ok(()) => return Ok(Ok(())),
             Err(e) if i == 0 => outcome = Err(e),

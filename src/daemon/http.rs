@@ -26,6 +26,7 @@ use serde_json::json;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 
@@ -284,6 +285,20 @@ async fn route(
             .with_error("body too large");
             return refuse(&shared, &call, answer.into(), declared.unwrap_or(max)).await;
         }
+        Err(BodyError::Spill(e)) => {
+            tracing::error!(
+                "cannot write a request body that found no room in memory to a file: {e}"
+            );
+            let answer = Answer::json(
+                503,
+                json!({"error": "hookd cannot take the request body now; retry later"}),
+            )
+            .with_error(format!("body file: {e}"));
+            let mut resp = refuse(&shared, &call, answer.into(), declared.unwrap_or(0)).await;
+            resp.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            return resp;
+        }
         Err(BodyError::Unreadable(e)) => {
             tracing::debug!("reading a request body from {remote}: {e}");
             return finish(
@@ -358,10 +373,42 @@ enum BodyError {
     /// Not received in full within `body_timeout`.
     Slow(crate::time::Dur),
     Unreadable(hyper::Error),
+    /// The part that found no room in memory could not be written to (or read from) its file.
+    Spill(std::io::Error),
+}
+
+/// Where a body's bytes go while it is received: memory while the budget has room, then a
+/// file in the run directory (removed when this drops).
+struct Spill {
+    file: tokio::fs::File,
+    _guard: crate::daemon::runner::BodyFile,
+}
+
+impl Spill {
+    fn create(shared: &Shared) -> Result<Spill, BodyError> {
+        let (file, guard) = shared.runner.spill_file().map_err(BodyError::Spill)?;
+        Ok(Spill {
+            file: tokio::fs::File::from_std(file),
+            _guard: guard,
+        })
+    }
+
+    /// Appends what was written to the file to `buf`.
+    async fn read_back(mut self, buf: &mut bytes::BytesMut) -> std::io::Result<()> {
+        self.file.flush().await?;
+        self.file.rewind().await?;
+        let mut rest = Vec::new();
+        self.file.read_to_end(&mut rest).await?;
+        buf.extend_from_slice(&rest);
+        Ok(())
+    }
 }
 
 /// Reads the body within `max_body_bytes` and `body_timeout`, refusing early on a larger
-/// `Content-Length`; every chunk takes its size out of the memory budget into `held` first.
+/// `Content-Length`. Every chunk takes its size out of the memory budget into `held`; once a
+/// chunk finds no room, it and the rest of the body go to a spill file instead of waiting for
+/// room (a client holding the budget with unfinished bodies must not stall other callers), and
+/// are read back once the body is complete, for the call's checks, event and run.
 async fn read_body(
     shared: &Shared,
     body: Incoming,
@@ -377,16 +424,30 @@ async fn read_body(
     let read = async {
         let mut body = body;
         let mut buf = bytes::BytesMut::new();
+        let mut spill: Option<Spill> = None;
+        let mut total = 0u64;
         while let Some(frame) = body.frame().await {
             let frame = frame.map_err(BodyError::Unreadable)?;
             let Ok(data) = frame.into_data() else {
                 continue;
             };
-            if (buf.len() + data.len()) as u64 > max {
+            total += data.len() as u64;
+            if total > max {
                 return Err(BodyError::TooLarge);
             }
-            budget.grow(held, data.len()).await;
-            buf.extend_from_slice(&data);
+            // Once spilling, everything after goes to the file too, so the order holds.
+            if spill.is_none() && budget.try_grow(held, data.len()) {
+                buf.extend_from_slice(&data);
+                continue;
+            }
+            let to = match &mut spill {
+                Some(s) => s,
+                None => spill.insert(Spill::create(shared)?),
+            };
+            to.file.write_all(&data).await.map_err(BodyError::Spill)?;
+        }
+        if let Some(s) = spill {
+            s.read_back(&mut buf).await.map_err(BodyError::Spill)?;
         }
         Ok(buf.freeze())
     };

@@ -70,10 +70,10 @@ impl LiveHook {
             }
         };
         // A secret given as a reference is read at each call, so its verifier is built then.
-        let by_reference = o
-            .secret
-            .as_ref()
-            .is_some_and(|s| crate::secret::is_reference(&s.0));
+        let by_reference = [&o.secret, &o.basic_auth]
+            .into_iter()
+            .flatten()
+            .any(|s| crate::secret::is_reference(&s.0));
         let verifier = match (verify_kind, o.verify.as_deref()) {
             (Some(kind), Some(v)) if !by_reference => {
                 let keys = Keys {

@@ -42,6 +42,7 @@ mod finish;
 mod kill;
 mod spawn;
 
+pub use files::BodyFile;
 pub use kill::KILL_GRACE;
 pub use spawn::header_var;
 
@@ -150,6 +151,11 @@ impl Runner {
             files: files::RunFiles::default(),
             users: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// A spill file for a request body being received (see [`files`]).
+    pub fn spill_file(&self) -> std::io::Result<(std::fs::File, BodyFile)> {
+        self.files.spill()
     }
 
     /// Removes the scripts' and bodies' directory (at shutdown, once no run is left).

@@ -108,7 +108,7 @@ fn keep_write_only(options: &mut HookOptions, stored: &HookOptions) {
 /// Replaces a script hook's plain `--basic-auth USER:PASS` with its sealed (hashed) form, after
 /// validation. When the stored hook already holds a hash of the same credentials, that hash is
 /// kept, so applying the same file twice changes nothing. Outgoing hooks send their basic auth
-/// and keep it as given.
+/// and keep it as given, as does a reference (`@file:`, `@credential:`).
 pub fn seal_basic_auth(kind: HookKind, o: &mut HookOptions, stored: Option<&HookOptions>) {
     use crate::signature::password;
     if kind != HookKind::Script {
@@ -117,7 +117,8 @@ pub fn seal_basic_auth(kind: HookKind, o: &mut HookOptions, stored: Option<&Hook
     let Some(plain) = o.basic_auth.as_ref() else {
         return;
     };
-    if password::is_sealed(&plain.0) {
+    // A reference is stored as written and read at each call: there is no password to hash.
+    if password::is_sealed(&plain.0) || crate::secret::is_reference(&plain.0) {
         return;
     }
     // The KDF takes a good part of a second: inside the daemon's (multi-threaded) runtime the

@@ -146,17 +146,6 @@ pub fn valid_event_pattern(p: &str) -> bool {
 /// Validates a merged hook. Runs in the daemon, so user and permission checks see the daemon's
 /// real situation, not the client's.
 pub fn validate(kind: HookKind, o: &HookOptions, ctx: Context) -> Result<(), String> {
-    if kind == HookKind::Script
-        && o.basic_auth
-            .as_ref()
-            .is_some_and(|b| crate::secret::is_reference(&b.0))
-    {
-        return Err(
-            "--basic-auth on a script hook is stored hashed: give USER:PASS itself or \
-                    '-' (stdin), not a reference"
-                .into(),
-        );
-    }
     let resolved = resolve_secrets(o)?;
     let o = &resolved;
     if let Some(d) = &o.description

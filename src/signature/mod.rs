@@ -280,6 +280,20 @@ impl Verifier {
         Ok(v)
     }
 
+    /// A `--verify basic` verifier for the `USER:PASS` a `--basic-auth` reference held when it
+    /// was read, for this call (the reference is not hashed: the value is not stored).
+    pub fn basic_read(plain: &str) -> Result<Verifier, String> {
+        let basic = BasicCredential::read(plain)
+            .ok_or("--basic-auth takes USER:PASS with neither part empty")?;
+        Ok(Verifier {
+            kind: VerifyKind::Basic,
+            key: Vec::new(),
+            header: String::new(),
+            public_key: None,
+            basic: Some(basic),
+        })
+    }
+
     pub fn kind(&self) -> VerifyKind {
         self.kind
     }

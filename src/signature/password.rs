@@ -16,6 +16,11 @@
 //! pays the full KDF. A right one pays it once per credential and hook: the last accepted
 //! credential's SHA-256 is kept in memory (never stored), so a sender calling every few seconds
 //! does not cost hookd a KDF per call.
+//!
+//! A `--basic-auth` given as a reference (`@file:`, `@credential:`) is stored as the reference,
+//! not the password, so there is nothing to hash: the daemon reads it at each call and compares
+//! it with [`BasicCredential::read`]'s constant-time check (SHA-256 of both sides, so lengths do
+//! not leak either).
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD_NO_PAD as B64;
@@ -141,12 +146,19 @@ pub fn sealed_matches(sealed: &str, plain: &str) -> bool {
     }
 }
 
-/// What `--verify basic` checks against: the user and the password hash.
+/// What `--verify basic` checks against: the user and the password hash, or the password
+/// itself as just read from a reference.
 pub struct BasicCredential {
     user: String,
-    hash: PasswordHash,
+    password: Password,
     /// SHA-256 of the last credential that passed the KDF (see the module comment).
     accepted: Mutex<Option<[u8; 32]>>,
+}
+
+enum Password {
+    Hashed(PasswordHash),
+    /// SHA-256 of the password read from a reference for this call; never stored.
+    Read([u8; 32]),
 }
 
 impl std::fmt::Debug for BasicCredential {
@@ -161,7 +173,21 @@ impl BasicCredential {
         let (user, phc) = sealed.split_once(':')?;
         Some(BasicCredential {
             user: user.to_owned(),
-            hash: PasswordHash::parse(phc)?,
+            password: Password::Hashed(PasswordHash::parse(phc)?),
+            accepted: Mutex::new(None),
+        })
+    }
+
+    /// From the plain `USER:PASS` a reference holds (read at this call); `None` unless it is
+    /// `USER:PASS` with neither part empty.
+    pub fn read(plain: &str) -> Option<BasicCredential> {
+        let (user, password) = plain.split_once(':')?;
+        if user.is_empty() || password.is_empty() {
+            return None;
+        }
+        Some(BasicCredential {
+            user: user.to_owned(),
+            password: Password::Read(Sha256::digest(password.as_bytes()).into()),
             accepted: Mutex::new(None),
         })
     }
@@ -169,6 +195,13 @@ impl BasicCredential {
     /// Whether `user` and `password` are the stored ones.
     pub fn check(&self, user: &str, password: &str) -> bool {
         let user_ok = Sha256::digest(user.as_bytes()).ct_eq(&Sha256::digest(self.user.as_bytes()));
+        let hash = match &self.password {
+            Password::Hashed(hash) => hash,
+            Password::Read(expected) => {
+                let given: [u8; 32] = Sha256::digest(password.as_bytes()).into();
+                return bool::from(given.ct_eq(expected) & user_ok);
+            }
+        };
         let fingerprint = fingerprint(user, password);
         let remembered = *self.accepted.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(known) = remembered
@@ -177,7 +210,7 @@ impl BasicCredential {
             return true;
         }
         // Always run the KDF, also for a wrong user, so timing does not tell users apart.
-        let ok = self.hash.matches(password) & bool::from(user_ok);
+        let ok = hash.matches(password) & bool::from(user_ok);
         if ok {
             *self.accepted.lock().unwrap_or_else(|e| e.into_inner()) = Some(fingerprint);
         }

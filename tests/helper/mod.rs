@@ -6,6 +6,7 @@
 
 pub mod postgres;
 pub mod receiver;
+pub mod tools;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};

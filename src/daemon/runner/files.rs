@@ -16,6 +16,8 @@
 //!   file; the old one stays until the daemon stops.
 //! - A body file is written per run (0600, owned by the run user) and removed after the run,
 //!   as are the files of `--file-from` values.
+//! - A spill file (0600, hookd's) holds the part of a request body being received that found no
+//!   room in the memory budget (`conn_limits`); it is removed once the call has read it back.
 //! - A marker file `group-PGID-START` per run records its process group while it may be alive.
 
 use super::{RunAs, kill};
@@ -121,6 +123,20 @@ impl RunFiles {
         let path = self.dir()?.join(format!("body-{run_id}-{n}"));
         write_new(&path, body, 0o600, user)?;
         Ok(BodyFile(path))
+    }
+
+    /// A new empty 0600 file of hookd's for the part of a request body that does not fit the
+    /// memory budget, opened for reading and writing; the file goes when the guard drops.
+    pub fn spill(&self) -> io::Result<(std::fs::File, BodyFile)> {
+        let n = self.counter.fetch_add(1, Ordering::Relaxed);
+        let path = self.dir()?.join(format!("spill-{n}"));
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&path)?;
+        Ok((file, BodyFile(path)))
     }
 
     /// Writes one `--file-from` value to a new 0600 file owned by the run user.
