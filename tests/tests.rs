@@ -5,6 +5,7 @@ mod helper;
 mod activation;
 mod apply;
 mod calls;
+mod cluster;
 mod commands;
 mod compat;
 mod conditions;

@@ -79,6 +79,9 @@ fn run(args: DaemonArgs) -> i32 {
             print!("{}", loaded.config.to_toml());
             0
         }
+        Some(DaemonCommand::MigrateStore { from, to, force }) => {
+            hookd::cli::migrate_store::run(&from, to, loaded.config.database.as_ref(), force)
+        }
         None => match hookd::daemon::run(loaded, overrides) {
             Ok(()) => 0,
             Err(e) => {

@@ -572,6 +572,21 @@ pub enum LogFormat {
 pub enum DaemonCommand {
     /// Validate the config (and the TLS certificate and key it names) and print the effective settings (exit 1 on errors)
     CheckConfig,
+    /// Copy the whole state of a stopped installation from its SQLite database into PostgreSQL, and verify the counts (exit 1 on errors)
+    #[command(
+        after_help = "Refuses while a hookd runs on the SQLite database, and when the target already holds hookd data (unless --force, which replaces it). The copy is one transaction: it lands whole or not at all. Afterwards set `database` (or HOOKD_DATABASE) to the target and start hookd: every hook keeps its token."
+    )]
+    MigrateStore {
+        /// The source: sqlite:PATH, PATH being the hookd.db file or its state directory
+        #[arg(long, value_name = "sqlite:PATH")]
+        from: String,
+        /// The target: a postgres:// URL, @file:PATH or @credential:NAME (a URL with a password here is visible to every local user in ps; prefer a reference) [default: the configured database]
+        #[arg(long, value_name = "URL")]
+        to: Option<String>,
+        /// Replace what the target database already holds
+        #[arg(long)]
+        force: bool,
+    },
 }
 
 impl DaemonArgs {

@@ -13,6 +13,7 @@ pub mod emit;
 pub mod hooksfile;
 pub mod import;
 mod import_rules;
+pub mod migrate_store;
 pub mod options;
 pub mod output;
 pub mod rotate;

@@ -42,6 +42,7 @@ pub async fn worker(shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
         };
         let full = batch.len() as u32 == want;
         let mut deferred = Deferred::default();
+        let mut send = Vec::with_capacity(batch.len());
         for claimed in batch {
             let hook = shared.registry.outgoing(claimed.hook_id);
             // The time now, not the claim's: a slow claim must not make slots look early.
@@ -56,6 +57,16 @@ pub async fn worker(shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
                 }
                 continue;
             }
+            send.push((claimed, hook));
+        }
+        // Parked before anything is sent: an attempt that ends at once and brings its hook's
+        // backlog forward must find the backlog parked already, not be overtaken by the park.
+        if !deferred.deliveries.is_empty()
+            && let Err(e) = shared.store.defer_deliveries(deferred).await
+        {
+            tracing::error!("cannot defer deliveries: {e}");
+        }
+        for (claimed, hook) in send {
             let Ok(permit) = slots.clone().acquire_owned().await else {
                 return;
             };
@@ -69,11 +80,6 @@ pub async fn worker(shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
                 }
                 drop(permit);
             });
-        }
-        if !deferred.deliveries.is_empty()
-            && let Err(e) = shared.store.defer_deliveries(deferred).await
-        {
-            tracing::error!("cannot defer deliveries: {e}");
         }
         if full {
             continue;

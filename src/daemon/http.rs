@@ -228,6 +228,9 @@ async fn route(
     let received = Instant::now();
     let path = req.uri().path();
     if path == "/healthz" {
+        if !shared.store.healthy().await.unwrap_or(false) {
+            return finish(Answer::text(503, "database unreachable\n"), None);
+        }
         return finish(Answer::text(200, "ok\n"), None);
     }
     if let Some(found) = run_path(path) {

@@ -12,6 +12,7 @@
 //! announced by the store itself on [`Store::deliveries_due`] once committed. So an event can
 //! neither be written without its cause nor forgotten by the delivery worker.
 
+pub mod migrate;
 pub mod postgres;
 pub(crate) mod rows;
 pub mod sqlite;
@@ -53,6 +54,10 @@ pub enum StoreError {
     InUse(PathBuf),
     #[error("the database thread has stopped")]
     Closed,
+    /// The database gave up a transaction that ran into another (deadlock, serialization):
+    /// running it again is safe and expected to succeed.
+    #[error("database conflict, to be retried: {0}")]
+    Retry(String),
     /// The database server cannot be reached (or the connection broke): try again later.
     #[error("the database is unavailable: {0}")]
     Unavailable(String),
@@ -161,6 +166,9 @@ pub trait Backend: Send + Sync {
     /// Queues again, now and with their ids, the failed deliveries (of `hook`) whose last
     /// attempt was at or after `since`; how many.
     fn redeliver_failed(&self, hook: Option<String>, since: Option<i64>, at: i64) -> Fut<'_, u64>;
+
+    /// Whether the store answers now (`/healthz`); quick, and cheap enough to call often.
+    fn healthy(&self) -> Fut<'_, bool>;
 
     // Nodes.
     /// The live nodes sharing this store, by name; `None` for a store only one process opens.

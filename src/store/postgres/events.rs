@@ -181,7 +181,10 @@ pub async fn defer(c: &impl GenericClient, deferred: &[(i64, i64)]) -> Result<()
     if deferred.is_empty() {
         return Ok(());
     }
-    let (ids, ats): (Vec<i64>, Vec<i64>) = deferred.iter().copied().unzip();
+    // Rows are locked in id order, so two nodes deferring at once wait rather than deadlock.
+    let mut deferred = deferred.to_vec();
+    deferred.sort_unstable();
+    let (ids, ats): (Vec<i64>, Vec<i64>) = deferred.into_iter().unzip();
     c.execute(
         "UPDATE deliveries d SET status = 'pending', next_attempt_at = v.at, claimed_by = NULL
          FROM unnest($1::BIGINT[], $2::BIGINT[]) AS v(id, at)
@@ -195,8 +198,11 @@ pub async fn defer(c: &impl GenericClient, deferred: &[(i64, i64)]) -> Result<()
 /// A hook's pending deliveries due before `until`, due at `until`.
 pub async fn park(c: &impl GenericClient, hook_id: i64, until: i64) -> Result<()> {
     c.execute(
-        "UPDATE deliveries SET next_attempt_at = $2
-         WHERE hook_id = $1 AND status = 'pending' AND next_attempt_at < $2",
+        "UPDATE deliveries d SET next_attempt_at = $2
+         FROM (SELECT id FROM deliveries
+               WHERE hook_id = $1 AND status = 'pending' AND next_attempt_at < $2
+               ORDER BY id FOR UPDATE SKIP LOCKED) p
+         WHERE d.id = p.id",
         &[&hook_id, &until],
     )
     .await?;
@@ -206,8 +212,11 @@ pub async fn park(c: &impl GenericClient, hook_id: i64, until: i64) -> Result<()
 /// A hook's pending deliveries due later than `at`, due at `at`.
 pub async fn release(c: &impl GenericClient, hook_id: i64, at: i64) -> Result<u64> {
     Ok(c.execute(
-        "UPDATE deliveries SET next_attempt_at = $2
-         WHERE hook_id = $1 AND status = 'pending' AND next_attempt_at > $2",
+        "UPDATE deliveries d SET next_attempt_at = $2
+         FROM (SELECT id FROM deliveries
+               WHERE hook_id = $1 AND status = 'pending' AND next_attempt_at > $2
+               ORDER BY id FOR UPDATE) r
+         WHERE d.id = r.id",
         &[&hook_id, &at],
     )
     .await?)

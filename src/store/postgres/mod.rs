@@ -12,6 +12,7 @@
 
 mod events;
 mod hooks;
+pub mod import;
 mod logs;
 mod nodes;
 mod ops;
@@ -34,7 +35,14 @@ const START_WITHIN: Duration = Duration::from_secs(12);
 
 impl From<tokio_postgres::Error> for StoreError {
     fn from(e: tokio_postgres::Error) -> StoreError {
+        use tokio_postgres::error::SqlState;
         match e.as_db_error() {
+            Some(db)
+                if *db.code() == SqlState::T_R_DEADLOCK_DETECTED
+                    || *db.code() == SqlState::T_R_SERIALIZATION_FAILURE =>
+            {
+                StoreError::Retry(db.message().to_string())
+            }
             Some(db) => StoreError::Database(format!("{}: {}", db.code().code(), db.message())),
             None if e.is_closed() => StoreError::Unavailable(e.to_string()),
             None => StoreError::Database(e.to_string()),
@@ -57,6 +65,8 @@ pub struct Postgres {
     location: String,
     feeds: Arc<Feeds>,
     node: Node,
+    /// The last health check and when it was made (`/healthz` asks at most once a second).
+    health: tokio::sync::Mutex<Option<(std::time::Instant, bool)>>,
 }
 
 /// The channel hook changes are announced on; the payload is a hook id, or `*` for many.
@@ -131,11 +141,32 @@ impl Postgres {
             location,
             feeds,
             node,
+            health: tokio::sync::Mutex::new(None),
         })
     }
 
     async fn client(&self) -> Result<deadpool_postgres::Object> {
         Ok(self.pool.get().await?)
+    }
+}
+
+/// Runs `op` again while the database gives it up for running into another transaction (at
+/// most a few times, a little later each time).
+async fn retrying<T, F, Fut>(mut op: F) -> Result<T>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T>>,
+{
+    let mut tries = 0;
+    loop {
+        match op().await {
+            Err(StoreError::Retry(e)) if tries < 5 => {
+                tries += 1;
+                tracing::debug!("retrying a transaction ({tries}): {e}");
+                tokio::time::sleep(Duration::from_millis(5 * tries)).await;
+            }
+            other => return other,
+        }
     }
 }
 

@@ -3,7 +3,7 @@
 //! The shape follows the embedded backend's operations one for one: the same units of work,
 //! the same announcements through [`Feeds`](crate::store::Feeds) after the commit.
 
-use super::{Postgres, announce, begin, events, hooks, logs, nodes, runs};
+use super::{Postgres, announce, begin, events, hooks, logs, nodes, retrying, runs};
 use crate::hook::{Defaults, Hook};
 use crate::proto::{DeliveryView, EndpointView, HookKind, HookView, LogQuery, LogView, RunView};
 use crate::run::{Invocation, Outcome};
@@ -346,11 +346,14 @@ impl Backend for Postgres {
 
     fn claim_due(&self, at: i64, limit: u32) -> Fut<'_, (Vec<Claimed>, Option<i64>)> {
         Box::pin(async move {
-            let mut c = self.client().await?;
-            let tx = begin(&mut c, true).await?;
-            let (rows, next) = events::claim_due(&tx, at, limit, &self.node.id).await?;
-            tx.commit().await?;
-            drop(c);
+            let (rows, next) = retrying(|| async {
+                let mut c = self.client().await?;
+                let tx = begin(&mut c, true).await?;
+                let claimed = events::claim_due(&tx, at, limit, &self.node.id).await?;
+                tx.commit().await?;
+                Ok(claimed)
+            })
+            .await?;
             let mut claimed = Vec::with_capacity(rows.len());
             for row in rows {
                 let id = row.id;
@@ -384,20 +387,24 @@ impl Backend for Postgres {
         Box::pin(async move {
             let deliveries = outbox.has_deliveries();
             let retry = a.attempt.status == DeliveryStatus::Pending;
-            let mut c = self.client().await?;
-            let tx = begin(&mut c, a.routine && !deliveries).await?;
-            events::record_attempt(&tx, a.delivery_id, &a.attempt).await?;
-            let failing = a.attempt.status != DeliveryStatus::Succeeded;
-            let failing_since = match a.endpoint {
-                Some(hook_id) => {
-                    let at = failing.then_some(a.attempt.at);
-                    events::set_failing_since(&tx, hook_id, at).await?
-                }
-                None => None,
-            };
-            write_outbox(&tx, &outbox, a.attempt.at).await?;
-            let log_id = logs::insert(&tx, &a.log).await?;
-            tx.commit().await?;
+            let (log_id, failing_since) = retrying(|| async {
+                let mut c = self.client().await?;
+                let tx = begin(&mut c, a.routine && !deliveries).await?;
+                events::record_attempt(&tx, a.delivery_id, &a.attempt).await?;
+                let failing = a.attempt.status != DeliveryStatus::Succeeded;
+                let failing_since = match a.endpoint {
+                    Some(hook_id) => {
+                        let at = failing.then_some(a.attempt.at);
+                        events::set_failing_since(&tx, hook_id, at).await?
+                    }
+                    None => None,
+                };
+                write_outbox(&tx, &outbox, a.attempt.at).await?;
+                let log_id = logs::insert(&tx, &a.log).await?;
+                tx.commit().await?;
+                Ok((log_id, failing_since))
+            })
+            .await?;
             self.feeds.committed([(log_id, &a.log)], deliveries);
             if retry {
                 self.feeds.deliveries_due.notify_one();
@@ -430,20 +437,26 @@ impl Backend for Postgres {
 
     fn defer_deliveries(&self, deferred: Deferred) -> Fut<'_, ()> {
         Box::pin(async move {
-            let mut c = self.client().await?;
-            let tx = begin(&mut c, true).await?;
-            events::defer(&tx, &deferred.deliveries).await?;
-            for (hook_id, until) in &deferred.hooks {
-                events::park(&tx, *hook_id, *until).await?;
-            }
-            tx.commit().await?;
-            Ok(())
+            let deferred = &deferred;
+            retrying(|| async move {
+                let mut c = self.client().await?;
+                let tx = begin(&mut c, true).await?;
+                events::defer(&tx, &deferred.deliveries).await?;
+                for (hook_id, until) in &deferred.hooks {
+                    events::park(&tx, *hook_id, *until).await?;
+                }
+                tx.commit().await?;
+                Ok(())
+            })
+            .await
         })
     }
 
     fn release_deliveries(&self, hook_id: i64, at: i64) -> Fut<'_, u64> {
         Box::pin(async move {
-            let n = events::release(&self.client().await?, hook_id, at).await?;
+            let n =
+                retrying(|| async { events::release(&self.client().await?, hook_id, at).await })
+                    .await?;
             if n > 0 {
                 self.feeds.deliveries_due.notify_one();
             }
@@ -472,6 +485,28 @@ impl Backend for Postgres {
                 self.feeds.deliveries_due.notify_one();
             }
             Ok(n)
+        })
+    }
+
+    fn healthy(&self) -> Fut<'_, bool> {
+        Box::pin(async move {
+            let mut last = self.health.lock().await;
+            if let Some((at, ok)) = *last
+                && at.elapsed() < std::time::Duration::from_secs(1)
+            {
+                return Ok(ok);
+            }
+            let ping = async {
+                let c = self.client().await?;
+                c.simple_query("SELECT 1").await?;
+                Ok::<_, StoreError>(())
+            };
+            let ok = matches!(
+                tokio::time::timeout(std::time::Duration::from_secs(2), ping).await,
+                Ok(Ok(_))
+            );
+            *last = Some((std::time::Instant::now(), ok));
+            Ok(ok)
         })
     }
 

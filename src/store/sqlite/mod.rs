@@ -9,6 +9,7 @@
 //! operations of [`ops`] are seen.
 
 mod events;
+pub mod export;
 mod hooks;
 mod logs;
 mod ops;

@@ -1,0 +1,173 @@
+//! Several hookd nodes on one PostgreSQL database: hooks changed through one node are live on
+//! the others, and accepted work survives a node killed mid-delivery. These tests start their
+//! own throwaway cluster (tests/helper/postgres.rs) in every run of the suite.
+
+use crate::helper::receiver::Receiver;
+use crate::helper::{Daemon, free_port, on_postgres, postgres, tools, wait_until};
+use std::collections::HashMap;
+use std::net::TcpListener;
+use std::time::{Duration, Instant};
+
+/// `n` nodes named a, b, c… on one fresh database, each with `config` besides its name.
+fn nodes(n: usize, config: &str) -> Option<Vec<Daemon>> {
+    let cluster = match postgres::cluster() {
+        Ok(c) => c,
+        Err(e) => {
+            tools::skip(&e);
+            return None;
+        }
+    };
+    let url = cluster.database();
+    let mut out = Vec::new();
+    for name in ["a", "b", "c", "d", "e"].iter().take(n) {
+        let mut d = Daemon::prepare(&format!("node_name = \"{name}\"\n{config}"));
+        d.database = Some(url.clone());
+        d.boot();
+        out.push(d);
+    }
+    Some(out)
+}
+
+/// Run once, in the suite's default pass (on PostgreSQL they would only repeat themselves).
+fn once() -> bool {
+    !on_postgres()
+}
+
+#[test]
+fn a_hook_created_on_one_node_answers_on_the_others_within_a_second() {
+    if !once() {
+        return;
+    }
+    let Some(nodes) = nodes(3, "") else { return };
+    let status = nodes[0].json(&["status"]);
+    let names: Vec<&str> = status["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["a", "b", "c"], "{status}");
+
+    let token = nodes[0].create("chat", &["--message"]);
+    let created = Instant::now();
+    for d in &nodes[1..] {
+        wait_until(
+            "the hook to answer on another node",
+            Duration::from_secs(5),
+            || d.post(&d.path(&token), r#"{"content":"hi"}"#).status == 200,
+        );
+    }
+    let took = created.elapsed();
+    assert!(
+        took < Duration::from_secs(1),
+        "live everywhere after {took:?}"
+    );
+
+    // Disabling and deleting travel the same way.
+    nodes[2].ctl(&["disable", "chat"]);
+    wait_until("disabled on a", Duration::from_secs(1), || {
+        nodes[0].post(&nodes[0].path(&token), "{}").status == 404
+    });
+    nodes[1].ctl(&["enable", "chat"]);
+    wait_until("enabled on c", Duration::from_secs(1), || {
+        nodes[2]
+            .post(&nodes[2].path(&token), r#"{"content":"x"}"#)
+            .status
+            == 200
+    });
+    nodes[0].ctl(&["delete", "chat", "--yes"]);
+    wait_until("deleted on b", Duration::from_secs(1), || {
+        nodes[1].post(&nodes[1].path(&token), "{}").status == 404
+    });
+}
+
+#[test]
+fn every_accepted_message_is_delivered_when_a_node_dies_mid_delivery() {
+    if !once() {
+        return;
+    }
+    // The receiver is down for as long as accepting takes: retries enough to outlast it.
+    let retries = vec!["\"2s\""; 150].join(", ");
+    let Some(mut nodes) = nodes(3, &format!("[deliveries]\nretry_schedule = [{retries}]\n")) else {
+        return;
+    };
+    // The receiver is down while the messages are accepted: nothing listens on its port.
+    let port = free_port();
+    let url = format!("http://127.0.0.1:{port}/");
+    nodes[0].create("out", &["--url", &url, "--event", "message.received"]);
+    let token = nodes[0].create("chat", &["--message"]);
+    for d in &nodes {
+        wait_until("the hooks everywhere", Duration::from_secs(5), || {
+            d.post(&d.path(&token), r#"{"content":"warm-up"}"#).status == 200
+        });
+    }
+    const PER_NODE: usize = 1000;
+    std::thread::scope(|s| {
+        for d in &nodes {
+            let token = &token;
+            s.spawn(move || {
+                for i in 0..PER_NODE {
+                    let body = format!(r#"{{"content":"m{}-{i}"}}"#, d.port);
+                    let r = d.post(&d.path(token), &body);
+                    assert_eq!(r.status, 200, "{}", r.body);
+                }
+            });
+        }
+    });
+    let accepted = 3 * PER_NODE + 3;
+
+    // The receiver comes up, answering slowly enough that deliveries are in flight when node b
+    // is killed.
+    let listener = TcpListener::bind(("127.0.0.1", port)).unwrap();
+    let rx = Receiver::replying(
+        listener,
+        vec![crate::helper::receiver::Reply::delayed(
+            200,
+            Duration::from_millis(20),
+        )],
+    );
+    rx.wait_for(300, Duration::from_secs(60));
+    nodes[1].stop_with(9);
+    // What b held when it died stays claimed by it until its lease expires.
+    let url = nodes[0].database.clone().unwrap();
+    let held: usize = postgres::cluster()
+        .unwrap()
+        .psql(
+            url.rsplit('/').next().unwrap(),
+            "SELECT count(*) FROM deliveries WHERE status = 'sending' AND claimed_by LIKE 'b/%'",
+        )
+        .trim()
+        .parse()
+        .unwrap();
+    assert!(held > 0, "node b was sending nothing when it was killed");
+
+    let mut ids: HashMap<String, usize> = HashMap::new();
+    wait_until(
+        "every accepted message delivered",
+        Duration::from_secs(120),
+        || {
+            ids.clear();
+            for r in rx.received() {
+                *ids.entry(r.header("webhook-id").unwrap_or("").to_string())
+                    .or_default() += 1;
+            }
+            ids.len() >= accepted
+        },
+    );
+    assert_eq!(ids.len(), accepted);
+    let twice: usize = ids.values().map(|n| n - 1).sum();
+    // Only what node b had in flight when it died can be sent again (its leases expired), and
+    // it holds at most deliveries.max_in_flight (64) at once.
+    eprintln!(
+        "{accepted} messages delivered; node b held {held} when killed; {twice} sent again after its leases expired"
+    );
+    assert!(twice <= 64, "{twice} deliveries were sent twice");
+    // The survivors report two live nodes once b's heartbeat has expired.
+    wait_until("b gone from status", Duration::from_secs(45), || {
+        nodes[0].json(&["status"])["nodes"]
+            .as_array()
+            .unwrap()
+            .len()
+            == 2
+    });
+}
