@@ -127,18 +127,24 @@ fn every_accepted_message_is_delivered_when_a_node_dies_mid_delivery() {
         )],
     );
     rx.wait_for(300, Duration::from_secs(60));
-    nodes[1].stop_with(9);
-    // What b held when it died stays claimed by it until its lease expires.
+    // Killed while it is sending: what it held stays claimed by it until its lease expires.
     let url = nodes[0].database.clone().unwrap();
-    let held: usize = postgres::cluster()
-        .unwrap()
-        .psql(
-            url.rsplit('/').next().unwrap(),
-            "SELECT count(*) FROM deliveries WHERE status = 'sending' AND claimed_by LIKE 'b/%'",
-        )
-        .trim()
-        .parse()
-        .unwrap();
+    let held_by_b = || -> usize {
+        postgres::cluster()
+            .unwrap()
+            .psql(
+                url.rsplit('/').next().unwrap(),
+                "SELECT count(*) FROM deliveries WHERE status = 'sending' AND claimed_by LIKE 'b/%'",
+            )
+            .trim()
+            .parse()
+            .unwrap()
+    };
+    wait_until("node b sending", Duration::from_secs(30), || {
+        held_by_b() >= 8
+    });
+    nodes[1].stop_with(9);
+    let held = held_by_b();
     assert!(held > 0, "node b was sending nothing when it was killed");
 
     let mut ids: HashMap<String, usize> = HashMap::new();
@@ -170,4 +176,68 @@ fn every_accepted_message_is_delivered_when_a_node_dies_mid_delivery() {
             .len()
             == 2
     });
+}
+
+#[test]
+fn a_rate_limit_holds_across_nodes() {
+    if !once() {
+        return;
+    }
+    let Some(nodes) = nodes(3, "") else { return };
+    let token = nodes[0].create("limited", &["--message", "--rate-limit", "6/m"]);
+    for d in &nodes {
+        wait_until("the hook everywhere", Duration::from_secs(5), || {
+            d.get(&d.path(&token)).status != 404
+        });
+    }
+    // 18 calls, 6 to each node, within a few seconds: a minute's worth is 6 in all.
+    let mut accepted = 0;
+    let mut refused = Vec::new();
+    for round in 0..6 {
+        for d in &nodes {
+            let r = d.post(&d.path(&token), &format!(r#"{{"content":"{round}"}}"#));
+            match r.status {
+                200 => accepted += 1,
+                429 => refused.push(r.header("retry-after").unwrap_or("").to_string()),
+                s => panic!("unexpected {s}: {}", r.body),
+            }
+        }
+    }
+    // One more token may have refilled while the calls were made (one per 10 s).
+    assert!(
+        (6..=7).contains(&accepted),
+        "{accepted} accepted across three nodes"
+    );
+    assert!(
+        refused
+            .iter()
+            .all(|w| w.parse::<u64>().is_ok_and(|s| (1..=10).contains(&s))),
+        "{refused:?}"
+    );
+}
+
+#[test]
+fn a_database_out_of_reach_at_start_is_named_and_exit_1_within_15_s() {
+    if !once() {
+        return;
+    }
+    let port = free_port();
+    let mut d = Daemon::prepare("");
+    d.database = Some(format!("postgres://hookd:s3cret@127.0.0.1:{port}/nowhere"));
+    let started = Instant::now();
+    let out = std::process::Command::new(crate::helper::HOOKD)
+        .args(["--listen", &format!("127.0.0.1:{}", free_port())])
+        .arg("--socket")
+        .arg(&d.socket)
+        .arg("--config")
+        .arg(&d.config)
+        .env("HOOKD_DATABASE", d.database.take().unwrap())
+        .output()
+        .unwrap();
+    let took = started.elapsed();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(took < Duration::from_secs(15), "gave up after {took:?}");
+    let err = crate::helper::text(&out.stderr);
+    assert!(err.contains(&format!("127.0.0.1:{port}/nowhere")), "{err}");
+    assert!(!err.contains("s3cret"), "the password is shown: {err}");
 }

@@ -69,7 +69,7 @@ impl From<Answer> for Refused {
 }
 
 /// The checks that need no body: IP allowlist, method, rate limit.
-pub fn admit(
+pub async fn admit(
     shared: &Shared,
     hook: &LiveHook,
     method: &str,
@@ -91,7 +91,7 @@ pub fn admit(
         });
     }
     if let (Some((calls, per)), Caller::Http(_)) = (hook.rate_limit, caller)
-        && let Err(wait) = shared.rate_limits.check(hook.id, calls, per)
+        && let Err(wait) = take_token(shared, hook.id, calls, per).await?
     {
         let mut answer = Answer::json(429, json!({"error": "rate limit exceeded"}))
             .with_error("rate limit exceeded");
@@ -99,6 +99,32 @@ pub fn admit(
         return Err(answer.into());
     }
     Ok(())
+}
+
+/// A token of the hook's rate limit: from the database when several nodes share it (so the
+/// limit holds across them), else from this process's buckets.
+async fn take_token(
+    shared: &Shared,
+    hook_id: i64,
+    calls: u32,
+    per: u32,
+) -> Result<Result<(), u64>, Refused> {
+    match shared
+        .store
+        .rate_token(hook_id, calls, per, crate::time::now_ms())
+        .await
+    {
+        Ok(Some(taken)) => Ok(taken),
+        Ok(None) => Ok(shared.rate_limits.check(hook_id, calls, per)),
+        Err(e) => {
+            tracing::error!("cannot read the rate limit: {e}");
+            Err(
+                Answer::json(503, json!({"error": "hookd cannot read its database"}))
+                    .with_error(format!("rate limit: {e}"))
+                    .into(),
+            )
+        }
+    }
 }
 
 /// The checks on the body: signature, then replay protection. Why a signature failed goes to

@@ -261,7 +261,7 @@ async fn route(
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
-    if let Err(r) = gate::admit(&shared, &call.hook, &call.inv.method, caller) {
+    if let Err(r) = gate::admit(&shared, &call.hook, &call.inv.method, caller).await {
         return refuse(&shared, &call, r, declared.unwrap_or(0)).await;
     }
     // The body's share of the memory budget is held until the call is answered.

@@ -105,6 +105,16 @@ pub trait Backend: Send + Sync {
     fn disable_endpoint(&self, hook_id: i64, at: i64, outbox: Outbox) -> Fut<'_, Option<Hook>>;
     /// Remembers a sender's delivery id; false when it was seen for this hook since `since`.
     fn first_delivery(&self, hook_id: i64, id: String, at: i64, since: i64) -> Fut<'_, bool>;
+    /// A token of hook `hook_id`'s rate limit (`calls` per `per_secs`, a bucket refilled
+    /// continuously) from storage several processes share: `Ok(())`, or the seconds until
+    /// the next one. `None` when the store is this process's alone (limits stay in memory).
+    fn rate_token(
+        &self,
+        hook_id: i64,
+        calls: u32,
+        per_secs: u32,
+        at: i64,
+    ) -> Fut<'_, Option<std::result::Result<(), u64>>>;
     fn counts(&self) -> Fut<'_, Counts>;
 
     /// Events on their own, for what has no other record (`script.started` of a sync run).

@@ -42,7 +42,7 @@ pub(super) async fn test(
     let note = Caller::Test.skipped(&hook);
     let mut inv = test_invocation(method, body, content_type);
     inv.test_uid = uid;
-    if let Err(r) = gate::admit(shared, &hook, &inv.method, Caller::Test) {
+    if let Err(r) = gate::admit(shared, &hook, &inv.method, Caller::Test).await {
         return Ok(test_result(&r.answer, note));
     }
     let path = format!(

@@ -195,3 +195,42 @@ pub async fn disable(c: &impl GenericClient, id: i64, at: i64) -> Result<bool> {
     .await?
         > 0)
 }
+
+/// Takes a token of a hook's rate limit in one statement (so nodes racing for the last token
+/// cannot both get it): the bucket holds up to `calls` tokens and refills at `calls` per
+/// `per_secs`; an edited limit starts a full bucket. `Err(seconds)` until the next token.
+pub async fn rate_token(
+    c: &impl GenericClient,
+    hook_id: i64,
+    calls: u32,
+    per_secs: u32,
+    at: i64,
+) -> Result<std::result::Result<(), u64>> {
+    // `refill`: the tokens the bucket holds now, before this call takes one.
+    const REFILL: &str = "least(EXCLUDED.calls::FLOAT8, b.tokens \
+        + greatest(EXCLUDED.at - b.at, 0) * EXCLUDED.calls::FLOAT8 / EXCLUDED.per_ms)";
+    const EDITED: &str = "(b.calls <> EXCLUDED.calls OR b.per_ms <> EXCLUDED.per_ms)";
+    let sql = format!(
+        "INSERT INTO rate_buckets AS b (hook_id, calls, per_ms, tokens, at, taken)
+         VALUES ($1, $2::INTEGER, $3, $2::INTEGER - 1, $4, TRUE)
+         ON CONFLICT (hook_id) DO UPDATE SET
+             tokens = CASE WHEN {EDITED} THEN EXCLUDED.calls::FLOAT8 - 1
+                           WHEN {REFILL} >= 1 THEN {REFILL} - 1
+                           ELSE {REFILL} END,
+             taken = {EDITED} OR {REFILL} >= 1,
+             calls = EXCLUDED.calls, per_ms = EXCLUDED.per_ms,
+             at = greatest(b.at, EXCLUDED.at)
+         RETURNING taken, tokens"
+    );
+    let stmt = c.prepare_cached(&sql).await?;
+    let per_ms = i64::from(per_secs) * 1000;
+    let row = c
+        .query_one(&stmt, &[&hook_id, &(calls as i32), &per_ms, &at])
+        .await?;
+    if row.try_get::<_, bool>(0)? {
+        return Ok(Ok(()));
+    }
+    let tokens: f64 = row.try_get(1)?;
+    let per_token_secs = per_secs as f64 / f64::from(calls.max(1));
+    Ok(Err(((1.0 - tokens) * per_token_secs).ceil().max(1.0) as u64))
+}

@@ -188,6 +188,21 @@ impl Backend for Postgres {
         })
     }
 
+    fn rate_token(
+        &self,
+        hook_id: i64,
+        calls: u32,
+        per_secs: u32,
+        at: i64,
+    ) -> Fut<'_, Option<std::result::Result<(), u64>>> {
+        Box::pin(async move {
+            let c = self.client().await?;
+            Ok(Some(
+                hooks::rate_token(&c, hook_id, calls, per_secs, at).await?,
+            ))
+        })
+    }
+
     fn counts(&self) -> Fut<'_, Counts> {
         Box::pin(async move {
             let c = self.client().await?;

@@ -119,6 +119,14 @@ pub const MIGRATIONS: &[&str] = &[
         time       BIGINT NOT NULL
     );
     CREATE INDEX emit_keys_time ON emit_keys (time);
+    CREATE TABLE rate_buckets (
+        hook_id  BIGINT PRIMARY KEY,
+        calls    INTEGER NOT NULL,
+        per_ms   BIGINT NOT NULL,
+        tokens   FLOAT8 NOT NULL,
+        at       BIGINT NOT NULL,
+        taken    BOOLEAN NOT NULL
+    );
     "#,
 ];
 

@@ -162,6 +162,16 @@ impl Backend for Sqlite {
         }))
     }
 
+    fn rate_token(
+        &self,
+        _: i64,
+        _: u32,
+        _: u32,
+        _: i64,
+    ) -> Fut<'_, Option<std::result::Result<(), u64>>> {
+        Box::pin(async { Ok(None) })
+    }
+
     fn counts(&self) -> Fut<'_, Counts> {
         Box::pin(self.call(|c| {
             Ok(Counts {
