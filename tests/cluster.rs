@@ -241,3 +241,51 @@ fn a_database_out_of_reach_at_start_is_named_and_exit_1_within_15_s() {
     assert!(err.contains(&format!("127.0.0.1:{port}/nowhere")), "{err}");
     assert!(!err.contains("s3cret"), "the password is shown: {err}");
 }
+
+#[test]
+fn a_concurrency_1_hook_called_on_every_node_never_runs_twice_at_once() {
+    if !once() {
+        return;
+    }
+    let Some(nodes) = nodes(3, "") else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let trace = dir.path().join("trace");
+    std::fs::write(&trace, "").unwrap();
+    std::fs::set_permissions(
+        dir.path(),
+        std::os::unix::fs::PermissionsExt::from_mode(0o777),
+    )
+    .unwrap();
+    let script = format!(
+        "echo \"start $(date +%s%N)\" >> {t}; sleep 0.3; echo \"end $(date +%s%N)\" >> {t}",
+        t = trace.display()
+    );
+    let token = nodes[0].create("deploy", &["--run", &script, "--concurrency", "1"]);
+    for d in &nodes {
+        wait_until("the hook everywhere", Duration::from_secs(5), || {
+            d.get(&d.path(&token)).status != 404
+        });
+    }
+    std::fs::write(&trace, "").unwrap();
+    std::thread::scope(|s| {
+        for d in &nodes {
+            let token = &token;
+            s.spawn(move || {
+                for _ in 0..3 {
+                    let r = d.post(&d.path(token), "{}");
+                    assert_eq!(r.status, 200, "{}", r.body);
+                }
+            });
+        }
+    });
+    let text = std::fs::read_to_string(&trace).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 18, "{text}");
+    // Starts and ends alternate: no run started before the one before it ended.
+    for pair in lines.chunks(2) {
+        assert!(
+            pair[0].starts_with("start") && pair[1].starts_with("end"),
+            "two runs overlapped:\n{text}"
+        );
+    }
+}

@@ -210,6 +210,10 @@ async fn script(shared: &Arc<Shared>, call: &mut Call) -> Handled {
         return Handled::answer(a);
     }
     let ticket = place.wait().await;
+    let slot = match crate::daemon::cluster_slot::take(&shared.store, &hook).await {
+        Ok(s) => s,
+        Err(e) => return Handled::answer(store_failed(e)),
+    };
     let run = new_run(&hook, None);
     let id = match shared.store.start_run(run, call.inv.clone()).await {
         Ok(id) => id,
@@ -221,7 +225,7 @@ async fn script(shared: &Arc<Shared>, call: &mut Call) -> Handled {
     }
     announce_start(shared, &hook, id).await;
     let (outcome, event) = run_script(shared, &hook, id, &call.inv, &recorder.run).await;
-    drop(ticket);
+    drop((slot, ticket));
     let mut a = respond::finished(&hook, id, &outcome, &recorder.run.output());
     a.run_id = Some(id);
     // The outcome is stored with the call's record: one commit instead of two per sync call.
@@ -361,8 +365,13 @@ pub fn spawn_async_run(
     let recorder = shared.live.register(id, hook.id, true, output_cap(&shared));
     tokio::spawn(async move {
         let live = recorder.run.clone();
+        let turn = async {
+            let ticket = place.wait().await;
+            let slot = crate::daemon::cluster_slot::take_patiently(&shared.store, &hook).await;
+            (slot, ticket)
+        };
         let ticket = tokio::select! {
-            t = place.wait() => t,
+            t = turn => t,
             uid = live.cancelled() => return cancel_queued(&shared, &hook, id, uid).await,
         };
         let now = crate::time::now_ms();

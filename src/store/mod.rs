@@ -116,6 +116,11 @@ pub trait Backend: Send + Sync {
         at: i64,
     ) -> Fut<'_, Option<std::result::Result<(), u64>>>;
     fn counts(&self) -> Fut<'_, Counts>;
+    /// One of hook `hook_id`'s `concurrency` run slots in storage several processes share, so
+    /// the limit holds across them: `Some(Some(slot))` taken, `Some(None)` all are in use.
+    /// `None` when the store is this process's alone (the runner's own slots are the limit).
+    fn take_run_slot(&self, hook_id: i64, concurrency: u32) -> Fut<'_, Option<Option<i32>>>;
+    fn release_run_slot(&self, hook_id: i64, slot: i32) -> Fut<'_, ()>;
 
     /// Events on their own, for what has no other record (`script.started` of a sync run).
     fn publish(&self, outbox: Outbox) -> Fut<'_, ()>;

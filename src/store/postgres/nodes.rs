@@ -88,6 +88,11 @@ pub async fn release_dead(c: &impl GenericClient, now: i64) -> Result<u64> {
         &[&now],
     )
     .await?;
+    c.execute(
+        "DELETE FROM run_slots WHERE node NOT IN (SELECT id FROM nodes)",
+        &[],
+    )
+    .await?;
     Ok(deliveries)
 }
 

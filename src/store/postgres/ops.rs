@@ -203,6 +203,22 @@ impl Backend for Postgres {
         })
     }
 
+    fn take_run_slot(&self, hook_id: i64, concurrency: u32) -> Fut<'_, Option<Option<i32>>> {
+        Box::pin(async move {
+            let c = self.client().await?;
+            Ok(Some(
+                runs::take_slot(&c, hook_id, concurrency, &self.node.id).await?,
+            ))
+        })
+    }
+
+    fn release_run_slot(&self, hook_id: i64, slot: i32) -> Fut<'_, ()> {
+        Box::pin(async move {
+            let c = self.client().await?;
+            runs::release_slot(&c, hook_id, slot, &self.node.id).await
+        })
+    }
+
     fn counts(&self) -> Fut<'_, Counts> {
         Box::pin(async move {
             let c = self.client().await?;

@@ -182,3 +182,42 @@ pub async fn count_queued(c: &impl GenericClient) -> Result<u64> {
         .get(0);
     Ok(n as u64)
 }
+
+/// Takes a free one of the hook's `concurrency` run slots for `node`; `None` when all are
+/// held. Two nodes picking the same free slot collide on its key, and one of them gets none.
+pub async fn take_slot(
+    c: &impl GenericClient,
+    hook_id: i64,
+    concurrency: u32,
+    node: &str,
+) -> Result<Option<i32>> {
+    let stmt = c
+        .prepare_cached(
+            "INSERT INTO run_slots (hook_id, slot, node, taken_at)
+             SELECT $1, s, $2, $3 FROM generate_series(0, $4::INTEGER - 1) AS s
+             WHERE NOT EXISTS (SELECT 1 FROM run_slots r WHERE r.hook_id = $1 AND r.slot = s)
+             ORDER BY s LIMIT 1
+             ON CONFLICT DO NOTHING
+             RETURNING slot",
+        )
+        .await?;
+    let now = crate::time::now_ms();
+    let row = c
+        .query_opt(&stmt, &[&hook_id, &node, &now, &(concurrency as i32)])
+        .await?;
+    Ok(row.map(|r| r.get(0)))
+}
+
+pub async fn release_slot(
+    c: &impl GenericClient,
+    hook_id: i64,
+    slot: i32,
+    node: &str,
+) -> Result<()> {
+    c.execute(
+        "DELETE FROM run_slots WHERE hook_id = $1 AND slot = $2 AND node = $3",
+        &[&hook_id, &slot, &node],
+    )
+    .await?;
+    Ok(())
+}

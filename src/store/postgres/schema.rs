@@ -119,6 +119,13 @@ pub const MIGRATIONS: &[&str] = &[
         time       BIGINT NOT NULL
     );
     CREATE INDEX emit_keys_time ON emit_keys (time);
+    CREATE TABLE run_slots (
+        hook_id   BIGINT NOT NULL,
+        slot      INTEGER NOT NULL,
+        node      TEXT NOT NULL,
+        taken_at  BIGINT NOT NULL,
+        PRIMARY KEY (hook_id, slot)
+    );
     CREATE TABLE rate_buckets (
         hook_id  BIGINT PRIMARY KEY,
         calls    INTEGER NOT NULL,

@@ -172,6 +172,14 @@ impl Backend for Sqlite {
         Box::pin(async { Ok(None) })
     }
 
+    fn take_run_slot(&self, _: i64, _: u32) -> Fut<'_, Option<Option<i32>>> {
+        Box::pin(async { Ok(None) })
+    }
+
+    fn release_run_slot(&self, _: i64, _: i32) -> Fut<'_, ()> {
+        Box::pin(async { Ok(()) })
+    }
+
     fn counts(&self) -> Fut<'_, Counts> {
         Box::pin(self.call(|c| {
             Ok(Counts {

@@ -1,0 +1,64 @@
+//! A hook's run slot in the database, for a store several nodes share: with it, a hook's
+//! `concurrency` holds across nodes (a `concurrency 1` hook called on three nodes still runs
+//! once at a time). The runner's own slots come first (so a node never asks for more than the
+//! hook allows); this slot is taken after them and let go when the run ends. On a store only
+//! this process uses there is no such slot: the runner's slots are the limit.
+
+use crate::hook::Hook;
+use crate::store::{Store, StoreError};
+use std::time::Duration;
+
+/// How often a run waiting for a slot held on another node asks again.
+const POLL: Duration = Duration::from_millis(100);
+
+/// A held slot; released (in the background) when dropped.
+pub struct ClusterSlot {
+    store: Store,
+    hook_id: i64,
+    slot: i32,
+}
+
+impl Drop for ClusterSlot {
+    fn drop(&mut self) {
+        let (store, hook_id, slot) = (self.store.clone(), self.hook_id, self.slot);
+        if let Ok(rt) = tokio::runtime::Handle::try_current() {
+            rt.spawn(async move {
+                if let Err(e) = store.release_run_slot(hook_id, slot).await {
+                    // The slot is freed when this node's heartbeat stops at the latest.
+                    tracing::warn!(hook = hook_id, "cannot release a run slot: {e}");
+                }
+            });
+        }
+    }
+}
+
+/// Waits for one of `hook`'s slots; `None` when the store has none to give (one process).
+pub async fn take(store: &Store, hook: &Hook) -> Result<Option<ClusterSlot>, StoreError> {
+    loop {
+        match store.take_run_slot(hook.id, hook.concurrency()).await? {
+            None => return Ok(None),
+            Some(Some(slot)) => {
+                return Ok(Some(ClusterSlot {
+                    store: store.clone(),
+                    hook_id: hook.id,
+                    slot,
+                }));
+            }
+            Some(None) => tokio::time::sleep(POLL).await,
+        }
+    }
+}
+
+/// [`take`] for a run already accepted (queued): a store that cannot be reached is asked again
+/// until it answers.
+pub async fn take_patiently(store: &Store, hook: &Hook) -> Option<ClusterSlot> {
+    loop {
+        match take(store, hook).await {
+            Ok(slot) => return slot,
+            Err(e) => {
+                tracing::warn!(hook = %hook.name, "waiting for a run slot: {e}");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+        }
+    }
+}
