@@ -257,7 +257,7 @@ _hookctl() {
             return 0
             ;;
         hookctl__subcmd__create)
-            opts="-h --script --run --message --url --disabled --description --user --raw-output --async --sync --stream --timeout --concurrency --queue-limit --method --cwd --env --verify --secret --signature-header --public-key --allow-ip --rate-limit --keep-header --if --exec --arg --env-from --file-from --parse-json --content-type --path --insecure-path --if-mismatch-status --success-status --response-header --response-body --output --error-output --param --avatar-url --event --type --language --template --format --header --basic-auth --bearer --rate --generate-secret --include-secret --match-hook --match-method --match-path --socket --json --no-color --raw --help"
+            opts="-h --script --run --message --url --disabled --description --user --raw-output --async --sync --stream --timeout --concurrency --queue-limit --method --cwd --env --verify --secret --signature-header --public-key --allow-ip --rate-limit --keep-header --if --exec --arg --env-from --file-from --parse-json --content-type --path --insecure-path --node --if-mismatch-status --success-status --response-header --response-body --output --error-output --param --avatar-url --event --type --language --template --format --header --basic-auth --bearer --rate --generate-secret --include-secret --match-hook --match-method --match-path --socket --json --no-color --raw --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -377,6 +377,10 @@ _hookctl() {
                     ;;
                 --insecure-path)
                     COMPREPLY=($(compgen -W "true false" -- "${cur}"))
+                    return 0
+                    ;;
+                --node)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --if-mismatch-status)
@@ -541,7 +545,7 @@ _hookctl() {
             return 0
             ;;
         hookctl__subcmd__edit)
-            opts="-h --script --run --url --description --user --raw-output --async --sync --stream --timeout --concurrency --queue-limit --method --cwd --env --verify --secret --signature-header --public-key --allow-ip --rate-limit --keep-header --if --exec --arg --env-from --file-from --parse-json --content-type --path --insecure-path --if-mismatch-status --success-status --response-header --response-body --output --error-output --param --avatar-url --event --type --language --template --format --header --basic-auth --bearer --rate --generate-secret --include-secret --match-hook --match-method --match-path --socket --json --no-color --raw --help"
+            opts="-h --script --run --url --description --user --raw-output --async --sync --stream --timeout --concurrency --queue-limit --method --cwd --env --verify --secret --signature-header --public-key --allow-ip --rate-limit --keep-header --if --exec --arg --env-from --file-from --parse-json --content-type --path --insecure-path --node --if-mismatch-status --success-status --response-header --response-body --output --error-output --param --avatar-url --event --type --language --template --format --header --basic-auth --bearer --rate --generate-secret --include-secret --match-hook --match-method --match-path --socket --json --no-color --raw --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -661,6 +665,10 @@ _hookctl() {
                     ;;
                 --insecure-path)
                     COMPREPLY=($(compgen -W "true false" -- "${cur}"))
+                    return 0
+                    ;;
+                --node)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --if-mismatch-status)

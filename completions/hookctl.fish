@@ -83,6 +83,7 @@ complete -c hookctl -n "__fish_hookctl_using_subcommand create" -l content-type 
 complete -c hookctl -n "__fish_hookctl_using_subcommand create" -l path -d 'Incoming: also serve the hook at this public path, /hooks/NAME (needs --verify or --allow-ip, else --insecure-path); \'\' removes it' -r
 complete -c hookctl -n "__fish_hookctl_using_subcommand create" -l insecure-path -d 'Incoming: allow --path without --verify or --allow-ip' -r -f -a "true\t''
 false\t''"
+complete -c hookctl -n "__fish_hookctl_using_subcommand create" -l node -d 'Script: on a database several nodes share, run only on the node of this node_name (other nodes answer 421); \'\' removes it' -r
 complete -c hookctl -n "__fish_hookctl_using_subcommand create" -l if-mismatch-status -d 'Incoming: the status answered when --if is false (default 200)' -r
 complete -c hookctl -n "__fish_hookctl_using_subcommand create" -l success-status -d 'Script: status of a successful sync answer or an accepted async call (default 200/202)' -r
 complete -c hookctl -n "__fish_hookctl_using_subcommand create" -l response-header -d 'Script: add this header to every answer of a call that passed the checks, repeatable' -r
@@ -316,6 +317,7 @@ complete -c hookctl -n "__fish_hookctl_using_subcommand edit" -l content-type -d
 complete -c hookctl -n "__fish_hookctl_using_subcommand edit" -l path -d 'Incoming: also serve the hook at this public path, /hooks/NAME (needs --verify or --allow-ip, else --insecure-path); \'\' removes it' -r
 complete -c hookctl -n "__fish_hookctl_using_subcommand edit" -l insecure-path -d 'Incoming: allow --path without --verify or --allow-ip' -r -f -a "true\t''
 false\t''"
+complete -c hookctl -n "__fish_hookctl_using_subcommand edit" -l node -d 'Script: on a database several nodes share, run only on the node of this node_name (other nodes answer 421); \'\' removes it' -r
 complete -c hookctl -n "__fish_hookctl_using_subcommand edit" -l if-mismatch-status -d 'Incoming: the status answered when --if is false (default 200)' -r
 complete -c hookctl -n "__fish_hookctl_using_subcommand edit" -l success-status -d 'Script: status of a successful sync answer or an accepted async call (default 200/202)' -r
 complete -c hookctl -n "__fish_hookctl_using_subcommand edit" -l response-header -d 'Script: add this header to every answer of a call that passed the checks, repeatable' -r

@@ -442,6 +442,17 @@ impl Config {
         }
     }
 
+    /// This node's name: `node_name`, else the host name.
+    pub fn node_name(&self) -> String {
+        self.node_name.clone().unwrap_or_else(|| {
+            nix::unistd::gethostname()
+                .ok()
+                .and_then(|h| h.into_string().ok())
+                .filter(|h| !h.is_empty())
+                .unwrap_or_else(|| "hookd".into())
+        })
+    }
+
     pub fn db_path(&self) -> PathBuf {
         self.state_dir.join("hookd.db")
     }

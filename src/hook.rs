@@ -156,6 +156,7 @@ pub fn merge(base: &mut HookOptions, patch: HookOptions) {
         condition,
         if_mismatch_status,
         exec,
+        node,
         args,
         env_from,
         file_from,
@@ -178,6 +179,7 @@ fn normalize(o: &mut HookOptions) {
         ($($f:ident),* $(,)?) => { $( if o.$f.as_deref().is_some_and(|s: &str| s.trim().is_empty()) { o.$f = None; } )* };
     }
     clear_empty!(
+        node,
         user,
         cwd,
         verify,
@@ -268,6 +270,7 @@ pub fn view(h: &Hook, d: &Defaults) -> HookView {
         content_type: o.content_type.clone(),
         path: o.path.clone(),
         insecure_path: o.insecure_path,
+        node: o.node.clone(),
         if_mismatch_status: o.if_mismatch_status,
         ..HookView::default()
     };

@@ -289,3 +289,38 @@ fn a_concurrency_1_hook_called_on_every_node_never_runs_twice_at_once() {
         );
     }
 }
+
+#[test]
+fn a_hook_pinned_to_a_node_runs_there_and_is_misdirected_elsewhere() {
+    if !once() {
+        return;
+    }
+    let Some(nodes) = nodes(3, "") else { return };
+    let token = nodes[0].create(
+        "local-deploy",
+        &["--run", "echo ran on $HOOKD_HOOK", "--node", "b"],
+    );
+    assert_eq!(nodes[0].json(&["show", "local-deploy"])["node"], "b");
+    wait_until("the hook on b", Duration::from_secs(5), || {
+        nodes[1].get(&nodes[1].path(&token)).status != 404
+    });
+    for (i, d) in nodes.iter().enumerate() {
+        let r = d.post(&d.path(&token), "{}");
+        if i == 1 {
+            assert_eq!(r.status, 200, "{}", r.body);
+        } else {
+            assert_eq!(r.status, 421, "{}", r.body);
+            assert!(r.body.contains("runs on node b"), "{}", r.body);
+        }
+    }
+    // Unpinned again, every node runs it.
+    assert!(
+        nodes[2]
+            .ctl(&["edit", "local-deploy", "--node", ""])
+            .status
+            .success()
+    );
+    wait_until("unpinned on a", Duration::from_secs(2), || {
+        nodes[0].post(&nodes[0].path(&token), "{}").status == 200
+    });
+}

@@ -373,6 +373,10 @@ pub struct OptionArgs {
     /// Incoming: allow --path without --verify or --allow-ip
     #[arg(long, num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
     pub insecure_path: Option<bool>,
+    /// Script: on a database several nodes share, run only on the node of this node_name (other
+    /// nodes answer 421); '' removes it
+    #[arg(long, value_name = "NAME", help_heading = "Script hooks")]
+    pub node: Option<String>,
     /// Incoming: the status answered when --if is false (default 200)
     #[arg(long, value_name = "STATUS")]
     pub if_mismatch_status: Option<u16>,

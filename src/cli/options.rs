@@ -134,6 +134,7 @@ fn plain_options(a: &OptionArgs) -> HookOptions {
         content_type: a.content_type.clone(),
         path: a.path.clone(),
         insecure_path: a.insecure_path,
+        node: a.node.clone(),
         success_status: a.success_status,
         response_body: a.response_body.clone(),
         output: a.output.clone(),

@@ -90,6 +90,16 @@ pub async fn admit(
             allow: Some(hook.methods().join(", ")),
         });
     }
+    if let Some(pinned) = hook.options.node.as_deref()
+        && pinned != shared.config().node_name()
+    {
+        return Err(Answer::json(
+            421,
+            json!({"error": format!("this hook runs on node {pinned}")}),
+        )
+        .with_error(format!("the hook runs on node {pinned}, not here"))
+        .into());
+    }
     if let (Some((calls, per)), Caller::Http(_)) = (hook.rate_limit, caller)
         && let Err(wait) = take_token(shared, hook.id, calls, per).await?
     {

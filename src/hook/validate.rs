@@ -37,6 +37,7 @@ fn applicability(o: &HookOptions) -> Vec<(&'static str, bool, &'static [HookKind
         ("--content-type", o.content_type.is_some(), INCOMING),
         ("--path", o.path.is_some(), INCOMING),
         ("--insecure-path", o.insecure_path.is_some(), INCOMING),
+        ("--node", o.node.is_some(), SCRIPT),
         ("--user", o.user.is_some(), SCRIPT),
         ("--raw-output", o.raw_output.is_some(), SCRIPT),
         ("--async", o.mode.is_some(), SCRIPT),

@@ -169,6 +169,10 @@ pub struct HookOptions {
     /// Incoming: allows `path` without `verify` or `allow_ip`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub insecure_path: Option<bool>,
+    /// Script: the node (`node_name`) its calls and queued runs belong to, on a shared database;
+    /// other nodes answer its calls 421.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub node: Option<String>,
     // Message hooks.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub avatar_url: Option<String>,

@@ -201,6 +201,8 @@ pub struct HookView {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub insecure_path: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    pub node: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub success_status: Option<u16>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub response_headers: Option<BTreeMap<String, String>>,

@@ -288,14 +288,7 @@ impl Store {
         };
         let url = url.resolve().map_err(StoreError::Unavailable)?;
         let feeds = Feeds::new();
-        let name = config.node_name.clone().unwrap_or_else(|| {
-            nix::unistd::gethostname()
-                .ok()
-                .and_then(|h| h.into_string().ok())
-                .filter(|h| !h.is_empty())
-                .unwrap_or_else(|| "hookd".into())
-        });
-        let node = postgres::Node::new(name, config.listen.to_string());
+        let node = postgres::Node::new(config.node_name(), config.listen.to_string());
         let backend = postgres::Postgres::open(&url, feeds.clone(), node).await?;
         Ok(Store {
             backend: Arc::new(backend),

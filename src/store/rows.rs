@@ -120,6 +120,8 @@ pub struct StoredOptions {
     #[serde(skip_serializing_if = "Option::is_none")]
     insecure_path: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    node: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     success_status: Option<u16>,
     #[serde(skip_serializing_if = "Option::is_none")]
     response_headers: Option<BTreeMap<String, String>>,
@@ -200,6 +202,7 @@ impl StoredOptions {
             content_type: o.content_type.clone(),
             path: o.path.clone(),
             insecure_path: o.insecure_path,
+            node: o.node.clone(),
             success_status: o.success_status,
             response_headers: o.response_headers.clone(),
             response_body: o.response_body.clone(),
@@ -261,6 +264,7 @@ impl StoredOptions {
             content_type: self.content_type,
             path: self.path,
             insecure_path: self.insecure_path,
+            node: self.node,
             success_status: self.success_status,
             response_headers: self.response_headers,
             response_body: self.response_body,
@@ -551,6 +555,7 @@ mod tests {
             content_type: s("application/json"),
             path: s("/hooks/deploy"),
             insecure_path: Some(true),
+            node: s("web1"),
             success_status: Some(201),
             response_headers: map("X-Served-By", "hookd"),
             response_body: s("queued"),

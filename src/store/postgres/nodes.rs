@@ -107,10 +107,12 @@ pub async fn adopt_runs(
             "UPDATE runs r SET node = $1
              FROM (SELECT id FROM runs
                    WHERE status = 'queued' AND (node IS NULL OR node NOT IN (SELECT id FROM nodes))
+                     AND NOT EXISTS (SELECT 1 FROM hooks h WHERE h.id = runs.hook_id
+                                     AND h.options::jsonb ->> 'node' <> $2)
                    ORDER BY id FOR UPDATE SKIP LOCKED) o
              WHERE r.id = o.id
              RETURNING r.id, r.hook_id, r.request",
-            &[&node.id],
+            &[&node.id, &node.name],
         )
         .await?;
     let mut out = rows
