@@ -324,3 +324,44 @@ fn a_hook_pinned_to_a_node_runs_there_and_is_misdirected_elsewhere() {
         nodes[0].post(&nodes[0].path(&token), "{}").status == 200
     });
 }
+
+#[test]
+fn losing_the_database_answers_503_and_service_resumes_when_it_is_back() {
+    if !once() {
+        return;
+    }
+    let pg = match postgres::private() {
+        Ok(c) => c,
+        Err(e) => return tools::skip(&e),
+    };
+    pg.psql("postgres", "CREATE DATABASE lose");
+    let mut d = Daemon::prepare("");
+    d.database = Some(pg.url("lose"));
+    d.boot();
+    let token = d.create("chat", &["--message"]);
+    assert_eq!(
+        d.post(&d.path(&token), r#"{"content":"before"}"#).status,
+        200
+    );
+
+    pg.stop();
+    let lost = Instant::now();
+    let r = d.post(&d.path(&token), r#"{"content":"while down"}"#);
+    assert_eq!(r.status, 503, "{}", r.body);
+    assert!(
+        lost.elapsed() < Duration::from_secs(5),
+        "answered after {:?}",
+        lost.elapsed()
+    );
+    wait_until("/healthz to say 503", Duration::from_secs(5), || {
+        d.get("/healthz").status == 503
+    });
+
+    pg.start();
+    let back = Instant::now();
+    wait_until("service to resume", Duration::from_secs(10), || {
+        d.post(&d.path(&token), r#"{"content":"after"}"#).status == 200
+            && d.get("/healthz").status == 200
+    });
+    eprintln!("resumed {:?} after the database came back", back.elapsed());
+}

@@ -15,6 +15,8 @@ pub struct Cluster {
     dir: PathBuf,
     bin: PathBuf,
     user: Option<String>,
+    /// A cluster of one test's own (stopped and removed when dropped), not the shared one.
+    private: bool,
 }
 
 static CLUSTER: OnceLock<Result<Cluster, String>> = OnceLock::new();
@@ -22,7 +24,16 @@ static DATABASES: AtomicUsize = AtomicUsize::new(0);
 
 /// The cluster of this process, started on first use; why not when it cannot run here.
 pub fn cluster() -> Result<&'static Cluster, String> {
-    CLUSTER.get_or_init(start).as_ref().map_err(Clone::clone)
+    CLUSTER
+        .get_or_init(|| start(format!("/tmp/hookd-pg-{}", std::process::id()), false))
+        .as_ref()
+        .map_err(Clone::clone)
+}
+
+/// A cluster of the caller's own, for a test that stops and starts its database.
+pub fn private() -> Result<Cluster, String> {
+    let n = DATABASES.fetch_add(1, Ordering::SeqCst);
+    start(format!("/tmp/hookd-pg-{}-{n}", std::process::id()), true)
 }
 
 /// The directory of PostgreSQL's server binaries, if they are installed.
@@ -110,6 +121,59 @@ impl Cluster {
         out.stdout
     }
 
+    /// Stops the server (fast: connections are cut at once).
+    pub fn stop(&self) {
+        let data = self.dir.join("data");
+        let out = self.pg_ctl(&["-D", data.to_str().unwrap(), "-m", "fast", "-w", "stop"]);
+        assert!(
+            out.status.success(),
+            "pg_ctl stop: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    /// Starts the server again, on the same port.
+    pub fn start(&self) {
+        let out = self.pg_ctl(
+            &self
+                .start_args()
+                .iter()
+                .map(String::as_str)
+                .collect::<Vec<_>>(),
+        );
+        assert!(
+            out.status.success(),
+            "pg_ctl start: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    fn start_args(&self) -> Vec<String> {
+        // Throwaway: no fsync (the tests kill hookd, never the database), room for many pools.
+        let opts = format!(
+            "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off -c max_connections=400",
+            self.port,
+            self.dir.display()
+        );
+        let data = self.dir.join("data");
+        let log = self.dir.join("server.log");
+        [
+            "-D",
+            data.to_str().unwrap(),
+            "-o",
+            &opts,
+            "-l",
+            log.to_str().unwrap(),
+            "-w",
+            "-t",
+            "60",
+            "start",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
+    }
+
     fn pg_ctl(&self, args: &[&str]) -> std::process::Output {
         as_user(self.user.as_deref(), &self.bin.join("pg_ctl"), args)
             .output()
@@ -164,12 +228,12 @@ fn server_user() -> Result<Option<String>, String> {
     Ok(Some("hookd-pg".into()))
 }
 
-fn start() -> Result<Cluster, String> {
+fn start(dir: String, private: bool) -> Result<Cluster, String> {
     let bin = server_bin()
         .ok_or("PostgreSQL's server binaries are not installed (Debian package postgresql)")?;
     let user = server_user()?;
     stop_stale();
-    let dir = PathBuf::from(format!("/tmp/hookd-pg-{}", std::process::id()));
+    let dir = PathBuf::from(dir);
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
     std::fs::write(dir.join("owner.pid"), std::process::id().to_string()).unwrap();
@@ -213,34 +277,38 @@ fn start() -> Result<Cluster, String> {
         dir: dir.clone(),
         bin,
         user,
+        private,
     };
-    // Throwaway: no fsync (the tests kill hookd, never the database), room for many pools.
-    let opts = format!(
-        "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off -c max_connections=400",
-        dir.display()
-    );
-    let log = dir.join("server.log");
-    let out = cluster.pg_ctl(&[
-        "-D",
-        data_s,
-        "-o",
-        &opts,
-        "-l",
-        log.to_str().unwrap(),
-        "-w",
-        "-t",
-        "60",
-        "start",
-    ]);
+    let args = cluster.start_args();
+    let out = cluster.pg_ctl(&args.iter().map(String::as_str).collect::<Vec<_>>());
     if !out.status.success() {
         return Err(format!(
             "pg_ctl start failed: {}{}",
             String::from_utf8_lossy(&out.stderr),
-            std::fs::read_to_string(&log).unwrap_or_default()
+            std::fs::read_to_string(dir.join("server.log")).unwrap_or_default()
         ));
     }
-    unsafe { libc::atexit(stop_at_exit) };
+    if !private {
+        unsafe { libc::atexit(stop_at_exit) };
+    }
     Ok(cluster)
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        if self.private {
+            let data = self.dir.join("data");
+            let _ = self.pg_ctl(&[
+                "-D",
+                data.to_str().unwrap(),
+                "-m",
+                "immediate",
+                "-w",
+                "stop",
+            ]);
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
+    }
 }
 
 extern "C" fn stop_at_exit() {
