@@ -99,12 +99,9 @@ stop_nodes() {
     for pid in "${NODE_PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
     NODE_PIDS=()
 }
-pending() { # pending SETUP
-    if [[ $1 == sqlite ]]; then
-        sqlite3 "$TMP/n1/state/hookd.db" "SELECT count(*) FROM deliveries WHERE status IN ('pending','sending')" 2>/dev/null || echo 1
-    else
-        psql_do "$1" "SELECT count(*) FROM deliveries WHERE status IN ('pending','sending')"
-    fi
+pending() { # pending NODES: deliveries waiting or being sent, as node 1 reports them
+    "$HOOKCTL" --socket "$TMP/n1/hookd.sock" --json status |
+        python3 -c 'import json,sys; print(sum(e["backlog"] for e in json.load(sys.stdin)["endpoints"]))'
 }
 wait_drained() {
     local deadline=$(($(date +%s) + 900))

@@ -139,15 +139,25 @@ pub async fn delete(c: &impl GenericClient, h: &Hook) -> Result<()> {
     Ok(())
 }
 
-/// Counts a call and remembers how it was answered.
-pub async fn record_call(c: &impl GenericClient, id: i64, at: i64, status: u16) -> Result<()> {
+/// Counts `n` calls and remembers how the last one (at `at`) was answered.
+pub async fn count_calls(
+    c: &impl GenericClient,
+    id: i64,
+    n: i64,
+    at: i64,
+    status: u16,
+) -> Result<()> {
     let stmt = c
         .prepare_cached(
-            "UPDATE hooks SET call_count = call_count + 1, last_call_at = $2, last_status = $3
+            "UPDATE hooks SET call_count = call_count + $2,
+                              last_status = CASE WHEN last_call_at IS NULL OR last_call_at <= $3
+                                                 THEN $4 ELSE last_status END,
+                              last_call_at = greatest(coalesce(last_call_at, $3), $3)
              WHERE id = $1",
         )
         .await?;
-    c.execute(&stmt, &[&id, &at, &status.to_string()]).await?;
+    c.execute(&stmt, &[&id, &n, &at, &status.to_string()])
+        .await?;
     Ok(())
 }
 

@@ -67,6 +67,67 @@ pub struct Postgres {
     node: Node,
     /// The last health check and when it was made (`/healthz` asks at most once a second).
     health: tokio::sync::Mutex<Option<(std::time::Instant, bool)>>,
+    /// Calls counted but not yet written to their hooks' rows (see [`Counters`]).
+    counters: Arc<Counters>,
+}
+
+/// Call counters (`call_count`, `last_call_at`, `last_status`) kept out of the call's own
+/// transaction: every call of a hook would otherwise update the same row, and its lock would
+/// make the calls of one hook commit one after another, one WAL flush each. They are history:
+/// summed here and written at most a second later (and before any read of the hooks), in hook
+/// id order.
+#[derive(Default)]
+struct Counters {
+    pending: std::sync::Mutex<std::collections::BTreeMap<i64, (i64, i64, u16)>>,
+}
+
+impl Counters {
+    fn add(&self, hook_id: i64, at: i64, status: u16) {
+        let mut p = self.pending.lock().unwrap_or_else(|e| e.into_inner());
+        let e = p.entry(hook_id).or_insert((0, at, status));
+        e.0 += 1;
+        if at >= e.1 {
+            (e.1, e.2) = (at, status);
+        }
+    }
+
+    /// Writes what was counted; on failure it is counted again for the next try.
+    async fn flush(&self, pool: &Pool) -> Result<()> {
+        let taken = std::mem::take(&mut *self.pending.lock().unwrap_or_else(|e| e.into_inner()));
+        if taken.is_empty() {
+            return Ok(());
+        }
+        let written = async {
+            let mut c = pool.get().await?;
+            let tx = begin(&mut c, true).await?;
+            for (id, (n, at, status)) in &taken {
+                hooks::count_calls(&tx, *id, *n, *at, *status).await?;
+            }
+            tx.commit().await?;
+            Ok::<_, StoreError>(())
+        }
+        .await;
+        if written.is_err() {
+            let mut p = self.pending.lock().unwrap_or_else(|e| e.into_inner());
+            for (id, (n, at, status)) in taken {
+                let e = p.entry(id).or_insert((0, at, status));
+                e.0 += n;
+                if at >= e.1 {
+                    (e.1, e.2) = (at, status);
+                }
+            }
+        }
+        written
+    }
+}
+
+async fn flush_counters(pool: Pool, counters: Arc<Counters>) {
+    loop {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        if let Err(e) = counters.flush(&pool).await {
+            tracing::warn!("cannot write call counters: {e}");
+        }
+    }
 }
 
 /// The channel hook changes are announced on; the payload is a hook id, or `*` for many.
@@ -136,17 +197,27 @@ impl Postgres {
         drop(client);
         tokio::spawn(heartbeat(pool.clone(), node.clone(), feeds.clone()));
         tokio::spawn(follow_hooks(config, pool.clone(), feeds.clone()));
+        let counters = Arc::new(Counters::default());
+        tokio::spawn(flush_counters(pool.clone(), counters.clone()));
         Ok(Postgres {
             pool,
             location,
             feeds,
             node,
             health: tokio::sync::Mutex::new(None),
+            counters,
         })
     }
 
     async fn client(&self) -> Result<deadpool_postgres::Object> {
         Ok(self.pool.get().await?)
+    }
+
+    /// A connection for reading hooks, after this node's counted calls are written (so a
+    /// listing right after a call shows it).
+    async fn hooks_client(&self) -> Result<deadpool_postgres::Object> {
+        self.counters.flush(&self.pool).await?;
+        self.client().await
     }
 }
 

@@ -88,23 +88,23 @@ impl Backend for Postgres {
     }
 
     fn list_hooks(&self, kind: Option<HookKind>) -> Fut<'_, Vec<Hook>> {
-        Box::pin(async move { hooks::list_map(&self.client().await?, kind, Ok).await })
+        Box::pin(async move { hooks::list_map(&self.hooks_client().await?, kind, Ok).await })
     }
 
     fn hook_views(&self, kind: Option<HookKind>, defaults: Defaults) -> Fut<'_, Vec<HookView>> {
         Box::pin(async move {
-            let c = self.client().await?;
+            let c = self.hooks_client().await?;
             hooks::list_map(&c, kind, |h| Ok(crate::hook::view(&h, &defaults))).await
         })
     }
 
     fn hook(&self, name: &str) -> Fut<'_, Option<Hook>> {
         let name = name.to_string();
-        Box::pin(async move { hooks::get(&self.client().await?, &name).await })
+        Box::pin(async move { hooks::get(&self.hooks_client().await?, &name).await })
     }
 
     fn hook_by_id(&self, id: i64) -> Fut<'_, Option<Hook>> {
-        Box::pin(async move { hooks::get_by_id(&self.client().await?, id).await })
+        Box::pin(async move { hooks::get_by_id(&self.hooks_client().await?, id).await })
     }
 
     fn create_hook(&self, hook: Hook, log: NewLog) -> Fut<'_, Option<Created>> {
@@ -312,10 +312,11 @@ impl Backend for Postgres {
                 runs::finish(&tx, *run_id, outcome).await?;
             }
             let at = call.log.time;
-            hooks::record_call(&tx, call.hook_id, at, call.status).await?;
+            // Counted outside this transaction (see `Counters`).
             write_outbox(&tx, &outbox, at).await?;
             let id = logs::insert(&tx, &call.log).await?;
             tx.commit().await?;
+            self.counters.add(call.hook_id, at, call.status);
             self.feeds.committed([(id, &call.log)], deliveries);
             Ok(id)
         })
