@@ -119,14 +119,16 @@ fn every_accepted_message_is_delivered_when_a_node_dies_mid_delivery() {
     // The receiver comes up, answering slowly enough that deliveries are in flight when node b
     // is killed.
     let listener = TcpListener::bind(("127.0.0.1", port)).unwrap();
+    // Each answer takes 300 ms, so the backlog takes seconds to drain and every node, b among
+    // them, holds deliveries in flight when b is killed.
     let rx = Receiver::replying(
         listener,
         vec![crate::helper::receiver::Reply::delayed(
             200,
-            Duration::from_millis(20),
+            Duration::from_millis(300),
         )],
     );
-    rx.wait_for(300, Duration::from_secs(60));
+    rx.wait_for(100, Duration::from_secs(60));
     // Killed while it is sending: what it held stays claimed by it until its lease expires.
     let url = nodes[0].database.clone().unwrap();
     let held_by_b = || -> usize {
@@ -141,7 +143,7 @@ fn every_accepted_message_is_delivered_when_a_node_dies_mid_delivery() {
             .unwrap()
     };
     wait_until("node b sending", Duration::from_secs(30), || {
-        held_by_b() >= 8
+        held_by_b() >= 1
     });
     nodes[1].stop_with(9);
     let held = held_by_b();
@@ -150,7 +152,7 @@ fn every_accepted_message_is_delivered_when_a_node_dies_mid_delivery() {
     let mut ids: HashMap<String, usize> = HashMap::new();
     wait_until(
         "every accepted message delivered",
-        Duration::from_secs(120),
+        Duration::from_secs(180),
         || {
             ids.clear();
             for r in rx.received() {

@@ -284,8 +284,10 @@ async fn beat_once(pool: &Pool, node: &Node, feeds: &Feeds) -> Result<()> {
     tx.commit().await?;
     if released > 0 {
         tracing::info!("{released} deliveries of a stopped node are due again");
-        feeds.deliveries_due.notify_one();
     }
+    // Other nodes accept work and bring paced backlogs forward without telling this one: look
+    // for due deliveries at every beat, whatever this node's worker planned.
+    feeds.deliveries_due.notify_one();
     if !adopted.is_empty() {
         tracing::info!("took over {} queued runs of a stopped node", adopted.len());
         feeds.adopted(adopted);
