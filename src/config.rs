@@ -85,15 +85,21 @@ impl DatabaseUrl {
         if crate::secret::is_reference(&self.0) {
             return self.0.clone();
         }
-        match url::Url::parse(&self.0) {
-            Ok(mut u) => {
-                if u.password().is_some() {
-                    let _ = u.set_password(Some("redacted"));
-                }
-                u.to_string()
+        redact_url(&self.0)
+    }
+}
+
+/// A database URL without its password or query (which may hold one), for messages.
+pub fn redact_url(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) => {
+            if u.password().is_some() {
+                let _ = u.set_password(Some("redacted"));
             }
-            Err(_) => "(unparsable URL)".into(),
+            u.set_query(None);
+            u.to_string()
         }
+        Err(_) => "(unparsable URL)".into(),
     }
 }
 

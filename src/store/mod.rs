@@ -95,9 +95,27 @@ pub trait Backend: Send + Sync {
     fn create_hook(&self, hook: Hook, log: NewLog) -> Fut<'_, Option<Created>>;
     /// Writes back a hook read at `hook.revision`, with its admin log entry; the stored
     /// revision goes one up. [`StoreError::Conflict`] when it was changed meanwhile.
-    fn update_hook(&self, hook: Hook, log: NewLog) -> Fut<'_, Written>;
+    fn update_hook(&self, hook: Hook, log: NewLog) -> Fut<'_, Written> {
+        Box::pin(async move {
+            let mut written = self
+                .apply_hooks(vec![HookChange::Update(hook, log)])
+                .await?;
+            written.pop().ok_or(StoreError::Conflict)
+        })
+    }
     /// Deletes a hook with its admin log entry; `None` when there is no such hook.
-    fn delete_hook(&self, name: &str, log: NewLog) -> Fut<'_, Option<Written>>;
+    fn delete_hook(&self, name: &str, log: NewLog) -> Fut<'_, Option<Written>> {
+        let name = name.to_string();
+        Box::pin(async move {
+            let Some(hook) = self.hook(&name).await? else {
+                return Ok(None);
+            };
+            let mut written = self
+                .apply_hooks(vec![HookChange::Delete(hook, log)])
+                .await?;
+            Ok(written.pop())
+        })
+    }
     /// Applies a whole hooks file at once: every change or none.
     fn apply_hooks(&self, changes: Vec<HookChange>) -> Fut<'_, Vec<Written>>;
     /// Disables an outgoing hook on hookd's own initiative and stages its announcement, both

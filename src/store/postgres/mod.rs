@@ -83,9 +83,14 @@ struct Counters {
 
 impl Counters {
     fn add(&self, hook_id: i64, at: i64, status: u16) {
+        self.merge(hook_id, 1, at, status);
+    }
+
+    /// Counts `n` calls of a hook, the last one answered `status` at `at`.
+    fn merge(&self, hook_id: i64, n: i64, at: i64, status: u16) {
         let mut p = self.pending.lock().unwrap_or_else(|e| e.into_inner());
         let e = p.entry(hook_id).or_insert((0, at, status));
-        e.0 += 1;
+        e.0 += n;
         if at >= e.1 {
             (e.1, e.2) = (at, status);
         }
@@ -108,13 +113,8 @@ impl Counters {
         }
         .await;
         if written.is_err() {
-            let mut p = self.pending.lock().unwrap_or_else(|e| e.into_inner());
             for (id, (n, at, status)) in taken {
-                let e = p.entry(id).or_insert((0, at, status));
-                e.0 += n;
-                if at >= e.1 {
-                    (e.1, e.2) = (at, status);
-                }
+                self.merge(id, n, at, status);
             }
         }
         written
@@ -133,18 +133,9 @@ async fn flush_counters(pool: Pool, counters: Arc<Counters>) {
 /// The channel hook changes are announced on; the payload is a hook id, or `*` for many.
 const HOOKS_CHANNEL: &str = "hookd_hooks";
 
-/// `postgres://user@host:port/db` without its password or query, for messages.
+/// `postgres://user@host:port/db` without its password, for messages.
 pub fn redacted(url: &str) -> String {
-    match url::Url::parse(url) {
-        Ok(mut u) => {
-            if u.password().is_some() {
-                let _ = u.set_password(Some("…"));
-            }
-            u.set_query(None);
-            u.to_string()
-        }
-        Err(_) => "the configured PostgreSQL database".to_string(),
-    }
+    crate::config::redact_url(url)
 }
 
 impl Postgres {

@@ -95,28 +95,6 @@ impl Backend for Sqlite {
         })
     }
 
-    fn update_hook(&self, hook: Hook, log: NewLog) -> Fut<'_, Written> {
-        Box::pin(async move {
-            let mut written = self
-                .apply_hooks(vec![HookChange::Update(hook, log)])
-                .await?;
-            written.pop().ok_or(StoreError::Conflict)
-        })
-    }
-
-    fn delete_hook(&self, name: &str, log: NewLog) -> Fut<'_, Option<Written>> {
-        let name = name.to_string();
-        Box::pin(async move {
-            let Some(hook) = self.hook(&name).await? else {
-                return Ok(None);
-            };
-            let mut written = self
-                .apply_hooks(vec![HookChange::Delete(hook, log)])
-                .await?;
-            Ok(written.pop())
-        })
-    }
-
     fn apply_hooks(&self, changes: Vec<HookChange>) -> Fut<'_, Vec<Written>> {
         Box::pin(async move {
             let (written, changes): (Vec<Written>, _) = self
