@@ -294,27 +294,11 @@ fn start(dir: String, private: bool) -> Result<Cluster, String> {
     Ok(cluster)
 }
 
-impl Drop for Cluster {
-    fn drop(&mut self) {
-        if self.private {
-            let data = self.dir.join("data");
-            let _ = self.pg_ctl(&[
-                "-D",
-                data.to_str().unwrap(),
-                "-m",
-                "immediate",
-                "-w",
-                "stop",
-            ]);
-            let _ = std::fs::remove_dir_all(&self.dir);
-        }
-    }
-}
-
-extern "C" fn stop_at_exit() {
-    if let Some(Ok(c)) = CLUSTER.get() {
-        let data = c.dir.join("data");
-        let _ = c.pg_ctl(&[
+impl Cluster {
+    /// Stops the server at once and removes its files.
+    fn discard(&self) {
+        let data = self.dir.join("data");
+        let _ = self.pg_ctl(&[
             "-D",
             data.to_str().unwrap(),
             "-m",
@@ -322,7 +306,21 @@ extern "C" fn stop_at_exit() {
             "-w",
             "stop",
         ]);
-        let _ = std::fs::remove_dir_all(&c.dir);
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        if self.private {
+            self.discard();
+        }
+    }
+}
+
+extern "C" fn stop_at_exit() {
+    if let Some(Ok(c)) = CLUSTER.get() {
+        c.discard();
     }
 }
 
