@@ -153,6 +153,9 @@ The service (enabled by the package) and its socket unit (installed disabled: en
 \fBHOOKD_CONFIG\fR, \fBHOOKD_LISTEN\fR, \fBHOOKD_SOCKET\fR, \fBHOOKD_STATE_DIR\fR
 Override the config file's path and settings; command\-line flags override these.
 .TP
+\fBHOOKD_DATABASE\fR
+The \fBdatabase\fR setting: a \fBpostgres://\fR URL, \fB@file:\fR\fIPATH\fR or \fB@credential:\fR\fINAME\fR, shared by several nodes (no flag: a password in argv is visible to every local user).
+.TP
 \fBHOOKD_LOG\fR
 Log filter for the daemon's diagnostics on stderr (default \fBinfo\fR; e.g. \fBdebug\fR).
 .TP
