@@ -194,16 +194,23 @@ fg_run() {
 
 http_up() { curl -s -o /dev/null --max-time 1 "$1"; }
 
+# CPU time the whole machine has spent busy, in ticks (1/100 s per CPU).
+busy_ticks() { awk '/^cpu / {print $2 + $3 + $4 + $7 + $8}' /proc/stat; }
+
 # webhook answers its fire-and-forget hook before the script runs, so a load leaves a backlog
-# of scripts behind. Waits (at most 300 s) until webhook has had no child process for 0.3 s,
-# so the backlog does not eat into the next measurement; sets WH_BACKLOG_S to the time taken.
+# of scripts behind. Waits (at most 300 s) until webhook has had no child process and the
+# machine has been nearly idle (under 30 % of one CPU) for 0.3 s, so the backlog does not eat
+# into the next measurement: its scripts are short, so a moment without a child alone does
+# not mean the backlog is done. Sets WH_BACKLOG_S to the time taken.
 wait_webhook_idle() {
-    local t0 quiet=0 deadline
+    local t0 quiet=0 deadline before now
     t0=$(now_ns)
     deadline=$(($(date +%s) + 300))
+    before=$(busy_ticks)
     while ((quiet < 3)); do
         kill -0 "$WEBHOOK_PID" 2>/dev/null || die "webhook exited (see its log: $TMP/webhook.log)"
-        if [[ -z $(ps --ppid "$WEBHOOK_PID" -o pid= 2>/dev/null) ]]; then
+        now=$(busy_ticks)
+        if [[ -z $(ps --ppid "$WEBHOOK_PID" -o pid= 2>/dev/null) ]] && ((now - before < 3)); then
             quiet=$((quiet + 1))
         else
             quiet=0
@@ -212,6 +219,7 @@ wait_webhook_idle() {
             WARNINGS+=("webhook was still running fire-and-forget scripts after 300s")
             break
         fi
+        before=$now
         sleep 0.1
     done
     WH_BACKLOG_S=$(awk -v ns="$(($(now_ns) - t0))" 'BEGIN { printf "%.1f", ns / 1e9 - 0.3 }')

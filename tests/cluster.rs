@@ -367,3 +367,114 @@ fn losing_the_database_answers_503_and_service_resumes_when_it_is_back() {
     });
     eprintln!("resumed {:?} after the database came back", back.elapsed());
 }
+
+#[test]
+fn a_queue_limit_holds_across_nodes() {
+    if !once() {
+        return;
+    }
+    let Some(nodes) = nodes(3, "") else { return };
+    let token = nodes[0].create(
+        "deploy",
+        &[
+            "--run",
+            "sleep 1.5",
+            "--concurrency",
+            "1",
+            "--queue-limit",
+            "1",
+        ],
+    );
+    for d in &nodes {
+        wait_until("the hook everywhere", Duration::from_secs(5), || {
+            d.get(&d.path(&token)).status != 404
+        });
+    }
+    std::thread::scope(|s| {
+        // a runs; b waits in the hook's one waiting place; c finds it taken, on another node.
+        let running = s.spawn(|| nodes[0].post(&nodes[0].path(&token), "{}"));
+        std::thread::sleep(Duration::from_millis(500));
+        let waiting = s.spawn(|| nodes[1].post(&nodes[1].path(&token), "{}"));
+        std::thread::sleep(Duration::from_millis(500));
+        let started = Instant::now();
+        let refused = nodes[2].post(&nodes[2].path(&token), "{}");
+        assert_eq!(refused.status, 429, "{}", refused.body);
+        assert!(
+            refused.body.contains("too many calls waiting"),
+            "{}",
+            refused.body
+        );
+        assert!(refused.header("retry-after").is_some());
+        assert!(
+            started.elapsed() < Duration::from_secs(1),
+            "refused only after {:?}",
+            started.elapsed()
+        );
+        assert_eq!(running.join().unwrap().status, 200);
+        assert_eq!(waiting.join().unwrap().status, 200);
+    });
+    // The places were given back: the hook takes calls again on every node.
+    for d in &nodes {
+        let r = d.post(&d.path(&token), "{}");
+        assert_eq!(r.status, 200, "{}", r.body);
+    }
+}
+
+#[test]
+fn a_delivery_rate_holds_across_nodes() {
+    if !once() {
+        return;
+    }
+    let Some(nodes) = nodes(3, "") else { return };
+    let rx = Receiver::start(&[200]);
+    nodes[0].create(
+        "paced",
+        &[
+            "--url",
+            &rx.url("/"),
+            "--event",
+            "message.received",
+            "--rate",
+            "5/s",
+        ],
+    );
+    let token = nodes[0].create("chat", &["--message"]);
+    for d in &nodes {
+        wait_until("the hooks everywhere", Duration::from_secs(5), || {
+            d.get(&d.path(&token)).status != 404
+        });
+    }
+    // 15 messages, 5 through each node at about the same time: one node pacing on its own
+    // would send its 5 beside the others' and the receiver would see bursts of 3.
+    std::thread::scope(|s| {
+        for d in &nodes {
+            let token = &token;
+            s.spawn(move || {
+                for i in 0..5 {
+                    let body = format!(r#"{{"content":"{}-{i}"}}"#, d.port);
+                    assert_eq!(d.post(&d.path(token), &body).status, 200);
+                }
+            });
+        }
+    });
+    let got = rx.wait_for(15, Duration::from_secs(30));
+    let mut arrivals: Vec<Instant> = got.iter().map(|r| r.at).collect();
+    arrivals.sort();
+    let gaps: Vec<Duration> = arrivals.windows(2).map(|w| w[1] - w[0]).collect();
+    // Slots 200 ms apart across the nodes, less jitter (and a first connection per node).
+    let close = gaps
+        .iter()
+        .filter(|g| **g < Duration::from_millis(120))
+        .count();
+    assert!(
+        close <= 2,
+        "deliveries closer than the rate allows: {gaps:?}"
+    );
+    let spread = *arrivals.last().unwrap() - arrivals[0];
+    assert!(
+        spread >= Duration::from_millis(14 * 200 - 400),
+        "15 deliveries at 5/s across 3 nodes took only {spread:?} ({gaps:?})"
+    );
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(rx.received().len(), 15, "none twice");
+}

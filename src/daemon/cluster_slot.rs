@@ -62,3 +62,51 @@ pub async fn take_patiently(store: &Store, hook: &Hook) -> Option<ClusterSlot> {
         }
     }
 }
+
+/// A waiting place in a hook's queue held in a store several nodes share; given back (in the
+/// background) when dropped, which the call does once it holds its run slot or gives up.
+pub struct QueuePlace {
+    store: Store,
+    hook_id: i64,
+}
+
+impl Drop for QueuePlace {
+    fn drop(&mut self) {
+        let (store, hook_id) = (self.store.clone(), self.hook_id);
+        if let Ok(rt) = tokio::runtime::Handle::try_current() {
+            rt.spawn(async move {
+                if let Err(e) = store.leave_queue(hook_id).await {
+                    // The place goes when this node's heartbeat stops at the latest.
+                    tracing::warn!(hook = hook_id, "cannot leave a queue: {e}");
+                }
+            });
+        }
+    }
+}
+
+/// How a call fared in a hook's queue across nodes.
+pub enum Entered {
+    /// The store is this process's alone: the runner's queue was the only one.
+    Alone,
+    Waiting(QueuePlace),
+    /// `queue_limit` calls wait already across the nodes, and every run slot is held.
+    Full,
+}
+
+/// Enters `hook`'s queue across the nodes sharing the store (after the runner admitted the
+/// call to this node's queue).
+pub async fn enter_queue(store: &Store, hook: &Hook) -> Result<Entered, StoreError> {
+    Ok(
+        match store
+            .enter_queue(hook.id, hook.concurrency(), hook.queue_limit())
+            .await?
+        {
+            None => Entered::Alone,
+            Some(true) => Entered::Waiting(QueuePlace {
+                store: store.clone(),
+                hook_id: hook.id,
+            }),
+            Some(false) => Entered::Full,
+        },
+    )
+}

@@ -12,7 +12,7 @@
 use crate::daemon::outbox;
 use crate::daemon::pacing::{HookPacing, Pace};
 use crate::daemon::registry::LiveHook;
-use crate::daemon::sender::{Sent, retry_delay, send, url_without_credentials};
+use crate::daemon::sender::{Sent, Target, retry_delay, send};
 use crate::daemon::state::Shared;
 use crate::event_catalogue as catalogue;
 use crate::events::Event;
@@ -27,28 +27,45 @@ use tokio::sync::{Semaphore, watch};
 /// Runs until `stop` flips: claims due deliveries and sends them, at most `max_in_flight` at
 /// once, paced per hook ([`crate::daemon::pacing`]).
 pub async fn worker(shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
-    let slots = Arc::new(Semaphore::new(
-        shared.config().deliveries.max_in_flight as usize,
-    ));
+    let in_flight = shared.config().deliveries.max_in_flight as usize;
+    let slots = Arc::new(Semaphore::new(in_flight));
+    let feeds = shared.store.feeds();
+    // Whether the database may hold due deliveries this worker has not claimed, and when the
+    // next one it knows of is due.
+    let mut look = true;
+    let mut next: Option<i64> = None;
     loop {
-        let now = crate::time::now_ms();
-        let want = slots.available_permits().clamp(1, 256) as u32;
-        let (batch, mut next) = match shared.store.claim_due(now, want).await {
-            Ok(b) => b,
-            Err(e) => {
-                tracing::error!("cannot claim deliveries: {e}");
-                (Vec::new(), None)
-            }
-        };
-        let full = batch.len() as u32 == want;
+        let want = slots.available_permits().clamp(1, 256);
+        let mut batch = Vec::new();
+        // The database first, so what waits there is never starved by new deliveries.
+        if look {
+            let (claimed, due) = match shared
+                .store
+                .claim_due(crate::time::now_ms(), want as u32)
+                .await
+            {
+                Ok(b) => b,
+                Err(e) => {
+                    tracing::error!("cannot claim deliveries: {e}");
+                    (Vec::new(), None)
+                }
+            };
+            look = claimed.len() == want;
+            // New deliveries skip the database only while nothing older is due there.
+            feeds.handoff.open(if look { 0 } else { in_flight });
+            next = due;
+            batch = claimed;
+        }
+        batch.extend(feeds.handoff.take(want - batch.len()));
+        let full = batch.len() == want;
         let mut deferred = Deferred::default();
         let mut send = Vec::with_capacity(batch.len());
         for claimed in batch {
             let hook = shared.registry.outgoing(claimed.hook_id);
-            // The time now, not the claim's: a slow claim must not make slots look early.
-            let pace = hook
-                .as_ref()
-                .map(|h| admit(&shared, h, &claimed, crate::time::now_ms()));
+            let pace = match &hook {
+                Some(h) => Some(admit(&shared, h, &claimed).await),
+                None => None,
+            };
             if let Some(Pace::Defer(at) | Pace::Park(at)) = pace {
                 next = Some(next.map_or(at, |n| n.min(at)));
                 deferred.deliveries.push((claimed.id, at));
@@ -74,7 +91,7 @@ pub async fn worker(shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
             tokio::spawn(async move {
                 match hook {
                     Some(h) => {
-                        deliver(&shared, claimed, &h, true).await;
+                        deliver(&shared, claimed, (&h, &h.target), true).await;
                     }
                     None => attempt(&shared, claimed).await,
                 }
@@ -88,21 +105,43 @@ pub async fn worker(shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
             .map(|t| Duration::from_millis((t - crate::time::now_ms()).clamp(0, 60_000) as u64))
             .unwrap_or(Duration::from_secs(60));
         tokio::select! {
-            _ = shared.store.feeds().deliveries_due.notified() => {}
-            _ = tokio::time::sleep(wait) => {}
-            _ = stop.changed() => return,
+            _ = feeds.deliveries_due.notified() => look = true,
+            _ = feeds.handoff.ready.notified() => {}
+            _ = tokio::time::sleep(wait) => look = true,
+            _ = stop.changed() => {
+                feeds.handoff.open(0);
+                return;
+            }
         }
     }
 }
 
-fn admit(shared: &Shared, hook: &LiveHook, c: &Claimed, now: i64) -> Pace {
+/// Whether a claimed delivery goes now. On a store several nodes share, `--rate` slots come
+/// from the store, so the rate holds across the nodes; this node's pacer then minds only a
+/// failing endpoint.
+async fn admit(shared: &Shared, hook: &LiveHook, c: &Claimed) -> Pace {
+    let mut rate = hook.rate;
+    if let Some((n, per_ms)) = hook.rate {
+        let spacing = i64::from(per_ms) / i64::from(n.max(1));
+        let now = crate::time::now_ms();
+        match shared.store.rate_slot(hook.id, c.id, spacing, now).await {
+            Ok(Some(slot)) if slot > now => return Pace::Defer(slot),
+            Ok(Some(_)) => rate = None,
+            Ok(None) => {}
+            Err(e) => {
+                tracing::warn!(hook = %hook.name, "cannot take a --rate slot: {e}");
+                return Pace::Defer(now + 1000);
+            }
+        }
+    }
     let pacing = HookPacing {
         id: hook.id,
-        rate: hook.rate,
+        rate,
         failing: hook.failing_since.is_some(),
         revision: hook.revision,
     };
-    shared.pacer.admit(pacing, c.id, now)
+    // The time now, not the claim's: a slow claim must not make slots look early.
+    shared.pacer.admit(pacing, c.id, crate::time::now_ms())
 }
 
 /// Fails a claimed delivery whose hook is gone or disabled.
@@ -116,9 +155,14 @@ async fn attempt(shared: &Arc<Shared>, c: Claimed) {
 
 /// Sends a claimed delivery to `hook` and records the outcome with its consequences; without
 /// `retry` a failure is final (`hookctl test`).
-pub async fn deliver(shared: &Arc<Shared>, c: Claimed, hook: &Hook, retry: bool) -> Sent {
+pub async fn deliver(
+    shared: &Arc<Shared>,
+    c: Claimed,
+    (hook, target): (&Hook, &Target),
+    retry: bool,
+) -> Sent {
     let config = shared.config();
-    let sent = send(&shared.sender, &config, hook, &c.event).await;
+    let sent = send(&shared.sender, &config, (hook, target), &c.event).await;
     let n = c.attempts as usize + 1;
     let decision = if sent.ok() {
         Decision::Succeed
@@ -138,7 +182,7 @@ pub async fn deliver(shared: &Arc<Shared>, c: Claimed, hook: &Hook, retry: bool)
     if retry {
         pace_after(shared, hook.id, &decision).await;
     }
-    finish(shared, &c, Some(hook), &sent, decision).await;
+    finish(shared, &c, Some((hook, target)), &sent, decision).await;
     sent
 }
 
@@ -202,7 +246,7 @@ impl Decision {
 async fn finish(
     shared: &Arc<Shared>,
     c: &Claimed,
-    hook: Option<&Hook>,
+    hook: Option<(&Hook, &Target)>,
     sent: &Sent,
     decision: Decision,
 ) {
@@ -218,7 +262,7 @@ async fn finish(
         delivery_id: c.id,
         attempt: decision.attempt(sent, now),
         log: attempt_log(c, hook, sent, now),
-        endpoint: hook.map(|h| h.id),
+        endpoint: hook.map(|(h, _)| h.id),
         routine: shared
             .sender
             .routine(c.hook_id, matches!(decision, Decision::Succeed)),
@@ -253,18 +297,16 @@ async fn finish(
 }
 
 /// The log entry of one attempt.
-fn attempt_log(c: &Claimed, hook: Option<&Hook>, sent: &Sent, now: i64) -> NewLog {
+fn attempt_log(c: &Claimed, hook: Option<(&Hook, &Target)>, sent: &Sent, now: i64) -> NewLog {
     NewLog {
         time: now,
         direction: Direction::Out,
         hook: Some(c.hook.clone()),
         method: Some(
-            hook.and_then(|h| h.options.method.clone())
+            hook.and_then(|(h, _)| h.options.method.clone())
                 .unwrap_or_else(|| "POST".into()),
         ),
-        url: hook
-            .and_then(|h| h.options.url.as_deref())
-            .map(url_without_credentials),
+        url: hook.and_then(|(_, t)| t.shown.clone()),
         status: sent.status,
         error: sent.error.clone(),
         duration_ms: Some(sent.duration.as_millis() as i64),

@@ -288,7 +288,8 @@ pub fn condition_holds(hook: &LiveHook, inv: &Invocation) -> bool {
     let Some(condition) = &hook.condition else {
         return true;
     };
-    condition.holds(&crate::hook::refs::request_vars(hook, inv))
+    let vars = crate::hook::refs::request_vars_of(hook, inv, |root| condition.reads(root));
+    condition.holds(&vars)
 }
 
 /// Whether the call's values can reach its command: no NUL byte (400) and nothing longer than

@@ -5,6 +5,7 @@
 //! (run row, call count, log entry) and shapes the answer of the product contract. It never
 //! sees the token: `path` is already redacted.
 
+use crate::daemon::cluster_slot::{self, Entered, QueuePlace};
 use crate::daemon::gate;
 use crate::daemon::live::{End, LiveRun, Recorder};
 use crate::daemon::outbox;
@@ -190,18 +191,16 @@ async fn script(shared: &Arc<Shared>, call: &mut Call) -> Handled {
     let hook = call.hook.clone();
     let place = match shared.runner.admit(&hook, false) {
         Ok(p) => p,
-        Err(Refused::QueueFull) => {
-            let mut a = Answer::json(
-                429,
-                json!({"error": "too many calls waiting for this hook"}),
-            )
-            .with_error("queue full");
-            a.retry_after = Some(retry_after(&hook, shared));
-            return Handled::answer(a);
-        }
+        Err(Refused::QueueFull) => return queue_full(shared, &hook),
+    };
+    let queued = match cluster_slot::enter_queue(&shared.store, &hook).await {
+        Ok(Entered::Alone) => None,
+        Ok(Entered::Waiting(q)) => Some(q),
+        Ok(Entered::Full) => return queue_full(shared, &hook),
+        Err(e) => return Handled::answer(store_failed(e)),
     };
     if hook.mode() == Mode::Async {
-        let id = match queue(shared, &hook, call.inv.clone(), None, place).await {
+        let id = match queue(shared, &hook, call.inv.clone(), None, (place, queued)).await {
             Ok(id) => id,
             Err(e) => return Handled::answer(store_failed(e)),
         };
@@ -210,10 +209,11 @@ async fn script(shared: &Arc<Shared>, call: &mut Call) -> Handled {
         return Handled::answer(a);
     }
     let ticket = place.wait().await;
-    let slot = match crate::daemon::cluster_slot::take(&shared.store, &hook).await {
+    let slot = match cluster_slot::take(&shared.store, &hook).await {
         Ok(s) => s,
         Err(e) => return Handled::answer(store_failed(e)),
     };
+    drop(queued);
     let run = new_run(&hook, None);
     let id = match shared.store.start_run(run, call.inv.clone()).await {
         Ok(id) => id,
@@ -237,6 +237,21 @@ async fn script(shared: &Arc<Shared>, call: &mut Call) -> Handled {
     }
 }
 
+/// The answer to a call for which `queue_limit` calls wait already.
+fn queue_full(shared: &Shared, hook: &Hook) -> Handled {
+    let mut a = Answer::json(
+        429,
+        json!({"error": "too many calls waiting for this hook"}),
+    )
+    .with_error("queue full");
+    a.retry_after = Some(retry_after(hook, shared));
+    Handled::answer(a)
+}
+
+/// A call's places in its hook's queues: this node's, and the one across nodes sharing the
+/// store (none for a store this process has alone).
+pub type Places = (crate::daemon::runner::Place, Option<QueuePlace>);
+
 /// Stores a run as queued with its request and starts waiting for its turn; returns its id.
 /// Async calls and `runs rerun` come in here.
 pub async fn queue(
@@ -244,11 +259,11 @@ pub async fn queue(
     hook: &Arc<LiveHook>,
     inv: Invocation,
     rerun_of: Option<i64>,
-    place: crate::daemon::runner::Place,
+    places: Places,
 ) -> Result<i64, store::StoreError> {
     let run = new_run(hook, rerun_of);
     let id = shared.store.queue_run(run, inv.clone()).await?;
-    spawn_async_run(shared.clone(), hook.clone(), id, inv, place);
+    spawn_async_run(shared.clone(), hook.clone(), id, inv, places);
     Ok(id)
 }
 
@@ -360,14 +375,15 @@ pub fn spawn_async_run(
     hook: Arc<LiveHook>,
     id: i64,
     inv: Invocation,
-    place: crate::daemon::runner::Place,
+    (place, queued): Places,
 ) {
     let recorder = shared.live.register(id, hook.id, true, output_cap(&shared));
     tokio::spawn(async move {
         let live = recorder.run.clone();
         let turn = async {
             let ticket = place.wait().await;
-            let slot = crate::daemon::cluster_slot::take_patiently(&shared.store, &hook).await;
+            let slot = cluster_slot::take_patiently(&shared.store, &hook).await;
+            drop(queued);
             (slot, ticket)
         };
         let ticket = tokio::select! {

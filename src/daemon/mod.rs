@@ -183,7 +183,7 @@ async fn start_queued(shared: &Arc<Shared>, run: store::QueuedRun) -> Result<(),
     match shared.registry.get_by_id(hook_id) {
         Some(hook) => {
             if let Ok(place) = shared.runner.admit(&hook, true) {
-                incoming::spawn_async_run(shared.clone(), hook, id, inv, place);
+                incoming::spawn_async_run(shared.clone(), hook, id, inv, (place, None));
             }
         }
         None => {

@@ -33,6 +33,8 @@ pub struct LiveHook {
     pub rate: Option<(u32, u32)>,
     /// `--if` of an incoming hook, parsed once here so a call only evaluates it.
     pub condition: Option<crate::template::Condition>,
+    /// The URL of an outgoing hook, parsed once here so a delivery only sends.
+    pub target: crate::daemon::sender::Target,
 }
 
 impl LiveHook {
@@ -97,6 +99,7 @@ impl LiveHook {
             }
         };
         Ok(LiveHook {
+            target: crate::daemon::sender::Target::of(&hook),
             condition,
             allow_ip,
             rate_limit,

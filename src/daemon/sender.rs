@@ -109,19 +109,40 @@ impl Sent {
 }
 
 /// `https://user:pass@host/x` → `https://host/x`, for logs.
-pub fn url_without_credentials(url: &str) -> String {
-    match reqwest::Url::parse(url) {
-        Ok(mut u) => {
-            let _ = u.set_username("");
-            let _ = u.set_password(None);
-            u.to_string()
-        }
-        Err(_) => url.to_string(),
+fn shown(mut u: reqwest::Url) -> String {
+    let _ = u.set_username("");
+    let _ = u.set_password(None);
+    u.to_string()
+}
+
+/// An outgoing hook's URL, parsed once (the registry keeps it beside the hook), with the form
+/// logs show.
+#[derive(Debug, Clone)]
+pub struct Target {
+    url: Result<reqwest::Url, String>,
+    /// The URL without credentials, for log entries (`None` without a URL).
+    pub shown: Option<String>,
+}
+
+impl Target {
+    pub fn of(hook: &Hook) -> Target {
+        let raw = hook.options.url.as_deref().unwrap_or_default();
+        let url = reqwest::Url::parse(raw).map_err(|e| format!("invalid URL: {e}"));
+        let shown = hook.options.url.as_ref().map(|raw| match &url {
+            Ok(u) => shown(u.clone()),
+            Err(_) => raw.clone(),
+        });
+        Target { url, shown }
     }
 }
 
-/// Sends `event` to `hook` once.
-pub async fn send(sender: &Sender, config: &Config, hook: &Hook, event: &Event) -> Sent {
+/// Sends `event` to `hook` (whose URL is `target`) once.
+pub async fn send(
+    sender: &Sender,
+    config: &Config,
+    (hook, target): (&Hook, &Target),
+    event: &Event,
+) -> Sent {
     let started = Instant::now();
     let max = config.deliveries.max_payload_bytes;
     let body = match crate::events::payload(event, hook, max) {
@@ -132,9 +153,12 @@ pub async fn send(sender: &Sender, config: &Config, hook: &Hook, event: &Event) 
             return sent;
         }
     };
-    let url = hook.options.url.clone().unwrap_or_default();
+    let url = match &target.url {
+        Ok(u) => u,
+        Err(e) => return Sent::failed(e.clone(), started),
+    };
     let guarded = config.deliveries.block_private_targets;
-    if guarded && let Err(e) = check_literal_target(&url) {
+    if guarded && let Err(e) = check_literal_target(url) {
         return Sent::failed(e, started);
     }
     let client = if guarded {
@@ -142,7 +166,7 @@ pub async fn send(sender: &Sender, config: &Config, hook: &Hook, event: &Event) 
     } else {
         &sender.plain
     };
-    let req = match request(client, config, hook, event, &url, &body) {
+    let req = match request(client, config, hook, event, url, &body) {
         Ok(r) => r,
         Err(e) => return Sent::failed(e, started),
     };
@@ -154,13 +178,12 @@ pub async fn send(sender: &Sender, config: &Config, hook: &Hook, event: &Event) 
 
 /// A URL naming a private or reserved IP literally is refused before any connection (names
 /// are checked by the guarded resolver).
-fn check_literal_target(url: &str) -> Result<(), String> {
-    let parsed = reqwest::Url::parse(url);
-    let literal = parsed.as_ref().ok().and_then(|u| match u.host() {
+fn check_literal_target(url: &reqwest::Url) -> Result<(), String> {
+    let literal = match url.host() {
         Some(url::Host::Ipv4(ip)) => Some(std::net::IpAddr::V4(ip)),
         Some(url::Host::Ipv6(ip)) => Some(std::net::IpAddr::V6(ip)),
         _ => None,
-    });
+    };
     match literal {
         Some(ip) if crate::netaddr::is_blocked_target(ip) => Err(format!(
             "refused: {ip} is a private or reserved address (block_private_targets)"
@@ -176,7 +199,7 @@ fn request(
     config: &Config,
     hook: &Hook,
     event: &Event,
-    url: &str,
+    url: &reqwest::Url,
     body: &[u8],
 ) -> Result<reqwest::RequestBuilder, String> {
     let o = &hook.options;
@@ -187,7 +210,7 @@ fn request(
     };
     let timestamp = crate::time::now_ms() / 1000;
     let mut req = client
-        .request(method, url)
+        .request(method, url.clone())
         .timeout(o.timeout.unwrap_or(config.deliveries.timeout).0)
         .header(reqwest::header::CONTENT_TYPE, "application/json")
         .header("webhook-id", &event.id)

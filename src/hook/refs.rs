@@ -197,16 +197,29 @@ pub fn parse_binding(text: &str, flag: &str, files: bool) -> Result<(String, Ref
 /// [`crate::template::Condition::vars`], the body read as `--content-type` says when given,
 /// the `--parse-json` fields decoded.
 pub fn request_vars(hook: &super::Hook, inv: &crate::run::Invocation) -> Value {
+    request_vars_of(hook, inv, |_| true)
+}
+
+/// [`request_vars`] with only the top-level names `wanted` accepts (what a condition reads).
+pub fn request_vars_of(
+    hook: &super::Hook,
+    inv: &crate::run::Invocation,
+    wanted: impl Fn(&str) -> bool,
+) -> Value {
     let o = &hook.options;
-    let mut vars = crate::template::Condition::vars(&crate::template::RequestView {
-        method: &inv.method,
-        query: &inv.query,
-        remote_addr: &inv.remote_addr,
-        content_type: o.content_type.as_deref().unwrap_or(&inv.content_type),
-        headers: &inv.headers,
-        body: &inv.body,
-    });
-    if let (Some(peer), Value::Object(map)) = (&inv.peer, &mut vars) {
+    let wants_peer = wanted("peer");
+    let mut vars = crate::template::Condition::vars_of(
+        &crate::template::RequestView {
+            method: &inv.method,
+            query: &inv.query,
+            remote_addr: &inv.remote_addr,
+            content_type: o.content_type.as_deref().unwrap_or(&inv.content_type),
+            headers: &inv.headers,
+            body: &inv.body,
+        },
+        wanted,
+    );
+    if let (true, Some(peer), Value::Object(map)) = (wants_peer, &inv.peer, &mut vars) {
         map.insert("peer".into(), Value::String(peer.clone()));
     }
     if let Some(payload) = vars.get_mut("payload") {

@@ -12,6 +12,7 @@
 //! announced by the store itself on [`Store::deliveries_due`] once committed. So an event can
 //! neither be written without its cause nor forgotten by the delivery worker.
 
+pub mod handoff;
 pub mod migrate;
 pub mod postgres;
 pub(crate) mod rows;
@@ -139,6 +140,31 @@ pub trait Backend: Send + Sync {
     /// `None` when the store is this process's alone (the runner's own slots are the limit).
     fn take_run_slot(&self, hook_id: i64, concurrency: u32) -> Fut<'_, Option<Option<i32>>>;
     fn release_run_slot(&self, hook_id: i64, slot: i32) -> Fut<'_, ()>;
+    /// A waiting place in hook `hook_id`'s queue in storage several processes share, so its
+    /// `queue_limit` holds across them: `Some(true)` taken (given back by
+    /// [`Backend::leave_queue`] once the call holds a run slot or gives up), `Some(false)`
+    /// refused (all `concurrency` run slots are held and `limit` calls wait already). `None`
+    /// when the store is this process's alone (the runner's own queue is the limit).
+    fn enter_queue(&self, _hook_id: i64, _concurrency: u32, _limit: u32) -> Fut<'_, Option<bool>> {
+        Box::pin(async { Ok(None) })
+    }
+    fn leave_queue(&self, _hook_id: i64) -> Fut<'_, ()> {
+        Box::pin(async { Ok(()) })
+    }
+    /// The `--rate` slot of delivery `id` to hook `hook_id` in storage several processes
+    /// share, slots `spacing_ms` apart across all of them: the slot the delivery holds (unless
+    /// it lapsed, `spacing_ms` ago), else the next free one, which it holds until its attempt
+    /// is recorded. `None` when the store is this process's alone (the pacer's memory spaces
+    /// deliveries).
+    fn rate_slot(
+        &self,
+        _hook_id: i64,
+        _id: i64,
+        _spacing_ms: i64,
+        _at: i64,
+    ) -> Fut<'_, Option<i64>> {
+        Box::pin(async { Ok(None) })
+    }
 
     /// Events on their own, for what has no other record (`script.started` of a sync run).
     fn publish(&self, outbox: Outbox) -> Fut<'_, ()>;
@@ -216,8 +242,11 @@ pub trait Backend: Send + Sync {
 /// What a backend announces once something is committed. Backends call these after their
 /// commit, never before, so a listener never sees what a failed commit took back.
 pub struct Feeds {
-    /// Woken whenever deliveries became due: new ones committed, a retry planned, a redeliver.
+    /// Woken whenever deliveries became due in the database: new ones committed (and not
+    /// handed over), a retry planned, a redeliver.
     pub deliveries_due: tokio::sync::Notify,
+    /// New deliveries handed to the worker without a trip through the database.
+    pub handoff: Arc<handoff::Handoff>,
     /// Every log entry written, for `hookctl logs -f`. Lagging followers skip, never block.
     pub log: tokio::sync::broadcast::Sender<LogView>,
     /// Hooks changed by another process on a shared database (the registry follows).
@@ -240,6 +269,7 @@ impl Feeds {
         let (adopted, rx) = tokio::sync::mpsc::unbounded_channel();
         Arc::new(Feeds {
             deliveries_due: tokio::sync::Notify::new(),
+            handoff: Arc::default(),
             log: tokio::sync::broadcast::channel(1024).0,
             hooks_changed: tokio::sync::broadcast::channel(1024).0,
             adopted,

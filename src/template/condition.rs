@@ -15,6 +15,9 @@ use serde_json::{Map, Value};
 #[derive(Debug, Clone)]
 pub struct Condition {
     expr: Expr,
+    /// The top-level names the expression reads (`payload`, `headers`, …): a call builds
+    /// only these.
+    roots: Vec<String>,
 }
 
 /// The parts of a request a condition can look at.
@@ -34,7 +37,17 @@ pub struct RequestView<'a> {
 impl Condition {
     /// Parses a condition; the error carries the column of the problem.
     pub fn parse(text: &str) -> Result<Condition, TemplateError> {
-        super::parse::parse_condition(text).map(|expr| Condition { expr })
+        super::parse::parse_condition(text).map(|expr| {
+            let mut roots = Vec::new();
+            expr.roots(&mut roots);
+            Condition { expr, roots }
+        })
+    }
+
+    /// Whether evaluating the condition can read the request value `root` (a top-level name
+    /// of [`Condition::vars`]).
+    pub fn reads(&self, root: &str) -> bool {
+        self.roots.iter().any(|r| r == root)
     }
 
     /// Whether the condition holds for a request whose [`Condition::vars`] these are.
@@ -49,22 +62,41 @@ impl Condition {
 
     /// What a condition sees of this request.
     pub fn vars(req: &RequestView<'_>) -> Value {
-        let mut headers = Map::new();
-        for (k, v) in req.headers {
-            headers
-                .entry(k.to_ascii_lowercase())
-                .or_insert_with(|| Value::String(v.clone()));
-        }
-        let body = String::from_utf8_lossy(req.body);
-        serde_json::json!({
-            "payload": payload(req.content_type, req.body),
-            "method": req.method,
-            "remote_addr": req.remote_addr,
-            "body": body,
-            "content_type": req.content_type,
-            "headers": headers,
-            "query": form(req.query.as_bytes()),
-        })
+        Condition::vars_of(req, |_| true)
+    }
+
+    /// [`Condition::vars`] with only the top-level names `wanted` accepts (the others are
+    /// missing, so they read as `null`): decoding a body nobody looks at costs more than the
+    /// rest of a call.
+    pub fn vars_of(req: &RequestView<'_>, wanted: impl Fn(&str) -> bool) -> Value {
+        let mut vars = Map::new();
+        let mut put = |name: &str, value: &dyn Fn() -> Value| {
+            if wanted(name) {
+                vars.insert(name.to_string(), value());
+            }
+        };
+        put("payload", &|| payload(req.content_type, req.body));
+        put("method", &|| Value::String(req.method.to_string()));
+        put("remote_addr", &|| {
+            Value::String(req.remote_addr.to_string())
+        });
+        put("body", &|| {
+            Value::String(String::from_utf8_lossy(req.body).into_owned())
+        });
+        put("content_type", &|| {
+            Value::String(req.content_type.to_string())
+        });
+        put("headers", &|| {
+            let mut headers = Map::new();
+            for (k, v) in req.headers {
+                headers
+                    .entry(k.to_ascii_lowercase())
+                    .or_insert_with(|| Value::String(v.clone()));
+            }
+            Value::Object(headers)
+        });
+        put("query", &|| form(req.query.as_bytes()));
+        Value::Object(vars)
     }
 }
 

@@ -42,6 +42,37 @@ pub(crate) enum Func {
     Query(String),
 }
 
+impl Expr {
+    /// Adds the top-level variable names this expression reads to `out` (once each).
+    pub(crate) fn roots(&self, out: &mut Vec<String>) {
+        let mut add = |name: &str| {
+            if !out.iter().any(|n| n == name) {
+                out.push(name.to_string());
+            }
+        };
+        match self {
+            Expr::Path(path) => {
+                if let Some(first) = path.first() {
+                    add(first);
+                }
+            }
+            Expr::Literal(_) => {}
+            Expr::Lookup(Func::Header(_)) => add("headers"),
+            Expr::Lookup(Func::Query(_)) => add("query"),
+            Expr::Compare(_, l, r) | Expr::And(l, r) | Expr::Or(l, r) => {
+                l.roots(out);
+                r.roots(out);
+            }
+            Expr::Match(_, e, _) | Expr::Not(e) | Expr::IpIn(e, _) => e.roots(out),
+            Expr::Cond(t, a, b) => {
+                t.roots(out);
+                a.roots(out);
+                b.roots(out);
+            }
+        }
+    }
+}
+
 fn bool_value(b: bool) -> &'static Value {
     if b { &TRUE } else { &FALSE }
 }

@@ -218,3 +218,32 @@ fn rendering_stops_once_past_the_cap() {
     assert!(t.render_at_most(&big, 1500).unwrap().is_none());
     assert!(t.render_at_most(&big, 5000).unwrap().is_some());
 }
+
+#[test]
+fn a_condition_builds_only_the_request_values_it_reads() {
+    use super::{Condition, RequestView};
+    let req = RequestView {
+        method: "POST",
+        query: "a=1",
+        remote_addr: "10.0.0.1:5",
+        content_type: "application/json",
+        headers: &[("X-Go".into(), "yes".into())],
+        body: br#"{"ref": "refs/heads/main"}"#,
+    };
+    let c = Condition::parse("header('X-Go') == 'yes' && payload.ref =~ '^refs/heads/'").unwrap();
+    assert!(c.reads("headers") && c.reads("payload"));
+    assert!(!c.reads("query") && !c.reads("body") && !c.reads("method"));
+    let vars = Condition::vars_of(&req, |r| c.reads(r));
+    assert_eq!(vars.as_object().unwrap().len(), 2, "{vars}");
+    assert!(c.holds(&vars));
+    // The same answer as with every value built.
+    assert!(c.holds(&Condition::vars(&req)));
+    let q =
+        Condition::parse("query('a') == '1' ? method == 'POST' : ip_in(remote_addr, '10.0.0.0/8')")
+            .unwrap();
+    for root in ["query", "method", "remote_addr"] {
+        assert!(q.reads(root), "{root}");
+    }
+    assert!(!q.reads("payload"));
+    assert!(q.holds(&Condition::vars_of(&req, |r| q.reads(r))));
+}

@@ -5,6 +5,7 @@
 //! moment between a run's row being written and its being listed as live is waited out.
 
 use super::internal;
+use crate::daemon::cluster_slot::{self, Entered};
 use crate::daemon::incoming;
 use crate::daemon::live::{LiveRun, Next};
 use crate::daemon::runner::{KILL_GRACE, Refused};
@@ -229,17 +230,26 @@ pub(super) async fn run_rerun(
             "the hook of run {id} no longer exists or is disabled"
         )));
     };
+    let full = || {
+        ErrorBody::invalid(format!(
+            "hook {} has {} calls waiting already; try again later",
+            hook.name,
+            hook.queue_limit()
+        ))
+    };
     let place = shared
         .runner
         .admit(&hook, false)
-        .map_err(|Refused::QueueFull| {
-            ErrorBody::invalid(format!(
-                "hook {} has {} calls waiting already; try again later",
-                hook.name,
-                hook.queue_limit()
-            ))
-        })?;
-    let new = incoming::queue(shared, &hook, inv, Some(n), place)
+        .map_err(|Refused::QueueFull| full())?;
+    let queued = match cluster_slot::enter_queue(&shared.store, &hook)
+        .await
+        .map_err(internal)?
+    {
+        Entered::Alone => None,
+        Entered::Waiting(q) => Some(q),
+        Entered::Full => return Err(full()),
+    };
+    let new = incoming::queue(shared, &hook, inv, Some(n), (place, queued))
         .await
         .map_err(internal)?;
     let mut log = NewLog::admin(AdminAction::Rerun, &hook.name, uid);

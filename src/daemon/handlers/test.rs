@@ -118,7 +118,8 @@ async fn test_outgoing(shared: &Arc<Shared>, h: Hook) -> Result<Response, ErrorB
         attempts: 0,
         event,
     };
-    let sent = delivery::deliver(shared, claimed, &h, false).await;
+    let target = crate::daemon::sender::Target::of(&h);
+    let sent = delivery::deliver(shared, claimed, (&h, &target), false).await;
     match sent.status {
         Some(status) => Ok(Response::TestResult {
             status,

@@ -89,7 +89,7 @@ pub async fn record_attempt(c: &impl GenericClient, id: i64, a: &Attempt) -> Res
         .prepare_cached(
             "UPDATE deliveries SET status = $2, attempts = attempts + 1, last_status = $3,
                                    last_error = $4, next_attempt_at = $5, finished_at = $6,
-                                   claimed_by = NULL
+                                   claimed_by = NULL, slot = NULL
              WHERE id = $1",
         )
         .await?;
@@ -367,4 +367,48 @@ pub async fn prune_keys(c: &impl GenericClient, cutoff: i64) -> Result<u64> {
         c.execute("DELETE FROM emit_keys WHERE time < $1", &[&cutoff])
             .await?,
     )
+}
+
+/// Delivery `id`'s `--rate` slot: the one it holds, else hook `hook_id`'s next free one (the
+/// hook's slots are `spacing_ms` apart, never earlier than `now`), which it then holds until
+/// its attempt is recorded. A held slot more than `spacing_ms` past has lapsed (the delivery
+/// was held up, say behind a failing endpoint's probe) and is replaced, so deliveries held
+/// up together never go together.
+pub async fn rate_slot(
+    c: &mut deadpool_postgres::Object,
+    (hook_id, id): (i64, i64),
+    spacing_ms: i64,
+    now: i64,
+) -> Result<i64> {
+    let tx = c.transaction().await?;
+    let held: Option<Option<i64>> = tx
+        .query_opt(
+            "SELECT slot FROM deliveries WHERE id = $1 FOR UPDATE",
+            &[&id],
+        )
+        .await?
+        .map(|r| r.get(0));
+    if let Some(Some(slot)) = held
+        && slot >= now - spacing_ms
+    {
+        tx.commit().await?;
+        return Ok(slot);
+    }
+    let slot: i64 = tx
+        .query_one(
+            "INSERT INTO rate_slots (hook_id, next_free) VALUES ($1, $2::BIGINT + $3::BIGINT)
+             ON CONFLICT (hook_id) DO UPDATE
+                 SET next_free = GREATEST(rate_slots.next_free, $2::BIGINT) + $3::BIGINT
+             RETURNING next_free - $3::BIGINT",
+            &[&hook_id, &now, &spacing_ms],
+        )
+        .await?
+        .get(0);
+    tx.execute(
+        "UPDATE deliveries SET slot = $2 WHERE id = $1",
+        &[&id, &slot],
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(slot)
 }

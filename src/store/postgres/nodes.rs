@@ -93,6 +93,11 @@ pub async fn release_dead(c: &impl GenericClient, now: i64) -> Result<u64> {
         &[],
     )
     .await?;
+    c.execute(
+        "DELETE FROM run_queue WHERE node NOT IN (SELECT id FROM nodes)",
+        &[],
+    )
+    .await?;
     Ok(deliveries)
 }
 

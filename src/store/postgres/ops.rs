@@ -190,6 +190,32 @@ impl Backend for Postgres {
         })
     }
 
+    fn enter_queue(&self, hook_id: i64, concurrency: u32, limit: u32) -> Fut<'_, Option<bool>> {
+        Box::pin(async move {
+            let mut c = self.client().await?;
+            let node = &self.node.id;
+            Ok(Some(
+                runs::enter_queue(&mut c, hook_id, (concurrency, limit), node).await?,
+            ))
+        })
+    }
+
+    fn leave_queue(&self, hook_id: i64) -> Fut<'_, ()> {
+        Box::pin(async move {
+            let c = self.client().await?;
+            runs::leave_queue(&c, hook_id, &self.node.id).await
+        })
+    }
+
+    fn rate_slot(&self, hook_id: i64, id: i64, spacing_ms: i64, at: i64) -> Fut<'_, Option<i64>> {
+        Box::pin(async move {
+            let mut c = self.client().await?;
+            Ok(Some(
+                events::rate_slot(&mut c, (hook_id, id), spacing_ms, at).await?,
+            ))
+        })
+    }
+
     fn release_run_slot(&self, hook_id: i64, slot: i32) -> Fut<'_, ()> {
         Box::pin(async move {
             let c = self.client().await?;

@@ -221,3 +221,52 @@ pub async fn release_slot(
     .await?;
     Ok(())
 }
+
+/// Takes a waiting place in hook `hook_id`'s queue for `node` unless every one of its
+/// `concurrency` run slots is held and `limit` calls wait already, on any node. One hook's
+/// places are counted under a transaction-scoped lock, so two nodes cannot both take the last.
+pub async fn enter_queue(
+    c: &mut deadpool_postgres::Object,
+    hook_id: i64,
+    (concurrency, limit): (u32, u32),
+    node: &str,
+) -> Result<bool> {
+    let tx = c.transaction().await?;
+    tx.execute(
+        "SELECT pg_advisory_xact_lock($1, ($2::BIGINT % 2147483647)::INTEGER)",
+        &[&QUEUE_LOCK, &hook_id],
+    )
+    .await?;
+    let row = tx
+        .query_one(
+            "SELECT (SELECT count(*) FROM run_slots WHERE hook_id = $1),
+                    (SELECT coalesce(sum(waiting), 0) FROM run_queue WHERE hook_id = $1)",
+            &[&hook_id],
+        )
+        .await?;
+    let (held, waiting): (i64, i64) = (row.get(0), row.get(1));
+    let free = held < i64::from(concurrency) || waiting < i64::from(limit);
+    if free {
+        tx.execute(
+            "INSERT INTO run_queue (hook_id, node, waiting) VALUES ($1, $2, 1)
+             ON CONFLICT (hook_id, node) DO UPDATE SET waiting = run_queue.waiting + 1",
+            &[&hook_id, &node],
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(free)
+}
+
+/// The first key of the queue locks (`hook` in ASCII); the second is the hook's id.
+const QUEUE_LOCK: i32 = 0x686f_6f6b;
+
+pub async fn leave_queue(c: &impl GenericClient, hook_id: i64, node: &str) -> Result<()> {
+    c.execute(
+        "UPDATE run_queue SET waiting = waiting - 1
+         WHERE hook_id = $1 AND node = $2 AND waiting > 0",
+        &[&hook_id, &node],
+    )
+    .await?;
+    Ok(())
+}

@@ -135,6 +135,22 @@ pub const MIGRATIONS: &[&str] = &[
         taken    BOOLEAN NOT NULL
     );
     "#,
+    // 2: the other per-hook limits that hold across nodes. The calls waiting for a hook's run
+    // slots, counted per node (a dead node's count goes with it), for `queue_limit`; and for
+    // `--rate`, each outgoing hook's next free slot and the slot a paced delivery holds.
+    r#"
+    CREATE TABLE run_queue (
+        hook_id  BIGINT NOT NULL,
+        node     TEXT NOT NULL,
+        waiting  INTEGER NOT NULL,
+        PRIMARY KEY (hook_id, node)
+    );
+    CREATE TABLE rate_slots (
+        hook_id    BIGINT PRIMARY KEY,
+        next_free  BIGINT NOT NULL
+    );
+    ALTER TABLE deliveries ADD COLUMN slot BIGINT;
+    "#,
 ];
 
 /// Brings the database's schema up to date (creating it on an empty database).

@@ -20,19 +20,25 @@ pub fn insert_event(conn: &Connection, e: &Event, data: &str) -> Result<()> {
     Ok(())
 }
 
-/// A pending delivery of `event_id` to hook `hook_id`, due now.
+/// A delivery of `event_id` to hook `hook_id`, due now: pending, or already claimed
+/// (`sending`) when it is handed to the worker in memory.
 pub fn insert_delivery(
     conn: &Connection,
-    event_id: &str,
-    hook_id: i64,
-    hook: &str,
+    (event_id, hook_id, hook): (&str, i64, &str),
     now: i64,
+    claimed: bool,
 ) -> Result<i64> {
     conn.prepare_cached(
         "INSERT INTO deliveries (event_id, hook_id, hook, status, next_attempt_at, created_at)
-         VALUES (?1, ?2, ?3, 'pending', ?4, ?4)",
+         VALUES (?1, ?2, ?3, ?5, ?4, ?4)",
     )?
-    .execute(params![event_id, hook_id, hook, now])?;
+    .execute(params![
+        event_id,
+        hook_id,
+        hook,
+        now,
+        if claimed { "sending" } else { "pending" }
+    ])?;
     Ok(conn.last_insert_rowid())
 }
 

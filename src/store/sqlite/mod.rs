@@ -29,8 +29,9 @@ impl From<rusqlite::Error> for StoreError {
     }
 }
 
-/// What a write job leaves to do once its batch's commit is known: answer its caller.
-type Completion = Box<dyn FnOnce(Option<&rusqlite::Error>) + Send>;
+/// What a write job leaves to do once its batch's commit is known (with why it did not commit,
+/// if it did not): answer its caller.
+type Completion = Box<dyn FnOnce(Option<&str>) + Send>;
 
 enum Job {
     /// Runs alone, on the bare connection.
@@ -63,10 +64,22 @@ impl Durability {
     }
 }
 
-/// Runs on the open transaction (`None` if it could not begin); the flag says whether the job
-/// is alone in its batch, so it can skip its savepoint. Returns what to do once the batch
-/// has committed, and whether the job succeeded.
+/// Runs on the open transaction (`None` if it could not begin or was already lost); the flag
+/// says whether the job is alone in its batch, so it can skip its savepoint. Returns what to
+/// do once the batch has committed, and whether the job succeeded.
 type WriteJob = Box<dyn FnOnce(Option<&Connection>, bool) -> (Completion, bool) + Send>;
+
+/// What a failed write job takes with it.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Undo {
+    /// Only its own changes: the job runs in a savepoint. For operations that can fail for
+    /// reasons of their own (a name taken, a revision moved on, a row gone).
+    Savepoint,
+    /// The whole batch: every job in it fails with it. For operations that fail only when the
+    /// database does (then the batch's commit would most likely fail too); they skip the
+    /// savepoint, whose statement journal copies every page the job touches.
+    Batch,
+}
 
 /// Write jobs committed together at most; bounds the latency one commit adds to the first job.
 const MAX_BATCH: usize = 512;
@@ -81,6 +94,7 @@ pub struct Sqlite {
 impl Sqlite {
     /// Opens (creating if needed) the database, applies migrations and starts the owner thread.
     pub fn open(path: &Path, feeds: Arc<Feeds>) -> Result<Sqlite> {
+        configure_library();
         let mut conn = open_connection(path)?;
         schema::migrate(&mut conn, path)?;
         let (tx, rx) = mpsc::channel::<Job>();
@@ -122,17 +136,36 @@ impl Sqlite {
         T: Send + 'static,
         F: FnOnce(&Connection) -> Result<T> + Send + 'static,
     {
+        self.write_undo(durability, Undo::Savepoint, f).await
+    }
+
+    /// [`Sqlite::write`] for an operation that fails only when the database does: if `f`
+    /// fails, the whole batch is rolled back and fails with it ([`Undo::Batch`]).
+    async fn write_whole<T, F>(&self, durability: Durability, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T> + Send + 'static,
+    {
+        self.write_undo(durability, Undo::Batch, f).await
+    }
+
+    async fn write_undo<T, F>(&self, durability: Durability, undo: Undo, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T> + Send + 'static,
+    {
         let (reply, answer) = oneshot::channel();
         let job = Job::Write(
             Box::new(move |conn: Option<&Connection>, alone: bool| {
                 let result = match conn {
                     // Alone in its batch, a failed job rolls the whole transaction back instead.
-                    Some(conn) if alone => f(conn),
+                    Some(conn) if alone || undo == Undo::Batch => f(conn),
                     Some(conn) => savepoint(conn, f),
-                    None => Err(StoreError::Commit("the transaction could not begin".into())),
+                    None => Err(StoreError::Commit("the transaction was rolled back".into())),
                 };
-                let ok = result.is_ok();
-                let done: Completion = Box::new(move |commit_error: Option<&rusqlite::Error>| {
+                // A failed job that had no savepoint takes the batch with it.
+                let ok = result.is_ok() || (undo == Undo::Savepoint && !alone);
+                let done: Completion = Box::new(move |commit_error: Option<&str>| {
                     let result = match (result, commit_error) {
                         (Ok(v), None) => Ok(v),
                         (Err(e), _) => Err(e),
@@ -253,34 +286,53 @@ impl SyncState {
     }
 }
 
-/// Commits a batch; true when it committed.
+/// Commits a batch; true when it committed. A job that failed without a savepoint of its own
+/// (alone in the batch, or [`Undo::Batch`]) rolls the whole batch back: the jobs after it do
+/// not run, and every job's caller gets the failure.
 fn commit_batch(conn: &mut Connection, batch: Vec<WriteJob>) -> bool {
     let begin = control(conn, "BEGIN IMMEDIATE");
-    let live = begin.is_ok().then_some(&*conn);
+    let mut live = begin.is_ok();
     let alone = batch.len() == 1;
-    let mut all_ok = true;
     let completions: Vec<Completion> = batch
         .into_iter()
         .map(|job| {
-            let (done, ok) = job(live, alone);
-            all_ok &= ok;
+            let (done, ok) = job(live.then_some(&*conn), alone);
+            live &= ok;
             done
         })
         .collect();
-    let outcome = match begin {
-        Err(e) => Err(e),
-        // A lone failed job has nothing worth committing (and no savepoint undid its changes).
-        Ok(()) if alone && !all_ok => control(conn, "ROLLBACK"),
-        Ok(()) => control(conn, "COMMIT"),
+    let err = match begin {
+        Err(e) => Some(e.to_string()),
+        Ok(()) if !live => {
+            let _ = control(conn, "ROLLBACK");
+            Some("rolled back with a write that failed beside it".to_string())
+        }
+        Ok(()) => control(conn, "COMMIT").err().map(|e| {
+            let _ = control(conn, "ROLLBACK");
+            e.to_string()
+        }),
     };
-    if outcome.is_err() {
-        let _ = control(conn, "ROLLBACK");
-    }
-    let err = outcome.err();
     for c in completions {
-        c(err.as_ref());
+        c(err.as_deref());
     }
     err.is_none()
+}
+
+/// Turns off SQLite's memory statistics, which take a process-wide mutex on every allocation
+/// (hookd never reads them). Only possible before SQLite's first use in the process; later
+/// calls are refused by SQLite and change nothing.
+fn configure_library() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        // SAFETY: sqlite3_config is called before any connection exists in this process (or
+        // it returns SQLITE_MISUSE and does nothing); the option takes one int argument.
+        unsafe {
+            rusqlite::ffi::sqlite3_config(
+                rusqlite::ffi::SQLITE_CONFIG_MEMSTATUS,
+                0 as std::ffi::c_int,
+            );
+        }
+    });
 }
 
 fn open_connection(path: &Path) -> Result<Connection> {
@@ -340,8 +392,13 @@ fn open_connection(path: &Path) -> Result<Connection> {
             _ => e.into(),
         });
     }
-    // Room for every statement the daemon runs, so the hot ones are never parsed again.
+    // Room for every statement the daemon runs, so the hot ones are never parsed again; and
+    // plans fixed at preparation, so binding another LIMIT or time does not parse them again.
     conn.set_prepared_statement_cache_capacity(128);
+    conn.set_db_config(
+        rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG,
+        true,
+    )?;
     Ok(conn)
 }
 

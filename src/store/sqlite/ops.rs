@@ -8,6 +8,7 @@ use super::{Durability, Sqlite, events, hooks, logs, runs};
 use crate::hook::{Defaults, Hook};
 use crate::proto::{DeliveryView, EndpointView, HookKind, HookView, LogQuery, LogView, RunView};
 use crate::run::{Invocation, Outcome};
+use crate::store::handoff::Handed;
 use crate::store::{
     AttemptRecord, Backend, CallRecord, Claimed, Counts, Created, Deferred, DeliveryFilter,
     DeliveryStatus, Emission, Emitted, Finished, Fut, HookChange, NewLog, NewRun, Outbox,
@@ -15,19 +16,38 @@ use crate::store::{
 };
 use rusqlite::Connection;
 
-/// Writes the staged events and one delivery per subscriber; returns the deliveries' ids.
+/// Writes the staged events and one pending delivery per subscriber; returns the deliveries'
+/// ids.
 fn write_outbox(tx: &Connection, outbox: &Outbox, now: i64) -> Result<Vec<i64>> {
+    write_outbox_to(tx, outbox, now, None)
+}
+
+/// [`write_outbox`], handing deliveries to the worker in memory while `handed` finds room
+/// (see [`crate::store::handoff`]); the others are written pending.
+fn write_outbox_to(
+    tx: &Connection,
+    outbox: &Outbox,
+    now: i64,
+    mut handed: Option<&mut Handed>,
+) -> Result<Vec<i64>> {
     let mut ids = Vec::new();
     for s in outbox.events() {
         events::insert_event(tx, &s.event, &s.data)?;
         for (hook_id, hook) in &s.targets {
-            ids.push(events::insert_delivery(
-                tx,
-                &s.event.id,
-                *hook_id,
-                hook,
-                now,
-            )?);
+            let claimed = handed.as_mut().is_some_and(|h| h.reserve());
+            let id = events::insert_delivery(tx, (&s.event.id, *hook_id, hook), now, claimed)?;
+            match handed.as_mut() {
+                Some(h) if claimed => h.push(Claimed {
+                    id,
+                    hook_id: *hook_id,
+                    hook: hook.clone(),
+                    attempts: 0,
+                    event: s.event.clone(),
+                }),
+                Some(h) => h.pending += 1,
+                None => {}
+            }
+            ids.push(id);
         }
     }
     Ok(ids)
@@ -40,16 +60,21 @@ impl Sqlite {
         T: Send + 'static,
         F: FnOnce(&Connection) -> Result<T> + Send + 'static,
     {
-        let deliveries = outbox.has_deliveries();
-        let value = self
-            .write(d, move |tx| {
+        let mut handed = self.handed();
+        let (value, handed) = self
+            .write_whole(d, move |tx| {
                 let value = f(tx)?;
-                write_outbox(tx, &outbox, crate::time::now_ms())?;
-                Ok(value)
+                write_outbox_to(tx, &outbox, crate::time::now_ms(), Some(&mut handed))?;
+                Ok((value, handed))
             })
             .await?;
-        self.feeds.committed([], deliveries);
+        self.feeds.committed([], handed.pending > 0);
+        handed.deliver();
         Ok(value)
+    }
+
+    fn handed(&self) -> Handed {
+        Handed::new(self.feeds.handoff.clone())
     }
 }
 
@@ -170,7 +195,7 @@ impl Backend for Sqlite {
     fn queue_run(&self, run: NewRun, inv: Invocation) -> Fut<'_, i64> {
         Box::pin(async move {
             let request = crate::store::rows::encode_request(&inv)?;
-            self.write(Durability::Disk, move |tx| {
+            self.write_whole(Durability::Disk, move |tx| {
                 runs::insert(tx, &run, &request, true)
             })
             .await
@@ -217,7 +242,7 @@ impl Backend for Sqlite {
         // machine loses power first, the caller got no answer either.
         Box::pin(async move {
             let request = crate::store::rows::encode_request(&inv)?;
-            self.write(Durability::History, move |tx| {
+            self.write_whole(Durability::History, move |tx| {
                 runs::insert(tx, &run, &request, false)
             })
             .await
@@ -238,20 +263,21 @@ impl Backend for Sqlite {
 
     fn record_call(&self, call: CallRecord, outbox: Outbox) -> Fut<'_, i64> {
         let d = Durability::of(&outbox);
-        let deliveries = outbox.has_deliveries();
+        let mut handed = self.handed();
         Box::pin(async move {
-            let (id, call) = self
-                .write(d, move |tx| {
+            let (id, call, handed) = self
+                .write_whole(d, move |tx| {
                     if let Some((run_id, outcome)) = &call.run {
                         runs::finish(tx, *run_id, outcome)?;
                     }
                     let at = call.log.time;
                     hooks::record_call(tx, call.hook_id, at, call.status)?;
-                    write_outbox(tx, &outbox, at)?;
-                    Ok((logs::insert(tx, &call.log)?, call))
+                    write_outbox_to(tx, &outbox, at, Some(&mut handed))?;
+                    Ok((logs::insert(tx, &call.log)?, call, handed))
                 })
                 .await?;
-            self.feeds.committed([(id, &call.log)], deliveries);
+            self.feeds.committed([(id, &call.log)], handed.pending > 0);
+            handed.deliver();
             Ok(id)
         })
     }
@@ -350,10 +376,10 @@ impl Backend for Sqlite {
             Durability::Disk
         };
         let retry = a.attempt.status == DeliveryStatus::Pending;
-        let deliveries = outbox.has_deliveries();
+        let mut handed = self.handed();
         Box::pin(async move {
-            let (finished, log) = self
-                .write(d, move |tx| {
+            let (finished, log, handed) = self
+                .write_whole(d, move |tx| {
                     events::record_attempt(tx, a.delivery_id, &a.attempt)?;
                     let failing = a.attempt.status != DeliveryStatus::Succeeded;
                     let failing_since = match a.endpoint {
@@ -362,16 +388,18 @@ impl Backend for Sqlite {
                         }
                         None => None,
                     };
-                    write_outbox(tx, &outbox, a.attempt.at)?;
+                    write_outbox_to(tx, &outbox, a.attempt.at, Some(&mut handed))?;
                     let log_id = logs::insert(tx, &a.log)?;
                     let finished = Finished {
                         log_id,
                         failing_since,
                     };
-                    Ok((finished, a.log))
+                    Ok((finished, a.log, handed))
                 })
                 .await?;
-            self.feeds.committed([(finished.log_id, &log)], deliveries);
+            self.feeds
+                .committed([(finished.log_id, &log)], handed.pending > 0);
+            handed.deliver();
             if retry {
                 // The worker planned its sleep while this row was `sending`; let it re-plan.
                 self.feeds.deliveries_due.notify_one();
