@@ -19,6 +19,7 @@ use crate::events::Event;
 use crate::hook::Hook;
 use crate::store::{Attempt, AttemptRecord, Claimed, Deferred, DeliveryStatus, Direction, NewLog};
 use serde_json::json;
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -60,12 +61,18 @@ pub async fn worker(shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
         let full = batch.len() == want;
         let mut deferred = Deferred::default();
         let mut send = Vec::with_capacity(batch.len());
-        for claimed in batch {
-            let hook = shared.registry.outgoing(claimed.hook_id);
-            let pace = match &hook {
-                Some(h) => Some(admit(&shared, h, &claimed).await),
-                None => None,
-            };
+        let batch: Vec<_> = batch
+            .into_iter()
+            .map(|c| {
+                let hook = shared.registry.outgoing(c.hook_id);
+                (c, hook)
+            })
+            .collect();
+        let rate_slots = shared_rate_slots(&shared, &batch).await;
+        for (claimed, hook) in batch {
+            let pace = hook
+                .as_ref()
+                .map(|h| admit(&shared, h, &claimed, &rate_slots));
             if let Some(Pace::Defer(at) | Pace::Park(at)) = pace {
                 next = Some(next.map_or(at, |n| n.min(at)));
                 deferred.deliveries.push((claimed.id, at));
@@ -116,32 +123,66 @@ pub async fn worker(shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
     }
 }
 
-/// Whether a claimed delivery goes now. On a store several nodes share, `--rate` slots come
-/// from the store, so the rate holds across the nodes; this node's pacer then minds only a
-/// failing endpoint.
-async fn admit(shared: &Shared, hook: &LiveHook, c: &Claimed) -> Pace {
-    let mut rate = hook.rate;
-    if let Some((n, per_ms)) = hook.rate {
+/// The `--rate` slots of a batch's deliveries, by delivery id, from a store several nodes
+/// share (one request per hook, so the first delivery is not held up by the others' slots);
+/// `Err` where the store could not give one. Empty on a store this process has alone.
+async fn shared_rate_slots(
+    shared: &Shared,
+    batch: &[(Claimed, Option<Arc<LiveHook>>)],
+) -> HashMap<i64, Result<i64, ()>> {
+    let mut by_hook: HashMap<i64, (&LiveHook, Vec<i64>)> = HashMap::new();
+    for (c, hook) in batch {
+        if let Some(h) = hook.as_deref().filter(|h| h.rate.is_some()) {
+            by_hook.entry(h.id).or_insert((h, Vec::new())).1.push(c.id);
+        }
+    }
+    let mut slots = HashMap::new();
+    for (hook, ids) in by_hook.into_values() {
+        let Some((n, per_ms)) = hook.rate else {
+            continue;
+        };
         let spacing = i64::from(per_ms) / i64::from(n.max(1));
         let now = crate::time::now_ms();
-        match shared.store.rate_slot(hook.id, c.id, spacing, now).await {
-            Ok(Some(slot)) if slot > now => return Pace::Defer(slot),
-            Ok(Some(_)) => rate = None,
-            Ok(None) => {}
+        match shared
+            .store
+            .rate_slots(hook.id, ids.clone(), spacing, now)
+            .await
+        {
+            Ok(None) => return HashMap::new(),
+            Ok(Some(got)) => slots.extend(ids.into_iter().zip(got.into_iter().map(Ok))),
             Err(e) => {
-                tracing::warn!(hook = %hook.name, "cannot take a --rate slot: {e}");
-                return Pace::Defer(now + 1000);
+                tracing::warn!(hook = %hook.name, "cannot take --rate slots: {e}");
+                slots.extend(ids.into_iter().map(|id| (id, Err(()))));
             }
         }
     }
+    slots
+}
+
+/// Whether a claimed delivery goes now. On a store several nodes share, `--rate` slots come
+/// from the store ([`shared_rate_slots`]), so the rate holds across the nodes; this node's
+/// pacer then minds only a failing endpoint.
+fn admit(
+    shared: &Shared,
+    hook: &LiveHook,
+    c: &Claimed,
+    slots: &HashMap<i64, Result<i64, ()>>,
+) -> Pace {
+    // The time now, not the claim's: a slow claim must not make slots look early.
+    let now = crate::time::now_ms();
+    let rate = match slots.get(&c.id) {
+        None => hook.rate,
+        Some(Ok(slot)) if *slot > now => return Pace::Defer(*slot),
+        Some(Ok(_)) => None,
+        Some(Err(())) => return Pace::Defer(now + 1000),
+    };
     let pacing = HookPacing {
         id: hook.id,
         rate,
         failing: hook.failing_since.is_some(),
         revision: hook.revision,
     };
-    // The time now, not the claim's: a slow claim must not make slots look early.
-    shared.pacer.admit(pacing, c.id, crate::time::now_ms())
+    shared.pacer.admit(pacing, c.id, now)
 }
 
 /// Fails a claimed delivery whose hook is gone or disabled.

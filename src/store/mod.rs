@@ -151,18 +151,18 @@ pub trait Backend: Send + Sync {
     fn leave_queue(&self, _hook_id: i64) -> Fut<'_, ()> {
         Box::pin(async { Ok(()) })
     }
-    /// The `--rate` slot of delivery `id` to hook `hook_id` in storage several processes
-    /// share, slots `spacing_ms` apart across all of them: the slot the delivery holds (unless
-    /// it lapsed, `spacing_ms` ago), else the next free one, which it holds until its attempt
-    /// is recorded. `None` when the store is this process's alone (the pacer's memory spaces
-    /// deliveries).
-    fn rate_slot(
+    /// The `--rate` slots of deliveries `ids` to hook `hook_id` (in that order) in storage
+    /// several processes share, slots `spacing_ms` apart across all of them: the slot a
+    /// delivery holds (unless it lapsed, `spacing_ms` ago), else the next free one, which it
+    /// holds until its attempt is recorded. `None` when the store is this process's alone
+    /// (the pacer's memory spaces deliveries).
+    fn rate_slots(
         &self,
         _hook_id: i64,
-        _id: i64,
+        _ids: Vec<i64>,
         _spacing_ms: i64,
         _at: i64,
-    ) -> Fut<'_, Option<i64>> {
+    ) -> Fut<'_, Option<Vec<i64>>> {
         Box::pin(async { Ok(None) })
     }
 

@@ -369,46 +369,64 @@ pub async fn prune_keys(c: &impl GenericClient, cutoff: i64) -> Result<u64> {
     )
 }
 
-/// Delivery `id`'s `--rate` slot: the one it holds, else hook `hook_id`'s next free one (the
-/// hook's slots are `spacing_ms` apart, never earlier than `now`), which it then holds until
-/// its attempt is recorded. A held slot more than `spacing_ms` past has lapsed (the delivery
-/// was held up, say behind a failing endpoint's probe) and is replaced, so deliveries held
-/// up together never go together.
-pub async fn rate_slot(
+/// The `--rate` slots of deliveries `ids` (in that order): the one each holds, else hook
+/// `hook_id`'s next free ones (the hook's slots are `spacing_ms` apart, never earlier than
+/// `now`), which each then holds until its attempt is recorded. A held slot more than
+/// `spacing_ms` past has lapsed (the delivery was held up, say behind a failing endpoint's
+/// probe) and is replaced, so deliveries held up together never go together.
+pub async fn rate_slots(
     c: &mut deadpool_postgres::Object,
-    (hook_id, id): (i64, i64),
+    (hook_id, ids): (i64, &[i64]),
     spacing_ms: i64,
     now: i64,
-) -> Result<i64> {
+) -> Result<Vec<i64>> {
     let tx = c.transaction().await?;
-    let held: Option<Option<i64>> = tx
-        .query_opt(
-            "SELECT slot FROM deliveries WHERE id = $1 FOR UPDATE",
-            &[&id],
+    let held: std::collections::HashMap<i64, i64> = tx
+        .query(
+            "SELECT id, slot FROM deliveries WHERE id = ANY($1) AND slot >= $2
+             ORDER BY id FOR UPDATE",
+            &[&ids, &(now - spacing_ms)],
         )
         .await?
-        .map(|r| r.get(0));
-    if let Some(Some(slot)) = held
-        && slot >= now - spacing_ms
-    {
-        tx.commit().await?;
-        return Ok(slot);
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect();
+    let wanted = ids.iter().filter(|id| !held.contains_key(id)).count() as i64;
+    let mut next = 0;
+    if wanted > 0 {
+        let span = wanted * spacing_ms;
+        next = tx
+            .query_one(
+                "INSERT INTO rate_slots (hook_id, next_free) VALUES ($1, $2::BIGINT + $3::BIGINT)
+                 ON CONFLICT (hook_id) DO UPDATE
+                     SET next_free = GREATEST(rate_slots.next_free, $2::BIGINT) + $3::BIGINT
+                 RETURNING next_free - $3::BIGINT",
+                &[&hook_id, &now, &span],
+            )
+            .await?
+            .get(0);
     }
-    let slot: i64 = tx
-        .query_one(
-            "INSERT INTO rate_slots (hook_id, next_free) VALUES ($1, $2::BIGINT + $3::BIGINT)
-             ON CONFLICT (hook_id) DO UPDATE
-                 SET next_free = GREATEST(rate_slots.next_free, $2::BIGINT) + $3::BIGINT
-             RETURNING next_free - $3::BIGINT",
-            &[&hook_id, &now, &spacing_ms],
+    let mut slots = Vec::with_capacity(ids.len());
+    let mut taken: (Vec<i64>, Vec<i64>) = (Vec::new(), Vec::new());
+    for id in ids {
+        match held.get(id) {
+            Some(slot) => slots.push(*slot),
+            None => {
+                slots.push(next);
+                taken.0.push(*id);
+                taken.1.push(next);
+                next += spacing_ms;
+            }
+        }
+    }
+    if !taken.0.is_empty() {
+        tx.execute(
+            "UPDATE deliveries d SET slot = s.slot
+             FROM unnest($1::BIGINT[], $2::BIGINT[]) AS s (id, slot) WHERE d.id = s.id",
+            &[&taken.0, &taken.1],
         )
-        .await?
-        .get(0);
-    tx.execute(
-        "UPDATE deliveries SET slot = $2 WHERE id = $1",
-        &[&id, &slot],
-    )
-    .await?;
+        .await?;
+    }
     tx.commit().await?;
-    Ok(slot)
+    Ok(slots)
 }

@@ -207,11 +207,17 @@ impl Backend for Postgres {
         })
     }
 
-    fn rate_slot(&self, hook_id: i64, id: i64, spacing_ms: i64, at: i64) -> Fut<'_, Option<i64>> {
+    fn rate_slots(
+        &self,
+        hook_id: i64,
+        ids: Vec<i64>,
+        spacing_ms: i64,
+        at: i64,
+    ) -> Fut<'_, Option<Vec<i64>>> {
         Box::pin(async move {
             let mut c = self.client().await?;
             Ok(Some(
-                events::rate_slot(&mut c, (hook_id, id), spacing_ms, at).await?,
+                events::rate_slots(&mut c, (hook_id, &ids), spacing_ms, at).await?,
             ))
         })
     }
