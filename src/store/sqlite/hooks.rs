@@ -138,12 +138,43 @@ pub fn delete(conn: &Connection, h: &Hook) -> Result<()> {
 }
 
 /// Counts a call and remembers how it was answered.
-pub fn record_call(conn: &Connection, id: i64, at: i64, status: u16) -> Result<()> {
-    conn.prepare_cached(
-        "UPDATE hooks SET call_count = call_count + 1, last_call_at = ?2, last_status = ?3 WHERE id = ?1",
-    )?
-    .execute(params![id, at, status.to_string()])?;
+/// Counts a call of hook `id`. The counters of a batch are added up here and written by
+/// [`flush_calls`] just before the batch commits: one row update per hook and commit, not
+/// per call (a hook's row holds its options, and every update rewrites it).
+pub fn record_call(id: i64, at: i64, status: u16) {
+    CALLS.with(|calls| {
+        let mut calls = calls.borrow_mut();
+        let c = calls.entry(id).or_insert((0, at, status));
+        c.0 += 1;
+        if at >= c.1 {
+            (c.1, c.2) = (at, status);
+        }
+    });
+}
+
+thread_local! {
+    /// Calls counted in the open batch, by hook: how many, and the last one's time and status.
+    /// Only the database thread counts, and only inside a batch.
+    static CALLS: std::cell::RefCell<std::collections::HashMap<i64, (i64, i64, u16)>> =
+        std::cell::RefCell::default();
+}
+
+/// Writes the calls [`record_call`] counted in this batch.
+pub fn flush_calls(conn: &Connection) -> Result<()> {
+    let calls = CALLS.with(|c| std::mem::take(&mut *c.borrow_mut()));
+    for (id, (n, at, status)) in calls {
+        conn.prepare_cached(
+            "UPDATE hooks SET call_count = call_count + ?2, last_call_at = ?3, last_status = ?4
+             WHERE id = ?1",
+        )?
+        .execute(params![id, n, at, status.to_string()])?;
+    }
     Ok(())
+}
+
+/// Forgets the calls counted in a batch that was rolled back.
+pub fn discard_calls() {
+    CALLS.with(|c| c.borrow_mut().clear());
 }
 
 /// Remembers a sender's delivery id; false when the same id was seen for this hook since

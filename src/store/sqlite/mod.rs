@@ -301,6 +301,12 @@ fn commit_batch(conn: &mut Connection, batch: Vec<WriteJob>) -> bool {
             done
         })
         .collect();
+    // The batch's call counters, added up while its jobs ran (see hooks::record_call).
+    if live && let Err(e) = hooks::flush_calls(conn) {
+        tracing::error!("cannot write the call counters: {e}");
+        live = false;
+    }
+    hooks::discard_calls();
     let err = match begin {
         Err(e) => Some(e.to_string()),
         Ok(()) if !live => {
