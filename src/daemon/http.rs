@@ -255,6 +255,7 @@ async fn route(
         },
         received,
         stream: None,
+        holds: None,
     };
     let declared = parts
         .headers
@@ -320,6 +321,10 @@ async fn route(
 /// Hands an accepted call to [`incoming::handle`] and answers with what it says, or for a
 /// `--stream` hook with the run's output as soon as the run starts.
 async fn answer(shared: Arc<Shared>, mut call: Call, sse: bool) -> Response<ResponseBody> {
+    // A false `--if` runs nothing: answered here, without a task of its own.
+    if !incoming::prepare(&mut call) {
+        return finish(incoming::skipped(&shared, &call, false).await, None);
+    }
     let started = match call.hook.streams() {
         true => {
             let (tx, rx) = tokio::sync::oneshot::channel();

@@ -32,6 +32,8 @@ pub struct Call {
     /// For a streamed call: told the run once it has started, so its output can be sent as it
     /// is written. A call that never starts a run (refused, failed to store) drops it unused.
     pub stream: Option<tokio::sync::oneshot::Sender<Arc<LiveRun>>>,
+    /// Whether the hook's `--if` holds, once [`prepare`] has asked.
+    pub holds: Option<bool>,
 }
 
 /// What handling a script call leaves for [`record`], and the run that is recorded with it.
@@ -101,17 +103,27 @@ impl Answer {
     }
 }
 
+/// Extracts the call's `--param` values and asks whether the hook's `--if` holds (it may read
+/// them); asked once per call.
+pub fn prepare(call: &mut Call) -> bool {
+    if call.holds.is_none() {
+        if let Some(params) = &call.hook.options.params {
+            call.inv.params = extract_params(params, &call.inv.content_type, &call.inv.body);
+        }
+        call.holds = Some(gate::condition_holds(&call.hook, &call.inv));
+    }
+    call.holds == Some(true)
+}
+
 /// Handles the call to completion and records it. Runs in its own task so a caller that hangs
 /// up does not cut a script run short.
 pub async fn handle(shared: Arc<Shared>, mut call: Call) -> Answer {
-    if let Some(params) = &call.hook.options.params {
-        call.inv.params = extract_params(params, &call.inv.content_type, &call.inv.body);
+    if !prepare(&mut call) {
+        return skipped(&shared, &call, true).await;
     }
-    let holds = gate::condition_holds(&call.hook, &call.inv);
     let mut h = match call.hook.kind {
-        _ if !holds => Handled::answer(gate::mismatch(&call.hook)),
         HookKind::Script => match gate::values_fit(&call.hook, &call.inv) {
-            Ok(()) => script(&shared, &mut call).await,
+            Ok(()) => Box::pin(script(&shared, &mut call)).await,
             Err(a) => Handled::answer(*a),
         },
         HookKind::Message => {
@@ -123,27 +135,55 @@ pub async fn handle(shared: Arc<Shared>, mut call: Call) -> Answer {
         }
         HookKind::Outgoing => Handled::answer(Answer::not_found()),
     };
-    if holds && call.hook.kind == HookKind::Script {
+    if call.hook.kind == HookKind::Script {
         respond::add_headers(&call.hook, &mut h.answer);
     }
-    let recorded = record(&shared, &call, &h.answer, h.events, h.run).await;
+    let (record, outbox) = call_record(&shared, &call, &h.answer, h.events, h.run);
+    let recorded = shared
+        .store
+        .record_call(record, outbox)
+        .await
+        .inspect_err(|e| tracing::error!(hook = %call.hook.name, "cannot record a call: {e}"));
     drop(h.recorder);
     match recorded {
-        Ok(()) => h.answer,
+        Ok(_) => h.answer,
         // Nothing is acknowledged that was not stored.
         Err(e) => store_failed(e),
     }
 }
 
-/// Counts the call, writes its log entry, stores a sync run's outcome, and puts its events
-/// (`webhook.received`, plus any the call produced) in the outbox, all in one commit.
-pub async fn record(
+/// Answers a call whose `--if` is false: nothing runs, and the call is counted and logged
+/// `skipped: condition false`. Unless `wait` (or the call's events queue deliveries, which are
+/// acknowledged only once stored), the answer does not wait for that record to be written:
+/// it is queued before the answer (on the embedded database, whatever reads the log after the
+/// answer finds it) and written in the background, at most [`Shared::unwritten`] at a time.
+pub async fn skipped(shared: &Arc<Shared>, call: &Call, wait: bool) -> Answer {
+    let answer = gate::mismatch(&call.hook);
+    let (record, outbox) = call_record(shared, call, &answer, Vec::new(), None);
+    if wait || outbox.has_deliveries() {
+        return match shared.store.record_call(record, outbox).await {
+            Ok(_) => answer,
+            Err(e) => store_failed(e),
+        };
+    }
+    // The semaphore is never closed: a permit is always granted, in time.
+    let permit = shared.unwritten.clone().acquire_owned().await.ok();
+    shared
+        .store
+        .record_call_behind(record, outbox, Box::new(permit));
+    answer
+}
+
+/// A call's record for the store: its count, its log entry, a sync run's outcome, and its
+/// events (`webhook.received`, plus any the call produced) staged for the outbox, all written
+/// in one commit.
+fn call_record(
     shared: &Arc<Shared>,
     call: &Call,
     answer: &Answer,
     mut events: Vec<Event>,
     run: Option<(i64, Outcome)>,
-) -> Result<(), store::StoreError> {
+) -> (CallRecord, store::Outbox) {
     let log = NewLog {
         time: crate::time::now_ms(),
         direction: Direction::In,
@@ -177,12 +217,7 @@ pub async fn record(
         log,
         run,
     };
-    shared
-        .store
-        .record_call(record, outbox::stage(shared, events))
-        .await
-        .inspect_err(|e| tracing::error!(hook = %call.hook.name, "cannot record a call: {e}"))?;
-    Ok(())
+    (record, outbox::stage(shared, events))
 }
 
 /// A script call's answer, the events it produced and, for a sync run, the run's outcome for

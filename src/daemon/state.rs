@@ -29,7 +29,13 @@ pub struct Shared {
     pub live: Arc<crate::daemon::live::LiveRuns>,
     /// The certificate new HTTPS connections get (none: plain HTTP); a reload swaps it.
     pub tls: crate::daemon::tls::Slot,
+    /// Bounds the log entries of answered calls still being written after their answer.
+    pub unwritten: Arc<tokio::sync::Semaphore>,
 }
+
+/// How many answered calls' log entries may wait to be written before a new such call waits
+/// for room (a database slower than the callers slows the callers, not the memory).
+const UNWRITTEN: usize = 4096;
 
 impl Shared {
     pub fn new(
@@ -60,6 +66,7 @@ impl Shared {
             pacer: Default::default(),
             live: Default::default(),
             tls: Default::default(),
+            unwritten: Arc::new(tokio::sync::Semaphore::new(UNWRITTEN)),
         })
     }
 

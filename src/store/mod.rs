@@ -74,6 +74,9 @@ pub enum StoreError {
 pub type Result<T> = std::result::Result<T, StoreError>;
 
 /// What every storage operation returns: a future that owns what it needs.
+/// What a write made in the background keeps until it is written (a permit, say).
+pub type Hold = Box<dyn std::any::Any + Send>;
+
 pub type Fut<'a, T> = Pin<Box<dyn Future<Output = Result<T>> + Send + 'a>>;
 
 /// How long history may wait for an fsync after it is committed.
@@ -183,6 +186,20 @@ pub trait Backend: Send + Sync {
     fn finish_run(&self, id: i64, outcome: Outcome, outbox: Outbox) -> Fut<'_, ()>;
     /// A call's record: counted on its hook, logged, a sync run's outcome, and its events.
     fn record_call(&self, call: CallRecord, outbox: Outbox) -> Fut<'_, i64>;
+    /// [`Backend::record_call`] for a caller that does not wait for it: written in the
+    /// background, a failure logged; `hold` is dropped once it is written. The embedded
+    /// database queues it before this returns, so every operation asked for later sees it.
+    fn record_call_behind(self: Arc<Self>, call: CallRecord, outbox: Outbox, hold: Hold)
+    where
+        Self: 'static,
+    {
+        tokio::spawn(async move {
+            let _hold = hold;
+            if let Err(e) = self.record_call(call, outbox).await {
+                tracing::error!("cannot record a call: {e}");
+            }
+        });
+    }
     /// At start-up (and stop): runs left running become interrupted; the queued ones are
     /// returned, oldest first, to be run now.
     fn recover_runs(&self, at: i64) -> Fut<'_, Vec<QueuedRun>>;
@@ -346,6 +363,11 @@ impl Store {
 
     pub fn feeds(&self) -> &Feeds {
         &self.feeds
+    }
+
+    /// See [`Backend::record_call_behind`].
+    pub fn record_call_behind(&self, call: CallRecord, outbox: Outbox, hold: Hold) {
+        self.backend.clone().record_call_behind(call, outbox, hold)
     }
 }
 

@@ -55,6 +55,7 @@ pub(super) async fn test(
         inv,
         received: Instant::now(),
         stream: None,
+        holds: None,
     };
     let answer = tokio::spawn(incoming::handle(shared.clone(), call))
         .await

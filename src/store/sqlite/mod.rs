@@ -51,6 +51,9 @@ enum Durability {
     /// and reaches the disk with the next `Disk` commit, at most [`HISTORY_LAG`] later. Only
     /// for history: log entries, run records of sync calls, call counters.
     History,
+    /// History no caller waits for (a call answered before its record is written): a batch of
+    /// nothing else waits up to [`LINGER`] for company before it commits.
+    Behind,
 }
 
 impl Durability {
@@ -155,6 +158,21 @@ impl Sqlite {
         F: FnOnce(&Connection) -> Result<T> + Send + 'static,
     {
         let (reply, answer) = oneshot::channel();
+        self.enqueue(durability, undo, f, move |result| {
+            let _ = reply.send(result);
+        })?;
+        answer.await.map_err(|_| StoreError::Closed)?
+    }
+
+    /// Queues `f` as [`Sqlite::write_undo`] does, and has the owner thread give `done` its
+    /// result once the batch has committed (or failed). Queued when this returns: every
+    /// operation asked for later runs after it.
+    fn enqueue<T, F, D>(&self, durability: Durability, undo: Undo, f: F, done: D) -> Result<()>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T> + Send + 'static,
+        D: FnOnce(Result<T>) + Send + 'static,
+    {
         let job = Job::Write(
             Box::new(move |conn: Option<&Connection>, alone: bool| {
                 let result = match conn {
@@ -165,20 +183,18 @@ impl Sqlite {
                 };
                 // A failed job that had no savepoint takes the batch with it.
                 let ok = result.is_ok() || (undo == Undo::Savepoint && !alone);
-                let done: Completion = Box::new(move |commit_error: Option<&str>| {
-                    let result = match (result, commit_error) {
+                let completion: Completion = Box::new(move |commit_error: Option<&str>| {
+                    done(match (result, commit_error) {
                         (Ok(v), None) => Ok(v),
                         (Err(e), _) => Err(e),
                         (Ok(_), Some(e)) => Err(StoreError::Commit(e.to_string())),
-                    };
-                    let _ = reply.send(result);
+                    })
                 });
-                (done, ok)
+                (completion, ok)
             }),
             durability,
         );
-        self.tx.send(job).map_err(|_| StoreError::Closed)?;
-        answer.await.map_err(|_| StoreError::Closed)?
+        self.tx.send(job).map_err(|_| StoreError::Closed)
     }
 }
 
@@ -218,27 +234,57 @@ fn owner(mut conn: Connection, rx: mpsc::Receiver<Job>) {
         match job {
             Job::Read(f) => f(&mut conn),
             Job::Write(first, d) => {
-                let mut batch = vec![first];
-                let mut durable = d == Durability::Disk;
-                while batch.len() < MAX_BATCH {
-                    match rx.try_recv() {
-                        Ok(Job::Write(w, d)) => {
-                            batch.push(w);
-                            durable |= d == Durability::Disk;
-                        }
-                        Ok(read) => {
-                            next = Some(read);
-                            break;
-                        }
-                        Err(_) => break,
-                    }
+                let mut batch = Batch {
+                    jobs: vec![first],
+                    durable: d == Durability::Disk,
+                    behind: d == Durability::Behind,
+                };
+                next = batch.gather(&rx);
+                if batch.behind && next.is_none() && batch.jobs.len() < LINGER_BATCH {
+                    // Nobody waits for these: a moment's wait lets the next ones share the
+                    // commit, and spares their senders waking this thread.
+                    std::thread::sleep(LINGER);
+                    next = batch.gather(&rx);
                 }
+                let (batch, durable) = (batch.jobs, batch.durable);
                 let flushed = sync.prepare(&conn, durable);
                 if commit_batch(&mut conn, batch) {
                     sync.committed(flushed);
                 }
             }
         }
+    }
+}
+
+/// How long a batch of [`Durability::Behind`] writes alone waits for more, and how many it
+/// takes not to wait.
+const LINGER: std::time::Duration = std::time::Duration::from_micros(250);
+const LINGER_BATCH: usize = 64;
+
+/// The writes one transaction commits.
+struct Batch {
+    jobs: Vec<WriteJob>,
+    /// Whether one must reach the disk before its caller hears of it.
+    durable: bool,
+    /// Whether no caller waits for any of them.
+    behind: bool,
+}
+
+impl Batch {
+    /// Adds the writes queued now, up to [`MAX_BATCH`]; returns the read that ended them.
+    fn gather(&mut self, rx: &mpsc::Receiver<Job>) -> Option<Job> {
+        while self.jobs.len() < MAX_BATCH {
+            match rx.try_recv() {
+                Ok(Job::Write(w, d)) => {
+                    self.jobs.push(w);
+                    self.durable |= d == Durability::Disk;
+                    self.behind &= d == Durability::Behind;
+                }
+                Ok(read) => return Some(read),
+                Err(_) => return None,
+            }
+        }
+        None
     }
 }
 

@@ -4,17 +4,18 @@
 //! and reach the disk; everything else here that is pure history may lag), and announce what
 //! they committed through [`Feeds`](crate::store::Feeds) after the commit.
 
-use super::{Durability, Sqlite, events, hooks, logs, runs};
+use super::{Durability, Sqlite, Undo, events, hooks, logs, runs};
 use crate::hook::{Defaults, Hook};
 use crate::proto::{DeliveryView, EndpointView, HookKind, HookView, LogQuery, LogView, RunView};
 use crate::run::{Invocation, Outcome};
 use crate::store::handoff::Handed;
 use crate::store::{
     AttemptRecord, Backend, CallRecord, Claimed, Counts, Created, Deferred, DeliveryFilter,
-    DeliveryStatus, Emission, Emitted, Finished, Fut, HookChange, NewLog, NewRun, Outbox,
+    DeliveryStatus, Emission, Emitted, Finished, Fut, Hold, HookChange, NewLog, NewRun, Outbox,
     QueuedRun, Redelivery, Result, RunFilter, StoreError, StoredRequest, Written,
 };
 use rusqlite::Connection;
+use std::sync::Arc;
 
 /// Writes the staged events and one pending delivery per subscriber; returns the deliveries'
 /// ids.
@@ -76,6 +77,22 @@ impl Sqlite {
     fn handed(&self) -> Handed {
         Handed::new(self.feeds.handoff.clone())
     }
+}
+
+/// A call's record (see [`Backend::record_call`]), written in the open transaction.
+fn write_call(
+    tx: &Connection,
+    call: CallRecord,
+    outbox: &Outbox,
+    mut handed: Handed,
+) -> Result<(i64, CallRecord, Handed)> {
+    if let Some((run_id, outcome)) = &call.run {
+        runs::finish(tx, *run_id, outcome)?;
+    }
+    let at = call.log.time;
+    hooks::record_call(call.hook_id, at, call.status);
+    write_outbox_to(tx, outbox, at, Some(&mut handed))?;
+    Ok((logs::insert(tx, &call.log)?, call, handed))
 }
 
 impl Backend for Sqlite {
@@ -263,23 +280,38 @@ impl Backend for Sqlite {
 
     fn record_call(&self, call: CallRecord, outbox: Outbox) -> Fut<'_, i64> {
         let d = Durability::of(&outbox);
-        let mut handed = self.handed();
+        let handed = self.handed();
         Box::pin(async move {
             let (id, call, handed) = self
-                .write_whole(d, move |tx| {
-                    if let Some((run_id, outcome)) = &call.run {
-                        runs::finish(tx, *run_id, outcome)?;
-                    }
-                    let at = call.log.time;
-                    hooks::record_call(call.hook_id, at, call.status);
-                    write_outbox_to(tx, &outbox, at, Some(&mut handed))?;
-                    Ok((logs::insert(tx, &call.log)?, call, handed))
-                })
+                .write_whole(d, move |tx| write_call(tx, call, &outbox, handed))
                 .await?;
             self.feeds.committed([(id, &call.log)], handed.pending > 0);
             handed.deliver();
             Ok(id)
         })
+    }
+
+    fn record_call_behind(self: Arc<Self>, call: CallRecord, outbox: Outbox, hold: Hold) {
+        let d = match Durability::of(&outbox) {
+            Durability::History => Durability::Behind,
+            d => d,
+        };
+        let handed = self.handed();
+        let (feeds, hook) = (self.feeds.clone(), call.log.hook.clone());
+        let write = move |tx: &Connection| write_call(tx, call, &outbox, handed);
+        let queued = self.enqueue(d, Undo::Batch, write, move |written| {
+            drop(hold);
+            match written {
+                Ok((id, call, handed)) => {
+                    feeds.committed([(id, &call.log)], handed.pending > 0);
+                    handed.deliver();
+                }
+                Err(e) => tracing::error!(hook = ?hook, "cannot record a call: {e}"),
+            }
+        });
+        if let Err(e) = queued {
+            tracing::error!("cannot record a call: {e}");
+        }
     }
 
     fn recover_runs(&self, at: i64) -> Fut<'_, Vec<QueuedRun>> {
