@@ -37,7 +37,7 @@ pub struct Hook {
     pub token_hash: Option<[u8; 32]>,
     pub token_prefix: Option<String>,
     /// Kind-specific settings; `description` and `enabled` live in their own fields, not here.
-    pub options: HookOptions,
+    pub options: Box<HookOptions>,
     pub call_count: u64,
     pub last_call_at: Option<i64>,
     pub last_status: Option<String>,

@@ -24,7 +24,7 @@ pub struct LiveHook {
     /// `--rate-limit`: calls per period of seconds.
     pub rate_limit: Option<(u32, u32)>,
     /// `--verify`, with the keys it checks against.
-    pub verifier: Option<Verifier>,
+    pub verifier: Option<Box<Verifier>>,
     /// The `--verify` kind (also when its verifier is built per call: a secret reference).
     pub verify_kind: Option<VerifyKind>,
     /// `--match-path` of an outgoing hook.
@@ -84,7 +84,10 @@ impl LiveHook {
                     public_key: o.public_key.as_deref(),
                     basic_auth: o.basic_auth.as_ref().map(|s| s.0.as_str()),
                 };
-                Some(Verifier::new(kind, keys).map_err(|e| fail(format!("--verify {v}: {e}")))?)
+                let verifier = Verifier::new(kind, keys);
+                Some(Box::new(
+                    verifier.map_err(|e| fail(format!("--verify {v}: {e}")))?,
+                ))
             }
             _ => None,
         };

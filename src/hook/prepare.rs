@@ -44,7 +44,7 @@ pub fn prepare(
         }
     }
     validate(kind, &merged, ctx)?;
-    seal_basic_auth(kind, &mut merged, existing.map(|h| &h.options));
+    seal_basic_auth(kind, &mut merged, existing.map(|h| &*h.options));
     if let Some(h) = existing
         && h.kind != kind
     {
@@ -68,7 +68,7 @@ pub fn prepare(
             .as_ref()
             .map(Token::shown_prefix)
             .or(existing.and_then(|h| h.token_prefix.clone())),
-        options: stored_options(merged),
+        options: Box::new(stored_options(merged)),
         call_count: existing.map(|h| h.call_count).unwrap_or(0),
         last_call_at: existing.and_then(|h| h.last_call_at),
         last_status: existing.and_then(|h| h.last_status.clone()),

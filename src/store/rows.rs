@@ -357,7 +357,7 @@ impl HookRow {
             enabled: self.enabled,
             token_hash,
             token_prefix: self.token_prefix,
-            options,
+            options: Box::new(options),
             call_count: self.call_count as u64,
             last_call_at: self.last_call_at,
             last_status: self.last_status,

@@ -285,7 +285,7 @@ pub async fn export(
             HookSpec {
                 name: h.name,
                 kind: h.kind,
-                options,
+                options: *options,
             }
         })
         .collect();

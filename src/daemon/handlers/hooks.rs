@@ -145,7 +145,7 @@ pub(super) async fn edit(
         }
         hook::validate(h.kind, &o, ctx)?;
         hook::seal_basic_auth(h.kind, &mut o, Some(&before.options));
-        h.options = hook::stored_options(o);
+        *h.options = hook::stored_options(*o);
         Ok((*h != before).then_some(AdminAction::Edit))
     })
     .await?;

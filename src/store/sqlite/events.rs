@@ -148,11 +148,16 @@ pub fn redeliver(conn: &Connection, id: i64, now: i64) -> Result<Redelivery> {
 /// Outgoing hooks with deliveries pending or being sent, or with failing attempts.
 pub fn endpoints(conn: &Connection) -> Result<Vec<EndpointView>> {
     let mut stmt = conn.prepare_cached(
-        "SELECT h.name, coalesce(b.n, 0), h.failing_since
+        // Pending rows are counted along their partial index, already in hook order: grouping
+        // a backlog of millions through a sorter would hold it all in memory (temp_store).
+        // Rows being sent are few.
+        "SELECT h.name, coalesce(p.n, 0) + coalesce(s.n, 0), h.failing_since
          FROM hooks h
          LEFT JOIN (SELECT hook_id, count(*) AS n FROM deliveries
-                    WHERE status IN ('pending', 'sending') GROUP BY hook_id) b ON b.hook_id = h.id
-         WHERE h.kind = 'outgoing' AND (b.n > 0 OR h.failing_since IS NOT NULL)
+                    WHERE status = 'pending' GROUP BY hook_id) p ON p.hook_id = h.id
+         LEFT JOIN (SELECT hook_id, count(*) AS n FROM deliveries
+                    WHERE status = 'sending' GROUP BY hook_id) s ON s.hook_id = h.id
+         WHERE h.kind = 'outgoing' AND (p.n > 0 OR s.n > 0 OR h.failing_since IS NOT NULL)
          ORDER BY h.name",
     )?;
     let rows = stmt.query_map([], |r| {

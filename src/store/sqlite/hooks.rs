@@ -59,10 +59,16 @@ pub fn list_map<T>(
     kind: Option<HookKind>,
     mut f: impl FnMut(Hook) -> Result<T>,
 ) -> Result<Vec<T>> {
+    let kind = kind.map(HookKind::as_str);
+    // Sized up front: grown by doubling, a list of 10,000 views would briefly hold room for
+    // 24,576 of them (the old buffer and the new) where 10,000 will do.
+    let n: i64 = conn
+        .prepare_cached("SELECT count(*) FROM hooks WHERE ?1 IS NULL OR kind = ?1")?
+        .query_row([kind], |r| r.get(0))?;
     let sql = format!("SELECT {COLUMNS} FROM hooks WHERE ?1 IS NULL OR kind = ?1 ORDER BY name");
     let mut stmt = conn.prepare_cached(&sql)?;
-    let rows = stmt.query_map([kind.map(HookKind::as_str)], from_row)?;
-    let mut out = Vec::new();
+    let rows = stmt.query_map([kind], from_row)?;
+    let mut out = Vec::with_capacity(usize::try_from(n).unwrap_or(0));
     for row in rows {
         out.push(f(row?.map_err(StoreError::Corrupt)?)?);
     }
