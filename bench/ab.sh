@@ -12,6 +12,7 @@
 #     in the same rounds as the reference. After every load the next waits until the
 #     deliveries are sent (hookd) or the scripts have run (webhook) and the machine is idle.
 #   - a command hook whose `--if` is false, against the unknown-token 404 of the same daemon.
+#   - the sync script hook of bench/run.sh (`echo hi`, --concurrency 64), builds only.
 # Prints the rounds and a table of medians with each build's ratio to its reference.
 # Needs wrk, curl and webhook (bench/run.sh installs them) and bench/hello (built here).
 
@@ -82,7 +83,7 @@ WH_PORT=$(port)
 PIDS+=($!)
 printf 'wrk.headers["X-Go"] = "no"\n' >"$TMP/false.lua"
 
-declare -A MSG COND NOPE METRICS
+declare -A MSG COND SYNC NOPE METRICS
 for name in before after; do
     dir=$1
     [[ $name == after ]] && dir=$2
@@ -99,9 +100,12 @@ for name in before after; do
     ctl create out --url "http://127.0.0.1:$HELLO_PORT/" --event message.received >/dev/null
     COND[$name]=$(ctl --json create c --exec /bin/echo --arg string:hi --output stdout \
         --if "header('X-Go') == 'yes'" | url_of)
+    SYNC[$name]=$(ctl --json create s --run 'echo hi' --raw-output --concurrency 64 \
+        --queue-limit 100000 | url_of)
     NOPE[$name]="http://127.0.0.1:$http/webhook/hkd_nope"
     METRICS[$name]=$metrics
-    [[ ${MSG[$name]} == http://* && ${COND[$name]} == http://* ]] || die "$name: no hook URL"
+    [[ ${MSG[$name]} == http://* && ${COND[$name]} == http://* && ${SYNC[$name]} == http://* ]] ||
+        die "$name: no hook URL"
 done
 for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$WH_PORT/hooks/ff" && break; sleep 0.1; done
 pending() { curl -s "http://127.0.0.1:${METRICS[$1]}/metrics" | awk '/^hookd_pending_deliveries/ {print $2}'; }
@@ -132,7 +136,10 @@ for round in $(seq "$AB_ROUNDS"); do
         read -r n _ < <(load "${NOPE[$who]}")
         add "cond.$who" "$f"
         add "nope.$who" "$n"
-        echo "round $round: $who --if false $f req/s, 404 $n req/s" >&2
+        idle
+        read -r y _ < <(load "${SYNC[$who]}")
+        add "sync.$who" "$y"
+        echo "round $round: $who --if false $f req/s, 404 $n req/s, sync script $y req/s" >&2
         idle
     done
 done
@@ -148,6 +155,9 @@ cb=$(median "${R[cond.before]}") ca=$(median "${R[cond.after]}")
 nb=$(median "${R[nope.before]}") na=$(median "${R[nope.after]}")
 echo "| \`--if\` false, req/s (share of the 404 rate) | $cb ($(ratio "$cb" "$nb")) | $ca ($(ratio "$ca" "$na")) | $(ratio "$ca" "$cb") |"
 echo "| Unknown token (404), req/s | $nb | $na | $(ratio "$na" "$nb") |"
+sb=$(median "${R[sync.before]}") sa=$(median "${R[sync.after]}")
+echo "| Sync script \`echo hi\`, req/s | $sb | $sa | $(ratio "$sa" "$sb") |"
 echo
 echo "Rounds: message ack before ${R[msg.before]}; after ${R[msg.after]}; webhook ${R[msg.webhook]};"
-echo "\`--if\` false before ${R[cond.before]}; after ${R[cond.after]}; 404 before ${R[nope.before]}; after ${R[nope.after]}."
+echo "\`--if\` false before ${R[cond.before]}; after ${R[cond.after]}; 404 before ${R[nope.before]}; after ${R[nope.after]};"
+echo "sync script before ${R[sync.before]}; after ${R[sync.after]}."
