@@ -33,11 +33,23 @@ impl Drop for ClusterSlot {
 }
 
 /// Waits for one of `hook`'s slots; `None` when the store has none to give (one process).
-pub async fn take(store: &Store, hook: &Hook) -> Result<Option<ClusterSlot>, StoreError> {
+/// The call's waiting place, if it holds one, is given back with the slot, in the same step.
+pub async fn take(
+    store: &Store,
+    hook: &Hook,
+    queued: &mut Option<QueuePlace>,
+) -> Result<Option<ClusterSlot>, StoreError> {
     loop {
-        match store.take_run_slot(hook.id, hook.concurrency()).await? {
+        let leave = queued.is_some();
+        match store
+            .take_run_slot(hook.id, hook.concurrency(), leave)
+            .await?
+        {
             None => return Ok(None),
             Some(Some(slot)) => {
+                if let Some(mut place) = queued.take() {
+                    place.left = true;
+                }
                 return Ok(Some(ClusterSlot {
                     store: store.clone(),
                     hook_id: hook.id,
@@ -51,9 +63,13 @@ pub async fn take(store: &Store, hook: &Hook) -> Result<Option<ClusterSlot>, Sto
 
 /// [`take`] for a run already accepted (queued): a store that cannot be reached is asked again
 /// until it answers.
-pub async fn take_patiently(store: &Store, hook: &Hook) -> Option<ClusterSlot> {
+pub async fn take_patiently(
+    store: &Store,
+    hook: &Hook,
+    queued: &mut Option<QueuePlace>,
+) -> Option<ClusterSlot> {
     loop {
-        match take(store, hook).await {
+        match take(store, hook, queued).await {
             Ok(slot) => return slot,
             Err(e) => {
                 tracing::warn!(hook = %hook.name, "waiting for a run slot: {e}");
@@ -68,10 +84,15 @@ pub async fn take_patiently(store: &Store, hook: &Hook) -> Option<ClusterSlot> {
 pub struct QueuePlace {
     store: Store,
     hook_id: i64,
+    /// Given back already, with the run slot it waited for.
+    left: bool,
 }
 
 impl Drop for QueuePlace {
     fn drop(&mut self) {
+        if self.left {
+            return;
+        }
         let (store, hook_id) = (self.store.clone(), self.hook_id);
         if let Ok(rt) = tokio::runtime::Handle::try_current() {
             rt.spawn(async move {
@@ -105,6 +126,7 @@ pub async fn enter_queue(store: &Store, hook: &Hook) -> Result<Entered, StoreErr
             Some(true) => Entered::Waiting(QueuePlace {
                 store: store.clone(),
                 hook_id: hook.id,
+                left: false,
             }),
             Some(false) => Entered::Full,
         },

@@ -244,7 +244,8 @@ async fn script(shared: &Arc<Shared>, call: &mut Call) -> Handled {
         return Handled::answer(a);
     }
     let ticket = place.wait().await;
-    let slot = match cluster_slot::take(&shared.store, &hook).await {
+    let mut queued = queued;
+    let slot = match cluster_slot::take(&shared.store, &hook, &mut queued).await {
         Ok(s) => s,
         Err(e) => return Handled::answer(store_failed(e)),
     };
@@ -417,7 +418,8 @@ pub fn spawn_async_run(
         let live = recorder.run.clone();
         let turn = async {
             let ticket = place.wait().await;
-            let slot = cluster_slot::take_patiently(&shared.store, &hook).await;
+            let mut queued = queued;
+            let slot = cluster_slot::take_patiently(&shared.store, &hook, &mut queued).await;
             drop(queued);
             (slot, ticket)
         };

@@ -161,6 +161,8 @@ async fn serve(
         shared.runner.signal_all(nix::sys::signal::Signal::SIGKILL);
     }
     shared.runner.remove_files();
+    // Calls answered before their records were written (a false `--if`): let those finish.
+    let _ = tokio::time::timeout(Duration::from_secs(5), shared.unwritten_done()).await;
     let now = crate::time::now_ms();
     // Anything still marked running did not finish under this process.
     let _ = shared.store.recover_runs(now).await;

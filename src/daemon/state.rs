@@ -70,6 +70,11 @@ impl Shared {
         })
     }
 
+    /// Waits until every call record written behind its answer is written.
+    pub async fn unwritten_done(&self) {
+        let _ = self.unwritten.acquire_many(UNWRITTEN as u32).await;
+    }
+
     pub fn config(&self) -> Arc<Config> {
         self.config
             .read()

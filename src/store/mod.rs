@@ -141,7 +141,17 @@ pub trait Backend: Send + Sync {
     /// One of hook `hook_id`'s `concurrency` run slots in storage several processes share, so
     /// the limit holds across them: `Some(Some(slot))` taken, `Some(None)` all are in use.
     /// `None` when the store is this process's alone (the runner's own slots are the limit).
-    fn take_run_slot(&self, hook_id: i64, concurrency: u32) -> Fut<'_, Option<Option<i32>>>;
+    /// One of hook `hook_id`'s `concurrency` run slots in storage several processes share:
+    /// `Some(Some(slot))` taken, `Some(None)` all held, `None` when the store is this process's
+    /// alone. With `leave_queue`, a slot taken also gives back this process's waiting place in
+    /// the hook's queue, in the same step, so the run is never counted as running and waiting
+    /// at once (a full queue would refuse a call it has room for).
+    fn take_run_slot(
+        &self,
+        hook_id: i64,
+        concurrency: u32,
+        leave_queue: bool,
+    ) -> Fut<'_, Option<Option<i32>>>;
     fn release_run_slot(&self, hook_id: i64, slot: i32) -> Fut<'_, ()>;
     /// A waiting place in hook `hook_id`'s queue in storage several processes share, so its
     /// `queue_limit` holds across them: `Some(true)` taken (given back by

@@ -181,12 +181,16 @@ impl Backend for Postgres {
         })
     }
 
-    fn take_run_slot(&self, hook_id: i64, concurrency: u32) -> Fut<'_, Option<Option<i32>>> {
+    fn take_run_slot(
+        &self,
+        hook_id: i64,
+        concurrency: u32,
+        leave_queue: bool,
+    ) -> Fut<'_, Option<Option<i32>>> {
         Box::pin(async move {
             let c = self.client().await?;
-            Ok(Some(
-                runs::take_slot(&c, hook_id, concurrency, &self.node.id).await?,
-            ))
+            let slot = (hook_id, concurrency, leave_queue);
+            Ok(Some(runs::take_slot(&c, slot, &self.node.id).await?))
         })
     }
 

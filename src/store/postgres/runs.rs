@@ -185,25 +185,37 @@ pub async fn count_queued(c: &impl GenericClient) -> Result<u64> {
 
 /// Takes a free one of the hook's `concurrency` run slots for `node`; `None` when all are
 /// held. Two nodes picking the same free slot collide on its key, and one of them gets none.
+/// Takes a free one of the hook's `concurrency` slots for `node`; with `leave_queue`, the
+/// same statement gives back one of `node`'s waiting places in the hook's queue when it takes
+/// a slot (see [`enter_queue`]).
 pub async fn take_slot(
     c: &impl GenericClient,
-    hook_id: i64,
-    concurrency: u32,
+    (hook_id, concurrency, leave_queue): (i64, u32, bool),
     node: &str,
 ) -> Result<Option<i32>> {
     let stmt = c
         .prepare_cached(
-            "INSERT INTO run_slots (hook_id, slot, node, taken_at)
-             SELECT $1, s, $2, $3 FROM generate_series(0, $4::INTEGER - 1) AS s
-             WHERE NOT EXISTS (SELECT 1 FROM run_slots r WHERE r.hook_id = $1 AND r.slot = s)
-             ORDER BY s LIMIT 1
-             ON CONFLICT DO NOTHING
-             RETURNING slot",
+            "WITH taken AS (
+                 INSERT INTO run_slots (hook_id, slot, node, taken_at)
+                 SELECT $1, s, $2, $3 FROM generate_series(0, $4::INTEGER - 1) AS s
+                 WHERE NOT EXISTS (SELECT 1 FROM run_slots r WHERE r.hook_id = $1 AND r.slot = s)
+                 ORDER BY s LIMIT 1
+                 ON CONFLICT DO NOTHING
+                 RETURNING slot),
+             left_queue AS (
+                 UPDATE run_queue SET waiting = waiting - 1
+                 WHERE $5 AND hook_id = $1 AND node = $2 AND waiting > 0
+                   AND EXISTS (SELECT 1 FROM taken)
+                 RETURNING 1)
+             SELECT slot FROM taken",
         )
         .await?;
     let now = crate::time::now_ms();
     let row = c
-        .query_opt(&stmt, &[&hook_id, &node, &now, &(concurrency as i32)])
+        .query_opt(
+            &stmt,
+            &[&hook_id, &node, &now, &(concurrency as i32), &leave_queue],
+        )
         .await?;
     Ok(row.map(|r| r.get(0)))
 }

@@ -192,7 +192,7 @@ impl Backend for Sqlite {
         Box::pin(async { Ok(None) })
     }
 
-    fn take_run_slot(&self, _: i64, _: u32) -> Fut<'_, Option<Option<i32>>> {
+    fn take_run_slot(&self, _: i64, _: u32, _: bool) -> Fut<'_, Option<Option<i32>>> {
         Box::pin(async { Ok(None) })
     }
 
