@@ -8,11 +8,13 @@
 
 mod answers;
 mod prepare;
+mod rates;
 pub mod refs;
 mod validate;
 
 pub use answers::PATH_PREFIX;
 pub use prepare::*;
+pub use rates::*;
 pub use validate::*;
 
 use crate::event_catalogue::default_events;
@@ -275,71 +277,79 @@ pub fn view(h: &Hook, d: &Defaults) -> HookView {
         ..HookView::default()
     };
     match h.kind {
-        HookKind::Script => {
-            v.user = Some(o.user.clone().unwrap_or_else(|| d.run_user.clone()));
-            v.raw_output = Some(h.raw_output());
-            v.mode = Some(h.mode());
-            v.stream = Some(h.options.stream.unwrap_or(false));
-            v.timeout = Some(o.timeout.unwrap_or(d.script_timeout));
-            v.concurrency = Some(h.concurrency());
-            v.queue_limit = Some(h.queue_limit());
-            v.methods = Some(h.methods());
-            v.script = o.script.clone();
-            v.cwd = o.cwd.clone();
-            v.env = o.env.clone();
-            v.verify = o.verify.clone();
-            v.signature_header = o.signature_header.clone();
-            v.public_key = o.public_key.clone();
-            v.auth = o.basic_auth.as_ref().map(|_| "basic".into());
-            v.params = o.params.clone();
-            v.secret_set = Some(o.secret.is_some());
-            command_view(&mut v, o);
-        }
+        HookKind::Script => script_view(&mut v, h, d),
         HookKind::Message => {
             v.methods = Some(h.methods());
             v.avatar_url = o.avatar_url.clone();
         }
-        HookKind::Outgoing => {
-            v.url = o.url.clone();
-            v.rate = o.rate.clone();
-            v.health = Some(
-                match (h.enabled, h.failing_since) {
-                    (false, _) => "disabled",
-                    (true, Some(_)) => "failing",
-                    (true, None) => "healthy",
-                }
-                .into(),
-            );
-            v.failing_since = h.failing_since.map(crate::time::rfc3339);
-            v.method = Some(o.method.clone().unwrap_or_else(|| "POST".into()));
-            v.hook_type = Some(o.hook_type.clone().unwrap_or_else(|| "events".into()));
-            v.events = Some(
-                o.events
-                    .clone()
-                    .unwrap_or_else(|| default_events(v.hook_type.as_deref())),
-            );
-            v.language = Some(o.language.clone().unwrap_or_else(|| "en".into()));
-            v.format = Some(if o.template.is_some() {
-                "template".into()
-            } else {
-                o.format.clone().unwrap_or_else(|| "default".into())
-            });
-            v.template = o.template.clone();
-            v.timeout = Some(o.timeout.unwrap_or(d.delivery_timeout));
-            v.headers = o.headers.as_ref().map(|h| h.keys().cloned().collect());
-            v.auth = if o.basic_auth.is_some() {
-                Some("basic".into())
-            } else {
-                o.bearer.as_ref().map(|_| "bearer".into())
-            };
-            v.secret_set = Some(o.secret.is_some());
-            v.include_secret = Some(o.include_secret.unwrap_or(false));
-            v.match_hook = o.match_hook.clone();
-            v.match_method = o.match_method.clone();
-            v.match_path = o.match_path.clone();
-        }
+        HookKind::Outgoing => outgoing_view(&mut v, h, d),
     }
     v
+}
+
+/// What a script hook's view adds: how and as whom it runs, and what it checks.
+fn script_view(v: &mut HookView, h: &Hook, d: &Defaults) {
+    let o = &h.options;
+    v.user = Some(o.user.clone().unwrap_or_else(|| d.run_user.clone()));
+    v.raw_output = Some(h.raw_output());
+    v.mode = Some(h.mode());
+    v.stream = Some(h.options.stream.unwrap_or(false));
+    v.timeout = Some(o.timeout.unwrap_or(d.script_timeout));
+    v.concurrency = Some(h.concurrency());
+    v.queue_limit = Some(h.queue_limit());
+    v.methods = Some(h.methods());
+    v.script = o.script.clone();
+    v.cwd = o.cwd.clone();
+    v.env = o.env.clone();
+    v.verify = o.verify.clone();
+    v.signature_header = o.signature_header.clone();
+    v.public_key = o.public_key.clone();
+    v.auth = o.basic_auth.as_ref().map(|_| "basic".into());
+    v.params = o.params.clone();
+    v.secret_set = Some(o.secret.is_some());
+    command_view(v, o);
+}
+
+/// What an outgoing hook's view adds: where it sends what, and how it is doing.
+fn outgoing_view(v: &mut HookView, h: &Hook, d: &Defaults) {
+    let o = &h.options;
+    v.url = o.url.clone();
+    v.rate = o.rate.clone();
+    v.health = Some(
+        match (h.enabled, h.failing_since) {
+            (false, _) => "disabled",
+            (true, Some(_)) => "failing",
+            (true, None) => "healthy",
+        }
+        .into(),
+    );
+    v.failing_since = h.failing_since.map(crate::time::rfc3339);
+    v.method = Some(o.method.clone().unwrap_or_else(|| "POST".into()));
+    v.hook_type = Some(o.hook_type.clone().unwrap_or_else(|| "events".into()));
+    v.events = Some(
+        o.events
+            .clone()
+            .unwrap_or_else(|| default_events(v.hook_type.as_deref())),
+    );
+    v.language = Some(o.language.clone().unwrap_or_else(|| "en".into()));
+    v.format = Some(if o.template.is_some() {
+        "template".into()
+    } else {
+        o.format.clone().unwrap_or_else(|| "default".into())
+    });
+    v.template = o.template.clone();
+    v.timeout = Some(o.timeout.unwrap_or(d.delivery_timeout));
+    v.headers = o.headers.as_ref().map(|h| h.keys().cloned().collect());
+    v.auth = if o.basic_auth.is_some() {
+        Some("basic".into())
+    } else {
+        o.bearer.as_ref().map(|_| "bearer".into())
+    };
+    v.secret_set = Some(o.secret.is_some());
+    v.include_secret = Some(o.include_secret.unwrap_or(false));
+    v.match_hook = o.match_hook.clone();
+    v.match_method = o.match_method.clone();
+    v.match_path = o.match_path.clone();
 }
 
 /// The events a hook of this `type` receives when it names none.

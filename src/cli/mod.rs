@@ -8,6 +8,7 @@
 pub mod args;
 pub mod client;
 mod create;
+mod daemon_args;
 pub mod docs;
 pub mod emit;
 pub mod hooksfile;
@@ -210,6 +211,22 @@ fn manage_request(command: &Command) -> Result<Option<Request>, Failure> {
             }
             Request::Regenerate(NamedHook { name: name.clone() })
         }
+        Command::Export {
+            name,
+            include_secrets,
+        } => Request::Export(ExportHooks {
+            name: name.clone(),
+            include_secrets: *include_secrets,
+        }),
+        _ => return file_request(command),
+    };
+    Ok(Some(request))
+}
+
+/// The request of `apply` or `import`: hooks read from a file, checked here; `None` for the
+/// other commands.
+fn file_request(command: &Command) -> Result<Option<Request>, Failure> {
+    let request = match command {
         Command::Apply {
             file,
             prune,
@@ -247,13 +264,6 @@ fn manage_request(command: &Command) -> Result<Option<Request>, Failure> {
                 dry_run: *dry_run,
             })
         }
-        Command::Export {
-            name,
-            include_secrets,
-        } => Request::Export(ExportHooks {
-            name: name.clone(),
-            include_secrets: *include_secrets,
-        }),
         _ => return Ok(None),
     };
     Ok(Some(request))
@@ -471,30 +481,9 @@ fn print(command: &Command, response: Response, json: bool, escape: bool) -> Res
             duration_ms,
             note,
         } => {
-            if let Some(note) = &note {
-                eprintln!("hookctl: {note}");
-            }
-            if json {
-                let mut v = serde_json::json!({"status": status});
-                if let Some(d) = duration_ms {
-                    v["duration_ms"] = serde_json::json!(d);
-                }
-                v["body"] = serde_json::json!(body);
-                if let Some(note) = note {
-                    v["note"] = serde_json::json!(note);
-                }
-                output::json(&v);
-            } else {
-                match duration_ms {
-                    Some(d) => println!("HTTP {status} in {d} ms"),
-                    None => println!("HTTP {status}"),
-                }
-                if !body.is_empty() {
-                    println!("{}", output::terminal_safe(&body, escape));
-                }
-            }
-            if !(200..300).contains(&status) {
-                return Ok(EXIT_FAILED);
+            let code = print_test(status, &body, duration_ms, note, (json, escape));
+            if code != 0 {
+                return Ok(code);
             }
         }
         Response::Applied { changes, dry_run } => {
@@ -525,4 +514,41 @@ fn print(command: &Command, response: Response, json: bool, escape: bool) -> Res
         _ => return Err(Failure::Failed("unexpected answer from hookd".into())),
     }
     Ok(0)
+}
+
+/// What `hookctl test` shows of the answer; its exit code (the call's status not 2xx: 1).
+fn print_test(
+    status: u16,
+    body: &str,
+    duration_ms: Option<u64>,
+    note: Option<String>,
+    (json, escape): (bool, bool),
+) -> i32 {
+    if let Some(note) = &note {
+        eprintln!("hookctl: {note}");
+    }
+    if json {
+        let mut v = serde_json::json!({"status": status});
+        if let Some(d) = duration_ms {
+            v["duration_ms"] = serde_json::json!(d);
+        }
+        v["body"] = serde_json::json!(body);
+        if let Some(note) = note {
+            v["note"] = serde_json::json!(note);
+        }
+        output::json(&v);
+    } else {
+        match duration_ms {
+            Some(d) => println!("HTTP {status} in {d} ms"),
+            None => println!("HTTP {status}"),
+        }
+        if !body.is_empty() {
+            println!("{}", output::terminal_safe(body, escape));
+        }
+    }
+    if (200..300).contains(&status) {
+        0
+    } else {
+        EXIT_FAILED
+    }
 }

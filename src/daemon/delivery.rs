@@ -59,37 +59,7 @@ pub async fn worker(shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
         }
         batch.extend(feeds.handoff.take(want - batch.len()));
         let full = batch.len() == want;
-        let mut deferred = Deferred::default();
-        let mut send = Vec::with_capacity(batch.len());
-        let batch: Vec<_> = batch
-            .into_iter()
-            .map(|c| {
-                let hook = shared.registry.outgoing(c.hook_id);
-                (c, hook)
-            })
-            .collect();
-        let rate_slots = shared_rate_slots(&shared, &batch).await;
-        for (claimed, hook) in batch {
-            let pace = hook
-                .as_ref()
-                .map(|h| admit(&shared, h, &claimed, &rate_slots));
-            if let Some(Pace::Defer(at) | Pace::Park(at)) = pace {
-                next = Some(next.map_or(at, |n| n.min(at)));
-                deferred.deliveries.push((claimed.id, at));
-                if let Some(Pace::Park(_)) = pace {
-                    deferred.hooks.insert(claimed.hook_id, at);
-                }
-                continue;
-            }
-            send.push((claimed, hook));
-        }
-        // Parked before anything is sent: an attempt that ends at once and brings its hook's
-        // backlog forward must find the backlog parked already, not be overtaken by the park.
-        if !deferred.deliveries.is_empty()
-            && let Err(e) = shared.store.defer_deliveries(deferred).await
-        {
-            tracing::error!("cannot defer deliveries: {e}");
-        }
+        let send = pace(&shared, batch, &mut next).await;
         for (claimed, hook) in send {
             let Ok(permit) = slots.clone().acquire_owned().await else {
                 return;
@@ -121,6 +91,48 @@ pub async fn worker(shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
             }
         }
     }
+}
+
+/// Paces a claimed batch: returns what may be sent now, with its hook (none when the hook is
+/// gone); the rest is handed back to the store, due later (or its hook's backlog parked),
+/// before anything is sent, and `next` learns when it is due.
+async fn pace(
+    shared: &Arc<Shared>,
+    batch: Vec<Claimed>,
+    next: &mut Option<i64>,
+) -> Vec<(Claimed, Option<Arc<LiveHook>>)> {
+    let batch: Vec<_> = batch
+        .into_iter()
+        .map(|c| {
+            let hook = shared.registry.outgoing(c.hook_id);
+            (c, hook)
+        })
+        .collect();
+    let rate_slots = shared_rate_slots(shared, &batch).await;
+    let mut deferred = Deferred::default();
+    let mut send = Vec::with_capacity(batch.len());
+    for (claimed, hook) in batch {
+        let pace = hook
+            .as_ref()
+            .map(|h| admit(shared, h, &claimed, &rate_slots));
+        if let Some(Pace::Defer(at) | Pace::Park(at)) = pace {
+            *next = Some(next.map_or(at, |n| n.min(at)));
+            deferred.deliveries.push((claimed.id, at));
+            if let Some(Pace::Park(_)) = pace {
+                deferred.hooks.insert(claimed.hook_id, at);
+            }
+            continue;
+        }
+        send.push((claimed, hook));
+    }
+    // Parked before anything is sent: an attempt that ends at once and brings its hook's
+    // backlog forward must find the backlog parked already, not be overtaken by the park.
+    if !deferred.deliveries.is_empty()
+        && let Err(e) = shared.store.defer_deliveries(deferred).await
+    {
+        tracing::error!("cannot defer deliveries: {e}");
+    }
+    send
 }
 
 /// The `--rate` slots of a batch's deliveries, by delivery id, from a store several nodes

@@ -269,27 +269,45 @@ async fn route(
     let mut held = BodyBudget::none();
     call.inv.body = match read_body(&shared, body, declared, budget, &mut held).await {
         Ok(b) => b,
-        Err(BodyError::Slow(limit)) => {
+        Err(e) => return body_failed(&shared, &call, e, declared, remote).await,
+    };
+    if let Err(r) = gate::verify(&shared, &call.hook, &call.inv, caller).await {
+        let size = call.inv.body.len() as u64;
+        return refuse(&shared, &call, r, size).await;
+    }
+    answer(shared, call, stream::wants_sse(&parts.headers)).await
+}
+
+/// The answer to a call whose body could not be read in full: 408, 413, 503 or 400.
+async fn body_failed(
+    shared: &Arc<Shared>,
+    call: &Call,
+    e: BodyError,
+    declared: Option<u64>,
+    remote: SocketAddr,
+) -> Response<ResponseBody> {
+    match e {
+        BodyError::Slow(limit) => {
             let answer = Answer::json(
                 408,
                 json!({"error": format!("the request body did not arrive within {limit}")}),
             )
             .with_error(format!("body not received within {limit}"));
-            let mut resp = refuse(&shared, &call, answer.into(), declared.unwrap_or(0)).await;
+            let mut resp = refuse(shared, call, answer.into(), declared.unwrap_or(0)).await;
             resp.headers_mut()
                 .insert(header::CONNECTION, HeaderValue::from_static("close"));
-            return resp;
+            resp
         }
-        Err(BodyError::TooLarge) => {
+        BodyError::TooLarge => {
             let max = shared.config().max_body_bytes;
             let answer = Answer::json(
                 413,
                 json!({"error": format!("request body is larger than {max} bytes")}),
             )
             .with_error("body too large");
-            return refuse(&shared, &call, answer.into(), declared.unwrap_or(max)).await;
+            refuse(shared, call, answer.into(), declared.unwrap_or(max)).await
         }
-        Err(BodyError::Spill(e)) => {
+        BodyError::Spill(e) => {
             tracing::error!(
                 "cannot write a request body that found no room in memory to a file: {e}"
             );
@@ -298,24 +316,19 @@ async fn route(
                 json!({"error": "hookd cannot take the request body now; retry later"}),
             )
             .with_error(format!("body file: {e}"));
-            let mut resp = refuse(&shared, &call, answer.into(), declared.unwrap_or(0)).await;
+            let mut resp = refuse(shared, call, answer.into(), declared.unwrap_or(0)).await;
             resp.headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
-            return resp;
+            resp
         }
-        Err(BodyError::Unreadable(e)) => {
+        BodyError::Unreadable(e) => {
             tracing::debug!("reading a request body from {remote}: {e}");
-            return finish(
+            finish(
                 Answer::json(400, json!({"error": "could not read the request body"})),
                 None,
-            );
+            )
         }
-    };
-    if let Err(r) = gate::verify(&shared, &call.hook, &call.inv, caller).await {
-        let size = call.inv.body.len() as u64;
-        return refuse(&shared, &call, r, size).await;
     }
-    answer(shared, call, stream::wants_sse(&parts.headers)).await
 }
 
 /// Hands an accepted call to [`incoming::handle`] and answers with what it says, or for a

@@ -140,6 +140,19 @@ async fn serve(
             signal::Signal::Shutdown => break,
         }
     }
+    shut_down(&shared, stop_tx, http, control_task).await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Stops taking calls, waits up to [`SHUTDOWN_GRACE`] for the calls and runs in flight, ends
+/// the runs still going, and records what did not finish.
+async fn shut_down<T>(
+    shared: &Arc<Shared>,
+    stop_tx: watch::Sender<bool>,
+    http: Http,
+    control_task: tokio::task::JoinHandle<T>,
+) {
     systemd::stopping();
     tracing::info!("stopping: no new calls; waiting up to {SHUTDOWN_GRACE:?} for calls in flight");
     let _ = stop_tx.send(true);
@@ -166,8 +179,6 @@ async fn serve(
     let now = crate::time::now_ms();
     // Anything still marked running did not finish under this process.
     let _ = shared.store.recover_runs(now).await;
-    tracing::info!("stopped");
-    Ok(())
 }
 
 /// Marks runs a dead process left `running` as interrupted and runs the queued async ones.

@@ -339,6 +339,51 @@ pub fn file_values(hook: &super::Hook, vars: &Value) -> Vec<(String, Vec<u8>)> {
     out
 }
 
+/// `--param NAME=/json/pointer` values: from a JSON body by RFC 6901 pointer; from a form body
+/// by field name (the pointer without its leading `/`), or by pointer into a form field named
+/// `payload` holding JSON (how GitHub sends form-encoded deliveries). Missing fields are empty;
+/// non-string JSON values are passed as JSON text.
+pub fn extract_params(
+    params: &std::collections::BTreeMap<String, String>,
+    content_type: &str,
+    body: &[u8],
+) -> Vec<(String, String)> {
+    use serde_json::Value;
+    let form: Option<Vec<(String, String)>> = content_type
+        .starts_with("application/x-www-form-urlencoded")
+        .then(|| form_urlencoded::parse(body).into_owned().collect());
+    let json: Option<Value> = match &form {
+        Some(fields) => fields
+            .iter()
+            .find(|(k, _)| k == "payload")
+            .and_then(|(_, v)| serde_json::from_str(v).ok()),
+        None => serde_json::from_slice(body).ok(),
+    };
+    let show = |v: &Value| match v {
+        Value::String(s) => s.clone(),
+        Value::Null => String::new(),
+        other => other.to_string(),
+    };
+    params
+        .iter()
+        .map(|(name, pointer)| {
+            let field = pointer
+                .strip_prefix('/')
+                .unwrap_or(pointer)
+                .replace("~1", "/")
+                .replace("~0", "~");
+            let from_form = form
+                .as_ref()
+                .and_then(|f| f.iter().find(|(k, _)| *k == field).map(|(_, v)| v.clone()));
+            let value = from_form
+                .or_else(|| json.as_ref().and_then(|j| j.pointer(pointer)).map(show))
+                .unwrap_or_default();
+            // The environment cannot carry NUL bytes.
+            (name.clone(), value.replace('\0', ""))
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
