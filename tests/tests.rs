@@ -39,6 +39,7 @@ mod secret_files;
 mod secret_refs;
 mod senders;
 mod socket;
+mod structure;
 mod terminal;
 mod tls;
 mod verify;
