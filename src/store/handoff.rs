@@ -99,8 +99,19 @@ impl Handed {
         self.claimed.push(c);
     }
 
+    /// Announces the committed write this reserved for: its log entries to followers, a wake-up
+    /// for the deliveries it wrote pending, and the claimed ones handed to the worker.
+    pub(crate) fn announce<'a>(
+        self,
+        feeds: &super::Feeds,
+        logs: impl IntoIterator<Item = (i64, &'a super::NewLog)>,
+    ) {
+        feeds.committed(logs, self.pending > 0);
+        self.deliver();
+    }
+
     /// Hands the deliveries to the worker (the write committed).
-    pub(crate) fn deliver(mut self) {
+    fn deliver(mut self) {
         let claimed = std::mem::take(&mut self.claimed);
         let n = claimed.len();
         // A place reserved for a delivery that was not written after all is given back.

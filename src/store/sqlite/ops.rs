@@ -69,13 +69,35 @@ impl Sqlite {
                 Ok((value, handed))
             })
             .await?;
-        self.feeds.committed([], handed.pending > 0);
-        handed.deliver();
+        handed.announce(&self.feeds, []);
         Ok(value)
     }
 
     fn handed(&self) -> Handed {
         Handed::new(self.feeds.handoff.clone())
+    }
+
+    /// Queues a call's record (see [`Backend::record_call`]); once it is committed, announces
+    /// it and gives `done` the log entry's id. `behind`: nobody waits for it.
+    fn queue_call(
+        &self,
+        call: CallRecord,
+        outbox: Outbox,
+        behind: bool,
+        done: impl FnOnce(Result<i64>) + Send + 'static,
+    ) -> Result<()> {
+        let d = match Durability::of(&outbox) {
+            Durability::History if behind => Durability::Behind,
+            d => d,
+        };
+        let (handed, feeds) = (self.handed(), self.feeds.clone());
+        let write = move |tx: &Connection| write_call(tx, call, &outbox, handed);
+        self.enqueue(d, Undo::Batch, write, move |written| {
+            done(written.map(|(id, call, handed)| {
+                handed.announce(&feeds, [(id, &call.log)]);
+                id
+            }))
+        })
     }
 }
 
@@ -279,34 +301,22 @@ impl Backend for Sqlite {
     }
 
     fn record_call(&self, call: CallRecord, outbox: Outbox) -> Fut<'_, i64> {
-        let d = Durability::of(&outbox);
-        let handed = self.handed();
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        let queued = self.queue_call(call, outbox, false, move |written| {
+            let _ = reply.send(written);
+        });
         Box::pin(async move {
-            let (id, call, handed) = self
-                .write_whole(d, move |tx| write_call(tx, call, &outbox, handed))
-                .await?;
-            self.feeds.committed([(id, &call.log)], handed.pending > 0);
-            handed.deliver();
-            Ok(id)
+            queued?;
+            answer.await.map_err(|_| StoreError::Closed)?
         })
     }
 
     fn record_call_behind(self: Arc<Self>, call: CallRecord, outbox: Outbox, hold: Hold) {
-        let d = match Durability::of(&outbox) {
-            Durability::History => Durability::Behind,
-            d => d,
-        };
-        let handed = self.handed();
-        let (feeds, hook) = (self.feeds.clone(), call.log.hook.clone());
-        let write = move |tx: &Connection| write_call(tx, call, &outbox, handed);
-        let queued = self.enqueue(d, Undo::Batch, write, move |written| {
+        let hook = call.log.hook.clone();
+        let queued = self.queue_call(call, outbox, true, move |written| {
             drop(hold);
-            match written {
-                Ok((id, call, handed)) => {
-                    feeds.committed([(id, &call.log)], handed.pending > 0);
-                    handed.deliver();
-                }
-                Err(e) => tracing::error!(hook = ?hook, "cannot record a call: {e}"),
+            if let Err(e) = written {
+                tracing::error!(hook = ?hook, "cannot record a call: {e}");
             }
         });
         if let Err(e) = queued {
@@ -429,9 +439,7 @@ impl Backend for Sqlite {
                     Ok((finished, a.log, handed))
                 })
                 .await?;
-            self.feeds
-                .committed([(finished.log_id, &log)], handed.pending > 0);
-            handed.deliver();
+            handed.announce(&self.feeds, [(finished.log_id, &log)]);
             if retry {
                 // The worker planned its sleep while this row was `sending`; let it re-plan.
                 self.feeds.deliveries_due.notify_one();
