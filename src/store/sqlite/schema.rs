@@ -160,7 +160,7 @@ pub const MIGRATIONS: &[&str] = &[
     // comparisons: SQLite checks `x IN (three or more values)` through a temporary b-tree
     // built for every row written. Only the text of the two table definitions changes (the
     // documented procedure for a change that keeps every stored row valid), so no table is
-    // copied; `migrate` bumps the schema version after it.
+    // copied; `migrate` moves the schema version on after it.
     r#"
     PRAGMA writable_schema = ON;
     UPDATE sqlite_schema
@@ -193,11 +193,10 @@ pub fn migrate(conn: &mut Connection, path: &Path) -> Result<()> {
     for (i, sql) in MIGRATIONS.iter().enumerate().skip(found as usize) {
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         tx.execute_batch(sql)?;
-        if sql.contains("writable_schema") {
-            // Edited definitions take effect once the schema version moves on.
-            let version: i64 = tx.pragma_query_value(None, "schema_version", |r| r.get(0))?;
-            tx.pragma_update(None, "schema_version", version + 1)?;
-        }
+        // DDL moves the schema version on by itself; a definition edited in place (7) takes
+        // effect only when it moves, so every migration moves it once more.
+        let version: i64 = tx.pragma_query_value(None, "schema_version", |r| r.get(0))?;
+        tx.pragma_update(None, "schema_version", version + 1)?;
         tx.pragma_update(None, "user_version", (i + 1) as i64)?;
         tx.commit()?;
     }
@@ -208,12 +207,18 @@ pub fn migrate(conn: &mut Connection, path: &Path) -> Result<()> {
 mod tests {
     use super::*;
 
-    #[test]
-    fn migrates_once_and_refuses_newer() {
+    /// A database with every migration applied, in a directory dropped with it.
+    fn migrated() -> (tempfile::TempDir, std::path::PathBuf, Connection) {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("t.db");
         let mut conn = Connection::open(&path).unwrap();
         migrate(&mut conn, &path).unwrap();
+        (dir, path, conn)
+    }
+
+    #[test]
+    fn migrates_once_and_refuses_newer() {
+        let (_dir, path, mut conn) = migrated();
         assert_eq!(current_version(&conn).unwrap(), MIGRATIONS.len() as i64);
         migrate(&mut conn, &path).unwrap();
         conn.pragma_update(None, "user_version", 999).unwrap();
@@ -225,10 +230,7 @@ mod tests {
 
     #[test]
     fn checks_hold_after_their_rewrite() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("t.db");
-        let mut conn = Connection::open(&path).unwrap();
-        migrate(&mut conn, &path).unwrap();
+        let (_dir, _path, conn) = migrated();
         let sql: String = conn
             .query_row(
                 "SELECT group_concat(sql, ' ') FROM sqlite_schema WHERE name IN ('logs', 'deliveries')",
