@@ -228,7 +228,7 @@ async fn script(shared: &Arc<Shared>, call: &mut Call) -> Handled {
         Ok(p) => p,
         Err(Refused::QueueFull) => return queue_full(shared, &hook),
     };
-    let queued = match cluster_slot::enter_queue(&shared.store, &hook).await {
+    let mut queued = match cluster_slot::enter_queue(&shared.store, &hook).await {
         Ok(Entered::Alone) => None,
         Ok(Entered::Waiting(q)) => Some(q),
         Ok(Entered::Full) => return queue_full(shared, &hook),
@@ -244,7 +244,6 @@ async fn script(shared: &Arc<Shared>, call: &mut Call) -> Handled {
         return Handled::answer(a);
     }
     let ticket = place.wait().await;
-    let mut queued = queued;
     let slot = match cluster_slot::take(&shared.store, &hook, &mut queued).await {
         Ok(s) => s,
         Err(e) => return Handled::answer(store_failed(e)),
@@ -411,14 +410,13 @@ pub fn spawn_async_run(
     hook: Arc<LiveHook>,
     id: i64,
     inv: Invocation,
-    (place, queued): Places,
+    (place, mut queued): Places,
 ) {
     let recorder = shared.live.register(id, hook.id, true, output_cap(&shared));
     tokio::spawn(async move {
         let live = recorder.run.clone();
         let turn = async {
             let ticket = place.wait().await;
-            let mut queued = queued;
             let slot = cluster_slot::take_patiently(&shared.store, &hook, &mut queued).await;
             drop(queued);
             (slot, ticket)
