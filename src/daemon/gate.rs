@@ -9,7 +9,7 @@
 //! Last comes the hook's condition (`--if`): a call that fails only that was a legitimate
 //! call, so it is recorded as accepted calls are (with `webhook.received`), but runs nothing.
 
-use crate::daemon::incoming::Answer;
+use crate::daemon::answer::Answer;
 use crate::daemon::registry::LiveHook;
 use crate::daemon::state::Shared;
 use crate::proto::Secret;

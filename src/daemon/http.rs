@@ -9,9 +9,10 @@
 //! A `--stream` hook's call is answered as soon as its run starts ([`crate::daemon::stream`]);
 //! `GET {route}/{token}/runs/{id}` answers the status of one of the hook's runs.
 
+use crate::daemon::answer::Answer;
 use crate::daemon::conn_limits::{BodyBudget, Held, PerIp};
 use crate::daemon::gate::{self, Caller, Refused};
-use crate::daemon::incoming::{self, Answer, Call};
+use crate::daemon::incoming::{self, Call};
 use crate::daemon::state::Shared;
 use crate::daemon::stream::{self, ResponseBody};
 use crate::netaddr::{self, Cidr};

@@ -9,6 +9,7 @@
 //! file is logged and the running config and certificate stay.
 
 pub mod activation;
+pub mod answer;
 pub mod cluster_slot;
 pub mod conn_limits;
 pub mod control;

@@ -6,7 +6,7 @@
 //! callers are often outside, and a script's error output can tell them more than they should
 //! know. Headers are added only to calls that passed every check and the condition.
 
-use crate::daemon::incoming::Answer;
+use crate::daemon::answer::Answer;
 use crate::hook::Hook;
 use crate::proto::RunStatus;
 use crate::run::Outcome;

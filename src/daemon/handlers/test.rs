@@ -5,8 +5,9 @@
 //! identifies a caller (signature, IP allowlist, rate limit), and the answer says so.
 
 use super::{get, internal};
+use crate::daemon::answer::Answer;
 use crate::daemon::gate::{self, Caller};
-use crate::daemon::incoming::{self, Answer, Call};
+use crate::daemon::incoming::{self, Call};
 use crate::daemon::registry::LiveHook;
 use crate::daemon::state::Shared;
 use crate::daemon::{delivery, outbox};
