@@ -111,3 +111,76 @@ fn storage_stays_behind_its_seam_and_below_the_daemon() {
     }
     assert!(problems.is_empty(), "{problems:#?}");
 }
+
+/// The daemon's modules (a file under `src/daemon/`, or a folder there with its file) and the
+/// daemon modules each one names in its code (comments and test modules aside).
+fn daemon_imports() -> std::collections::BTreeMap<String, std::collections::BTreeSet<String>> {
+    let mut graph = std::collections::BTreeMap::<String, std::collections::BTreeSet<String>>::new();
+    for (name, text) in tree() {
+        let Some(rest) = name.strip_prefix("src/daemon/") else {
+            continue;
+        };
+        let module = rest.split(['/', '.']).next().unwrap().to_string();
+        let in_folder = rest.contains('/');
+        let deps = graph.entry(module.clone()).or_default();
+        for line in without_tests(&text).lines() {
+            if line.trim_start().starts_with("//") {
+                continue;
+            }
+            let mut prefixes = vec!["crate::daemon::"];
+            if !in_folder {
+                prefixes.push("super::"); // in a file of src/daemon/, super is the daemon
+            }
+            for prefix in prefixes {
+                for (i, _) in line.match_indices(prefix) {
+                    let tail = &line[i + prefix.len()..];
+                    let end = tail
+                        .find(|c: char| !(c.is_ascii_lowercase() || c == '_'))
+                        .unwrap_or(tail.len());
+                    let dep = &tail[..end];
+                    if !dep.is_empty() && dep != module {
+                        deps.insert(dep.to_string());
+                    }
+                }
+            }
+        }
+    }
+    graph
+}
+
+#[test]
+fn the_daemons_modules_import_in_one_direction() {
+    let graph = daemon_imports();
+    // Depth-first, keeping the path: an edge back into the path closes a circle.
+    fn visit(
+        m: &str,
+        graph: &std::collections::BTreeMap<String, std::collections::BTreeSet<String>>,
+        path: &mut Vec<String>,
+        done: &mut std::collections::BTreeSet<String>,
+        circles: &mut Vec<String>,
+    ) {
+        if let Some(i) = path.iter().position(|p| p == m) {
+            circles.push(format!("{} -> {m}", path[i..].join(" -> ")));
+            return;
+        }
+        if !done.insert(m.to_string()) {
+            return;
+        }
+        path.push(m.to_string());
+        for dep in graph.get(m).into_iter().flatten() {
+            visit(dep, graph, path, done, circles);
+        }
+        path.pop();
+    }
+    let (mut done, mut circles) = (Default::default(), Vec::new());
+    for m in graph.keys() {
+        visit(m, &graph, &mut Vec::new(), &mut done, &mut circles);
+    }
+    assert!(graph.contains_key("incoming") && graph["http"].contains("incoming"));
+    assert!(circles.is_empty(), "import circles: {circles:#?}");
+    let main = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/src/bin/hookd.rs"));
+    assert!(
+        main.unwrap().contains("daemon::run"),
+        "src/bin/hookd.rs runs the daemon"
+    );
+}
